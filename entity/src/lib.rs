@@ -1,0 +1,12 @@
+//! The tables of childhub as sea-orm entities. No GraphQL or HTTP types live here: the table's shape and
+//! the API's shape change for different reasons.
+
+pub mod audit_log;
+pub mod department;
+pub mod dimension_code;
+pub mod domain;
+pub mod indicator;
+pub mod observation;
+pub mod region;
+pub mod submission;
+pub mod target;

@@ -1,0 +1,30 @@
+//! childhub's schema migrations: one file per migration, named by date and verb. They run unchanged on
+//! SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_catalogue;
+mod m20261128_000002_create_observations;
+
+/// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
+fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from}_{column}"))
+        .from(from.to_owned(), column.to_owned())
+        .to(to.to_owned(), "id")
+        .on_delete(ForeignKeyAction::Restrict)
+        .take()
+}
+
+/// Applies every migration in order; `Migrator::up(&db, None)` brings any database to the current schema.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_catalogue::Migration),
+            Box::new(m20261128_000002_create_observations::Migration),
+        ]
+    }
+}

@@ -1,0 +1,296 @@
+//! Bearer tokens: verifying JWTs (a shared HS256 secret, or an OIDC provider's JWKS with RS256/ES256) and
+//! issuing development tokens. Algorithms are pinned per key source; `exp`, `nbf`, `iss` and `aud` are
+//! always checked with a small leeway; ID tokens are refused.
+
+use crate::config::AuthSettings;
+use crate::error::{AppError, AppResult};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// The claims childhub reads from an access token.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Claims {
+    pub sub: String,
+    /// Department code, e.g. `health`.
+    pub dept: String,
+    /// Any of `viewer`, `submitter`, `approver`, `admin`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub exp: u64,
+    pub iss: String,
+    pub aud: Audience,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+    /// Keycloak marks its token types here (`Bearer` for access tokens, `ID` for ID tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<String>,
+    /// Only ID tokens carry these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+}
+
+/// `aud` may be one string or a list.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn refused(reason: &str) -> AppError {
+    AppError::Unauthenticated(format!("invalid bearer token: {reason}"))
+}
+
+/// Where verification keys come from.
+enum Keys {
+    /// A shared HS256 secret.
+    Shared(DecodingKey),
+    /// An OIDC provider's JSON Web Key Set, cached and refetched on an unknown `kid`.
+    Jwks(JwksCache),
+}
+
+/// Verifies bearer tokens according to the settings.
+pub struct Verifier {
+    keys: Keys,
+    issuer: String,
+    audience: String,
+    leeway: u64,
+}
+
+impl Verifier {
+    /// A verifier for the configured key source. `secret` is the HS256 secret to use when no JWKS URL is
+    /// set (from the settings or the development secret file).
+    pub fn new(settings: &AuthSettings, secret: Option<&str>) -> AppResult<Self> {
+        let keys = match (&settings.jwks_url, secret) {
+            (Some(url), _) => Keys::Jwks(JwksCache::new(
+                url.clone(),
+                Duration::from_secs(settings.jwks_refetch_interval_seconds),
+            )?),
+            (None, Some(secret)) if secret.len() >= 32 => {
+                Keys::Shared(DecodingKey::from_secret(secret.as_bytes()).map_err(|e| {
+                    AppError::Internal(format!("HS256 secret unusable: {e}"))
+                })?)
+            }
+            (None, Some(_)) => {
+                return Err(AppError::Internal(
+                    "the HS256 secret must be at least 32 characters long".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(AppError::Internal(
+                    "no token verification configured: set auth.hs256_secret or auth.jwks_url".into(),
+                ));
+            }
+        };
+        Ok(Verifier {
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            leeway: settings.leeway_seconds,
+        })
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut v = Validation::new(algorithm);
+        v.algorithms = vec![algorithm];
+        v.leeway = self.leeway;
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        v.validate_aud = true;
+        v.set_issuer(&[self.issuer.as_str()]);
+        v.set_audience(&[self.audience.as_str()]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v
+    }
+
+    /// The claims of a valid access token; `UNAUTHENTICATED` for anything else.
+    pub async fn verify(&self, token: &str) -> AppResult<Claims> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed"))?;
+        if let Some(typ) = &header.typ {
+            if !typ.eq_ignore_ascii_case("JWT") && !typ.eq_ignore_ascii_case("at+jwt") {
+                return Err(refused("not an access token"));
+            }
+        }
+        let (key, algorithm) = match &self.keys {
+            Keys::Shared(key) => {
+                if header.alg != Algorithm::HS256 {
+                    return Err(refused("algorithm not accepted"));
+                }
+                (key.clone(), Algorithm::HS256)
+            }
+            Keys::Jwks(cache) => {
+                if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
+                    return Err(refused("algorithm not accepted"));
+                }
+                let kid = header.kid.as_deref().ok_or_else(|| refused("no key id"))?;
+                let (key, key_alg) = cache.key(kid).await?;
+                if key_alg != header.alg {
+                    return Err(refused("algorithm does not match the key"));
+                }
+                (key, key_alg)
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(algorithm))
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                refused(match e.kind() {
+                    ErrorKind::ExpiredSignature => "expired",
+                    ErrorKind::ImmatureSignature => "not yet valid",
+                    ErrorKind::InvalidIssuer => "wrong issuer",
+                    ErrorKind::InvalidAudience => "wrong audience",
+                    ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+                    ErrorKind::InvalidSignature => "bad signature",
+                    ErrorKind::InvalidAlgorithm => "algorithm not accepted",
+                    _ => "malformed",
+                })
+            })?;
+        let claims = data.claims;
+        let id_token = claims
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("ID"))
+            || claims.nonce.is_some()
+            || claims.at_hash.is_some();
+        if id_token {
+            return Err(refused("ID tokens are not accepted; send an access token"));
+        }
+        Ok(claims)
+    }
+}
+
+/// Keys of an OIDC provider, fetched with reqwest and kept until an unknown `kid` shows up.
+pub struct JwksCache {
+    url: String,
+    client: reqwest::Client,
+    min_refetch: Duration,
+    state: RwLock<JwksState>,
+}
+
+#[derive(Default)]
+struct JwksState {
+    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    fetched_at: Option<Instant>,
+}
+
+impl JwksCache {
+    fn new(url: String, min_refetch: Duration) -> AppResult<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
+        Ok(JwksCache {
+            url,
+            client,
+            min_refetch,
+            state: RwLock::new(JwksState::default()),
+        })
+    }
+
+    /// The key with this id, refetching the set (at most once per `min_refetch`) when it is unknown.
+    async fn key(&self, kid: &str) -> AppResult<(DecodingKey, Algorithm)> {
+        if let Some(found) = self.state.read().await.keys.get(kid) {
+            return Ok(found.clone());
+        }
+        let mut state = self.state.write().await;
+        if let Some(found) = state.keys.get(kid) {
+            return Ok(found.clone());
+        }
+        let may_fetch = state
+            .fetched_at
+            .is_none_or(|at| at.elapsed() >= self.min_refetch);
+        if may_fetch {
+            state.fetched_at = Some(Instant::now());
+            match self.fetch().await {
+                Ok(keys) => state.keys = keys,
+                Err(e) => tracing::warn!(error = %e, url = %self.url, "JWKS fetch failed"),
+            }
+        }
+        state
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| refused("unknown key id"))
+    }
+
+    async fn fetch(&self) -> AppResult<HashMap<String, (DecodingKey, Algorithm)>> {
+        let set: JwkSet = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| AppError::Upstream(format!("JWKS: {e}")))?
+            .json()
+            .await
+            .map_err(|e| AppError::Upstream(format!("JWKS body: {e}")))?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let Some(kid) = jwk.common.key_id.clone() else {
+                continue;
+            };
+            let algorithm = match &jwk.algorithm {
+                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                _ => continue,
+            };
+            if let Ok(key) = DecodingKey::from_jwk(jwk) {
+                keys.insert(kid, (key, algorithm));
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// Signs a development token with the shared secret.
+pub fn issue_dev_token(
+    settings: &AuthSettings,
+    secret: &str,
+    subject: &str,
+    department: &str,
+    roles: &[&str],
+    ttl: Duration,
+) -> AppResult<String> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: subject.to_owned(),
+        dept: department.to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        exp: now + ttl.as_secs(),
+        iss: settings.issuer.clone(),
+        aud: Audience::One(settings.audience.clone()),
+        nbf: Some(now),
+        iat: Some(now),
+        azp: None,
+        typ: None,
+        nonce: None,
+        at_hash: None,
+    };
+    let key = EncodingKey::from_secret(secret.as_bytes())
+        .map_err(|e| AppError::Internal(format!("HS256 secret unusable: {e}")))?;
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)
+        .map_err(|e| AppError::Internal(format!("signing a token: {e}")))
+}
+
+/// Reads a duration like `8h`, `30m`, `45s` or `2d`.
+pub fn parse_ttl(text: &str) -> Option<Duration> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}

@@ -1,0 +1,192 @@
+//! The command line: `serve`, `migrate`, `seed`, `schema`, `import-regions`, `token`. Each command loads the
+//! settings, does one thing and prints a short human-readable result on stdout.
+
+use crate::auth::Role;
+use crate::auth::token::{issue_dev_token, parse_ttl};
+use crate::config::{Environment, Overrides, Settings};
+use crate::error::{AppError, AppResult};
+use crate::{graphql, seed, startup, telemetry};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// childhub — the open data hub for a city's child-development statistics.
+#[derive(Debug, Parser)]
+#[command(name = "childhub", version, about)]
+pub struct Cli {
+    /// TOML settings file (default: `CHILDHUB_CONFIG`, or `childhub.toml` when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL, e.g. `postgres://postgres@127.0.0.1/childhub` (default: ./data/childhub.db).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// `development` or `production`.
+    #[arg(long, global = true)]
+    pub environment: Option<Environment>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (migrates first; seeds an empty embedded database).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the plan's catalogue (and with --demo the synthetic demo data).
+    Seed {
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the GraphQL schema (SDL, with federation directives).
+    Schema,
+    /// Load a city's administrative divisions from a CSV file.
+    ImportRegions { file: PathBuf },
+    /// Print a development token signed with the configured HS256 secret.
+    Token {
+        /// Department code, e.g. `health`.
+        #[arg(long)]
+        dept: String,
+        /// Role: viewer, submitter, approver or admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Lifetime, e.g. `8h`, `30m`, `2d`.
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+        /// Subject (default: `<dept>-dev`).
+        #[arg(long)]
+        sub: Option<String>,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> AppResult<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind } => *bind,
+        _ => None,
+    };
+    let overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        bind,
+        environment: cli.environment,
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve { .. } => serve(settings).await,
+        Command::Migrate => {
+            let db = startup::connect(&settings).await?;
+            startup::migrate(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            let db = startup::connect(&settings).await?;
+            startup::migrate(&db).await?;
+            let load = seed::load_catalogue(&db).await?;
+            println!(
+                "catalogue: {} departments, {} domains, {} indicators, {} targets, {} dimension codes added",
+                load.departments, load.domains, load.indicators, load.targets, load.dimension_codes
+            );
+            if demo {
+                let load = seed::load_demo(&db).await?;
+                if load.regions == 0 {
+                    println!("demo: already loaded");
+                } else {
+                    println!(
+                        "demo (synthetic data, region codes DEMO…): {} regions, {} observations added",
+                        load.regions, load.observations
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::ImportRegions { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
+            })?;
+            let db = startup::connect(&settings).await?;
+            startup::migrate(&db).await?;
+            match seed::regions::import(&db, &text).await? {
+                Ok(done) => {
+                    println!("regions: {} created, {} updated", done.created, done.updated);
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    Err(AppError::invalid(
+                        "FILE",
+                        file.display(),
+                        format!("a file without errors ({} bad rows; nothing was written)", errors.len()),
+                    ))
+                }
+            }
+        }
+        Command::Token { dept, roles, ttl, sub } => {
+            for role in &roles {
+                if Role::parse(role).is_none() {
+                    return Err(AppError::invalid("--role", role, "viewer, submitter, approver or admin"));
+                }
+            }
+            let ttl = parse_ttl(&ttl).ok_or_else(|| {
+                AppError::invalid("--ttl", &ttl, "a duration like 8h, 30m, 45s or 2d")
+            })?;
+            let secret = dev_secret(&settings)?;
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            let subject = sub.unwrap_or_else(|| format!("{dept}-dev"));
+            println!("{}", issue_dev_token(&settings.auth, &secret, &subject, &dept, &roles, ttl)?);
+            Ok(())
+        }
+    }
+}
+
+fn dev_secret(settings: &Settings) -> AppResult<String> {
+    settings
+        .hs256_secret()
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "auth",
+                "jwks_url",
+                "an HS256 secret to sign with (tokens of an OIDC provider come from the provider)",
+            )
+        })
+}
+
+async fn serve(settings: Settings) -> AppResult<()> {
+    let db = startup::connect(&settings).await?;
+    startup::migrate(&db).await?;
+    if startup::seed_if_empty(&db, &settings).await? {
+        println!("loaded the plan's catalogue and the synthetic demo data into the empty database");
+    }
+    let (listener, addr) = startup::bind(settings.bind).await?;
+    let token = if settings.environment == Environment::Development && settings.auth.jwks_url.is_none() {
+        let secret = dev_secret(&settings)?;
+        let ttl = std::time::Duration::from_secs(8 * 3600);
+        Some(issue_dev_token(&settings.auth, &secret, "coordinator-dev", "statistics", &["viewer"], ttl)?)
+    } else {
+        None
+    };
+    let app = startup::build(db, settings)?;
+    tracing::info!(%addr, "childhub listening");
+    println!("childhub is listening on http://{addr}");
+    match token {
+        Some(token) => {
+            println!("GraphiQL (signed in as a statistics-bureau viewer for 8 hours):");
+            println!("  http://{addr}/graphiql#token={token}");
+        }
+        None => println!("GraphiQL: http://{addr}/graphiql"),
+    }
+    startup::serve(listener, app.router, startup::shutdown_signal()).await
+}

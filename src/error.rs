@@ -1,0 +1,119 @@
+//! One error type for the whole application, and its mapping to GraphQL `extensions.code`.
+//!
+//! Layer errors (`DbErr`, upstream HTTP errors) convert into [`AppError`]; internal causes are logged once,
+//! where they become a client-facing error, and the client only ever sees a generic message and a code.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+use serde::Serialize;
+
+/// The error codes a client can see in `extensions.code`.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Bad input, naming what was wrong: the argument or field, the value given and what was expected.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InvalidInput {
+    /// The argument or field path, e.g. `filter.indicators`.
+    pub field: String,
+    /// The value that was given, as text.
+    pub value: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+/// Every failure a use case can report.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{field}: {value:?} is not valid; expected {expected}", field = .0.field, value = .0.value, expected = .0.expected)]
+    Invalid(Box<InvalidInput>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// An upstream system (an OIDC provider, …) failed; the text is for the log only.
+    #[error("upstream failure: {0}")]
+    Upstream(String),
+    /// A bug or an infrastructure failure; the text is for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Shorthand for results of use cases.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// Bad input in `field`: `value` was given, `expected` describes what would have been accepted.
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl ToString,
+        expected: impl Into<String>,
+    ) -> Self {
+        AppError::Invalid(Box::new(InvalidInput {
+            field: field.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }))
+    }
+
+    /// The `extensions.code` of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::Invalid(_) => code::BAD_USER_INPUT,
+            AppError::Conflict(_) => code::CONFLICT,
+            AppError::Forbidden(_) => code::FORBIDDEN,
+            AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
+            AppError::Upstream(_) | AppError::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The message a client may see. Internal and upstream causes are replaced by a generic text.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Upstream(_) | AppError::Internal(_) => {
+                "internal error; the server log has the details (quote the request id)".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        // The database text stays in the log: it can carry SQL, table names and values.
+        AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if matches!(err, AppError::Internal(_) | AppError::Upstream(_)) {
+            // Logged once, here, inside the request's span (which carries the request id).
+            tracing::error!(error = %err, "request failed");
+        }
+        let code = err.code();
+        let invalid = match &err {
+            AppError::Invalid(input) => Some(input.as_ref().clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(input) = &invalid {
+                ext.set("field", input.field.as_str());
+                ext.set("value", input.value.as_str());
+                ext.set("expected", input.expected.as_str());
+            }
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! What resolvers take from the request context: the caller, the database, settings and loaders.
+
+use crate::auth::Identity;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::graphql::loaders::{Loaders, RegionCode};
+use async_graphql::{Context, Result};
+use entity::region;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The caller of this request (anonymous when no identity was attached).
+pub fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
+    ctx.data_opt::<Identity>().unwrap_or(&Identity::Anonymous)
+}
+
+/// The database connection pool.
+pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| AppError::Internal("no database in the schema data".into()).into())
+}
+
+/// The settings the process runs with.
+pub fn settings<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Settings>> {
+    ctx.data::<Arc<Settings>>()
+        .map_err(|_| AppError::Internal("no settings in the schema data".into()).into())
+}
+
+/// The request's DataLoaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+        .map_err(|_| AppError::Internal("no loaders in the request data".into()).into())
+}
+
+/// The region with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
+pub async fn resolve_region(ctx: &Context<'_>, field: &str, code: &str) -> Result<region::Model> {
+    loaders(ctx)?
+        .load_one(RegionCode(code.to_owned()))
+        .await?
+        .ok_or_else(|| AppError::invalid(field, code, "a region code (see `regions`)").into())
+}

@@ -1,0 +1,45 @@
+//! The GraphQL API: async-graphql only, no SQL. Roots are merged from one file per area; resolvers call
+//! `service::…` with the caller's identity; nested fields load through per-request DataLoaders.
+
+pub mod context;
+pub mod guard;
+pub mod loaders;
+pub mod query;
+pub mod types;
+
+use crate::config::Settings;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub use query::Query;
+
+/// The schema type served at `/graphql`.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+}
+
+/// The schema with its limits, the policy guard and the shared data (database, settings).
+pub fn build_schema(db: DatabaseConnection, settings: Arc<Settings>) -> AppSchema {
+    let limits = &settings.limits;
+    let mut schema = builder()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(limits.max_directives)
+        .disable_suggestions()
+        .extension(guard::PolicyGuardFactory);
+    if !settings.introspection_enabled() {
+        schema = schema.disable_introspection();
+    }
+    schema.data(db).data(settings.clone()).finish()
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql` (federation directives included).
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().sorted_fields().sorted_enum_items())
+}

@@ -1,0 +1,69 @@
+//! Root fields over the catalogue: departments, domains, dimension codes, indicators.
+
+use crate::graphql::context::{db, identity};
+use crate::graphql::types::{Department, DimensionCode, Domain, Indicator};
+use crate::service::catalogue::{self, IndicatorFilter};
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// Narrows the `indicators` list.
+#[derive(InputObject, Default)]
+#[graphql(name = "IndicatorFilter")]
+pub struct IndicatorFilterInput {
+    /// Domain code, e.g. `health`.
+    pub domain: Option<String>,
+    /// Owner department code, e.g. `education`.
+    pub department: Option<String>,
+    /// Text in the code or either name, e.g. `死亡率` or `mortality`.
+    pub search: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CatalogueQuery;
+
+#[Object]
+impl CatalogueQuery {
+    /// Every department, owners and coordinators.
+    async fn departments(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
+        let found = catalogue::list_departments(db(ctx)?).await?;
+        Ok(found.into_iter().map(Department).collect())
+    }
+
+    /// The department with this code, e.g. `health`.
+    async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
+        Ok(catalogue::find_department(db(ctx)?, &code).await?.map(Department))
+    }
+
+    /// The plan's seven domains, in plan order.
+    async fn domains(&self, ctx: &Context<'_>) -> Result<Vec<Domain>> {
+        let found = catalogue::list_domains(db(ctx)?).await?;
+        Ok(found.into_iter().map(Domain).collect())
+    }
+
+    /// The code lists of sex, age group and residence.
+    async fn dimension_codes(&self, ctx: &Context<'_>) -> Result<Vec<DimensionCode>> {
+        let found = catalogue::list_dimension_codes(db(ctx)?).await?;
+        Ok(found.into_iter().map(DimensionCode).collect())
+    }
+
+    /// Indicators the caller may see, in code order.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IndicatorFilterInput>,
+    ) -> Result<Vec<Indicator>> {
+        let filter = filter.unwrap_or_default();
+        let filter = IndicatorFilter {
+            domain: filter.domain,
+            department: filter.department,
+            search: filter.search,
+        };
+        let found = catalogue::list_indicators(db(ctx)?, identity(ctx), &filter).await?;
+        Ok(found.into_iter().map(Indicator).collect())
+    }
+
+    /// The indicator with this code, e.g. `HEA-03`; null when unknown.
+    async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Option<Indicator>> {
+        let found = catalogue::find_indicator(db(ctx)?, identity(ctx), &code).await?;
+        Ok(found.map(Indicator))
+    }
+}

@@ -1,0 +1,152 @@
+//! The `observations` root field: a Relay connection over the values the caller may read.
+
+use crate::graphql::context::{db, identity, settings};
+use crate::graphql::types::Observation;
+use crate::service::observations::{
+    self, ObservationFilter, PageRequest, Version, encode_cursor,
+};
+use crate::vocabulary::RegionLevel;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use sea_orm::Condition;
+
+/// An inclusive range of years; either end may be open.
+#[derive(InputObject, Clone, Copy)]
+pub struct YearRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+/// Narrows the `observations` connection. Unknown codes are errors, never an empty list.
+#[derive(InputObject, Default)]
+#[graphql(name = "ObservationFilter")]
+pub struct ObservationFilterInput {
+    /// Indicator codes, e.g. `["HEA-03"]`.
+    pub indicators: Option<Vec<String>>,
+    /// Region codes.
+    pub regions: Option<Vec<String>>,
+    /// Only regions of this level.
+    pub region_level: Option<crate::vocabulary::RegionLevel>,
+    pub years: Option<YearRange>,
+    /// `_T`, `M` or `F`.
+    pub sex: Option<String>,
+    /// `_T` or an age group such as `Y0T4`.
+    pub age_group: Option<String>,
+    /// `_T`, `U` or `R`.
+    pub residence: Option<String>,
+    /// Published values (default), or the newest revisions where the caller may read unapproved data.
+    pub version: Option<Version>,
+}
+
+impl From<ObservationFilterInput> for ObservationFilter {
+    fn from(f: ObservationFilterInput) -> Self {
+        ObservationFilter {
+            indicators: f.indicators,
+            regions: f.regions,
+            region_level: f.region_level.map(RegionLevel::from),
+            year_from: f.years.and_then(|y| y.from),
+            year_to: f.years.and_then(|y| y.to),
+            sex: f.sex,
+            age_group: f.age_group,
+            residence: f.residence,
+            version: f.version.unwrap_or_default(),
+        }
+    }
+}
+
+/// Where a page stands in the whole list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// An observation and its cursor.
+pub struct ObservationEdge(pub Observation, pub String);
+
+#[Object]
+impl ObservationEdge {
+    async fn cursor(&self) -> &str {
+        &self.1
+    }
+    async fn node(&self) -> &Observation {
+        &self.0
+    }
+}
+
+/// A page of observations.
+pub struct ObservationConnection {
+    edges: Vec<ObservationEdge>,
+    page_info: PageInfo,
+    condition: Condition,
+}
+
+#[Object]
+impl ObservationConnection {
+    async fn edges(&self) -> &[ObservationEdge] {
+        &self.edges
+    }
+    /// The observations of the page without their cursors.
+    async fn nodes(&self) -> Vec<&Observation> {
+        self.edges.iter().map(|e| &e.0).collect()
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// How many observations match the filter in all pages (what the caller may read).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(observations::count_observations(db(ctx)?, self.condition.clone()).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct ObservationQuery;
+
+#[Object]
+impl ObservationQuery {
+    /// Observations the caller may read, in the order they were stored. `first` is the page size
+    /// (default 100, at most the configured maximum); `after` is the `endCursor` of the previous page.
+    #[graphql(complexity = "first.unwrap_or(100).max(1) as usize * child_complexity")]
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ObservationFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ObservationConnection> {
+        let limits = &settings(ctx)?.limits;
+        let filter: ObservationFilter = filter.unwrap_or_default().into();
+        let page = observations::list_observations(
+            db(ctx)?,
+            identity(ctx),
+            &filter,
+            PageRequest {
+                first,
+                after: after.as_deref(),
+                default_size: limits.default_page_size,
+                max_size: limits.max_page_size,
+            },
+        )
+        .await?;
+        let edges: Vec<ObservationEdge> = page
+            .records
+            .into_iter()
+            .map(|r| {
+                let cursor = encode_cursor(r.model.id);
+                ObservationEdge(Observation(r), cursor)
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
+            start_cursor: edges.first().map(|e| e.1.clone()),
+            end_cursor: edges.last().map(|e| e.1.clone()),
+        };
+        Ok(ObservationConnection {
+            edges,
+            page_info,
+            condition: page.condition,
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! Root fields over the administrative tree.
+
+use crate::graphql::context::db;
+use crate::graphql::types::Region;
+use crate::service::regions::{self, RegionFilter};
+use crate::vocabulary::RegionLevel;
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// Narrows the `regions` list.
+#[derive(InputObject, Default)]
+#[graphql(name = "RegionFilter")]
+pub struct RegionFilterInput {
+    pub level: Option<RegionLevel>,
+    /// Code of the parent region: its direct children.
+    pub parent: Option<String>,
+    /// `U`, `R` or `_T`.
+    pub residence: Option<String>,
+    /// Only regions that existed in this year.
+    pub year: Option<i32>,
+}
+
+#[derive(Default)]
+pub struct RegionQuery;
+
+#[Object]
+impl RegionQuery {
+    /// Regions matching the filter, in code order.
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RegionFilterInput>,
+    ) -> Result<Vec<Region>> {
+        let filter = filter.unwrap_or_default();
+        let filter = RegionFilter {
+            level: filter.level,
+            parent: filter.parent,
+            residence: filter.residence,
+            year: filter.year,
+        };
+        let found = regions::list_regions(db(ctx)?, &filter).await?;
+        Ok(found.into_iter().map(Region).collect())
+    }
+
+    /// The region with this code; null when unknown.
+    async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
+        Ok(regions::find_region(db(ctx)?, &code).await?.map(Region))
+    }
+}

@@ -1,0 +1,367 @@
+//! The graph's object types. Each wraps a row the services returned (already scoped by the policy) and
+//! loads its neighbours through the request's DataLoaders.
+
+use crate::error::AppError;
+use crate::graphql::context::{loaders, resolve_region};
+use crate::graphql::loaders::{
+    ChildrenOf, DepartmentId, DomainId, IndicatorId, IndicatorsOfDepartment, IndicatorsOfDomain,
+    LatestIn, RegionId, TargetsOf,
+};
+use crate::service::observations::{Record, SeriesKey};
+use crate::vocabulary::{
+    DepartmentKind, Dimension, RegionLevel, Sensitivity, Status, TOTAL, TargetKind, TargetScope,
+    Unit,
+};
+use async_graphql::{Context, Object, Result};
+use entity::{department, dimension_code, domain, indicator, region, target};
+
+/// Reads a stored code, treating an unknown one as a bug (never shown to clients in detail).
+fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> Result<T> {
+    parsed.ok_or_else(|| AppError::Internal(format!("stored {what} {value:?} is not known")).into())
+}
+
+/// A department: owns indicators or coordinates the monitoring.
+pub struct Department(pub department::Model);
+
+#[Object]
+impl Department {
+    /// Code such as `health` or `statistics`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Chinese name, e.g. 卫生健康局.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    /// English name.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    /// Owner of indicators, or coordinator (statistics bureau, women-and-children working committee).
+    async fn kind(&self) -> Result<DepartmentKind> {
+        stored(DepartmentKind::parse(&self.0.kind), "department kind", &self.0.kind)
+    }
+    /// Indicators this department reports.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        let found = loaders(ctx)?
+            .load_one(IndicatorsOfDepartment(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(found.into_iter().map(Indicator).collect())
+    }
+}
+
+/// One of the plan's seven areas.
+pub struct Domain(pub domain::Model);
+
+#[Object]
+impl Domain {
+    /// `health`, `safety`, `education`, `welfare`, `family`, `environment` or `legal`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Chinese name as in the plan, e.g. 儿童与健康.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    /// Order in the plan.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// The domain's indicators the caller may see.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        let found = loaders(ctx)?
+            .load_one(IndicatorsOfDomain(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(found.into_iter().map(Indicator).collect())
+    }
+}
+
+/// A measured quantity of the plan.
+pub struct Indicator(pub indicator::Model);
+
+#[Object]
+impl Indicator {
+    /// Stable code, e.g. `HEA-03`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name as the plan words it, e.g. 婴儿死亡率.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    /// English name, e.g. `Infant mortality rate`.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn unit(&self) -> Result<Unit> {
+        stored(Unit::parse(&self.0.unit), "unit", &self.0.unit)
+    }
+    /// Who may read the values: public, internal (all departments) or restricted.
+    async fn sensitivity(&self) -> Result<Sensitivity> {
+        stored(
+            Sensitivity::parse(&self.0.sensitivity),
+            "sensitivity",
+            &self.0.sensitivity,
+        )
+    }
+    /// Decimals to show values with.
+    async fn decimals(&self) -> i32 {
+        self.0.decimals
+    }
+    /// Where in the plan the target stands, e.g. `（一）主要目标3`.
+    async fn plan_clause(&self) -> &str {
+        &self.0.plan_clause
+    }
+    /// The value the indicator cannot pass (100 for coverage rates), if any.
+    async fn natural_limit(&self) -> Option<f64> {
+        self.0.natural_limit
+    }
+    /// Dimensions the values are broken down by, besides region and year.
+    async fn dimensions(&self) -> Vec<Dimension> {
+        [
+            (self.0.by_sex, Dimension::Sex),
+            (self.0.by_age, Dimension::Age),
+            (self.0.by_residence, Dimension::Residence),
+        ]
+        .into_iter()
+        .filter_map(|(on, d)| on.then_some(d))
+        .collect()
+    }
+    async fn domain(&self, ctx: &Context<'_>) -> Result<Domain> {
+        let found = loaders(ctx)?.load_one(DomainId(self.0.domain_id)).await?;
+        Ok(Domain(stored(found, "domain id", &self.0.domain_id.to_string())?))
+    }
+    /// The department that reports the indicator.
+    async fn owner_department(&self, ctx: &Context<'_>) -> Result<Department> {
+        let id = self.0.owner_department_id;
+        let found = loaders(ctx)?.load_one(DepartmentId(id)).await?;
+        Ok(Department(stored(found, "department id", &id.to_string())?))
+    }
+    /// What the plan wants of the indicator.
+    async fn targets(&self, ctx: &Context<'_>) -> Result<Vec<Target>> {
+        let found = loaders(ctx)?
+            .load_one(TargetsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(found.into_iter().map(Target).collect())
+    }
+    /// Published values for one region and disaggregation, ordered by year.
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Region code")] region: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] sex: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
+    ) -> Result<Vec<Observation>> {
+        let region = resolve_region(ctx, "region", &region).await?;
+        let key = SeriesKey {
+            indicator_id: self.0.id,
+            region_id: region.id,
+            sex,
+            age_group,
+            residence,
+        };
+        let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
+        Ok(found.into_iter().map(Observation).collect())
+    }
+    /// The most recent published value for one region and disaggregation.
+    async fn latest(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Region code")] region: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] sex: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
+        #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
+    ) -> Result<Option<Observation>> {
+        let region = resolve_region(ctx, "region", &region).await?;
+        let key = SeriesKey {
+            indicator_id: self.0.id,
+            region_id: region.id,
+            sex,
+            age_group,
+            residence,
+        };
+        let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
+        Ok(found.into_iter().last().map(Observation))
+    }
+}
+
+/// What the plan wants of an indicator by the target year.
+pub struct Target(pub target::Model);
+
+#[Object]
+impl Target {
+    async fn kind(&self) -> Result<TargetKind> {
+        stored(TargetKind::parse(&self.0.kind), "target kind", &self.0.kind)
+    }
+    /// The threshold (for `REDUCE_BY_PERCENT` the percentage to cut from the baseline); none for trends.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    async fn baseline_year(&self) -> i32 {
+        self.0.baseline_year
+    }
+    async fn target_year(&self) -> i32 {
+        self.0.target_year
+    }
+    /// Which series the target applies to.
+    async fn scope(&self) -> Result<TargetScope> {
+        stored(TargetScope::parse(&self.0.scope), "target scope", &self.0.scope)
+    }
+}
+
+/// A node of the administrative tree.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn level(&self) -> Result<RegionLevel> {
+        stored(RegionLevel::parse(&self.0.level), "region level", &self.0.level)
+    }
+    /// `U` urban, `R` rural, `_T` mixed.
+    async fn residence(&self) -> &str {
+        &self.0.residence
+    }
+    /// First year the region existed (none: since before the records).
+    async fn valid_from(&self) -> Option<i32> {
+        self.0.valid_from
+    }
+    /// Last year the region existed (none: it still exists).
+    async fn valid_to(&self) -> Option<i32> {
+        self.0.valid_to
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(RegionId(parent)).await?.map(Region))
+    }
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
+        let found = loaders(ctx)?
+            .load_one(ChildrenOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(found.into_iter().map(Region).collect())
+    }
+    /// The latest published all-totals value of each indicator the caller may read (or of the given ones).
+    async fn latest(
+        &self,
+        ctx: &Context<'_>,
+        indicators: Option<Vec<String>>,
+    ) -> Result<Vec<Observation>> {
+        let found = loaders(ctx)?
+            .load_one(LatestIn(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let Some(codes) = indicators else {
+            return Ok(found.into_iter().map(Observation).collect());
+        };
+        // One batched load for all the indicators, not one per value.
+        let ids = found.iter().map(|r| IndicatorId(r.model.indicator_id));
+        let known = loaders(ctx)?.load_many(ids).await?;
+        let out = found
+            .into_iter()
+            .filter(|r| {
+                known
+                    .get(&IndicatorId(r.model.indicator_id))
+                    .is_some_and(|i| codes.contains(&i.code))
+            })
+            .map(Observation)
+            .collect();
+        Ok(out)
+    }
+}
+
+/// One value of one indicator for one region, year and disaggregation.
+pub struct Observation(pub Record);
+
+#[Object]
+impl Observation {
+    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
+        let id = self.0.model.indicator_id;
+        let found = loaders(ctx)?.load_one(IndicatorId(id)).await?;
+        Ok(Indicator(stored(found, "indicator id", &id.to_string())?))
+    }
+    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
+        let id = self.0.model.region_id;
+        let found = loaders(ctx)?.load_one(RegionId(id)).await?;
+        Ok(Region(stored(found, "region id", &id.to_string())?))
+    }
+    async fn year(&self) -> i32 {
+        self.0.model.year
+    }
+    /// `_T`, `M` or `F`.
+    async fn sex(&self) -> &str {
+        &self.0.model.sex
+    }
+    /// `_T` or an age group such as `Y0T4`.
+    async fn age_group(&self) -> &str {
+        &self.0.model.age_group
+    }
+    /// `_T`, `U` or `R`.
+    async fn residence(&self) -> &str {
+        &self.0.model.residence
+    }
+    /// The value; null when suppressed.
+    async fn value(&self) -> Option<f64> {
+        self.0.value()
+    }
+    /// The count the value was computed from; hidden on restricted data read by other departments.
+    async fn numerator(&self) -> Option<f64> {
+        self.0.numerator()
+    }
+    /// The population the value was computed over; hidden like the numerator.
+    async fn denominator(&self) -> Option<f64> {
+        self.0.denominator()
+    }
+    /// The value is hidden by small-cell suppression (restricted indicators).
+    async fn suppressed(&self) -> bool {
+        self.0.suppressed
+    }
+    async fn status(&self) -> Result<Status> {
+        stored(Status::parse(&self.0.model.status), "status", &self.0.model.status)
+    }
+    /// 1 for the first value sent for this key, +1 for each changed value after it.
+    async fn revision(&self) -> i32 {
+        self.0.model.revision
+    }
+    /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`.
+    async fn quality_flag(&self) -> Option<&str> {
+        self.0.model.quality_flag.as_deref()
+    }
+}
+
+/// One code of a disaggregation dimension.
+pub struct DimensionCode(pub dimension_code::Model);
+
+#[Object]
+impl DimensionCode {
+    async fn dimension(&self) -> Result<Dimension> {
+        stored(Dimension::parse(&self.0.dimension), "dimension", &self.0.dimension)
+    }
+    /// SDMX-style code; totals are `_T`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+}

@@ -1,0 +1,255 @@
+//! The `/graphql` endpoint, written here rather than taken from async-graphql-axum so that it closes the
+//! holes a GraphQL server has by default: GET carries queries only (a mutation over GET is 405), POST
+//! needs a JSON content type (415 otherwise, which stops form and `text/plain` CSRF), batches are bounded,
+//! alias and field floods are refused before execution, and every error carries `extensions.code`.
+
+use crate::error::{AppError, code};
+use crate::graphql::loaders;
+use crate::http::AppState;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{BatchRequest, Request, Response as GqlResponse, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Query-string parameters of a GET request.
+#[derive(Debug, Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// The id the request-id layer gave this request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+fn error_body(status: StatusCode, code_name: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code_name } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+fn app_error_response(err: &AppError) -> Response {
+    let status = match err.code() {
+        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %err, "request failed before execution");
+    }
+    error_body(status, err.code(), &err.public_message())
+}
+
+fn bad_request(message: &str) -> Response {
+    error_body(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, message)
+}
+
+/// `GET /graphql?query=…`: queries only.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let Some(query) = params.query else {
+        return bad_request("a GET request needs a `query` parameter");
+    };
+    let mut request = Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&variables) {
+            Ok(value) => request = request.variables(Variables::from_json(value)),
+            Err(_) => return bad_request("`variables` must be a JSON object"),
+        }
+    }
+    execute(state, &headers, BatchRequest::Single(request), true).await
+}
+
+/// `POST /graphql` with a JSON body: one operation or a bounded batch.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json")
+        && !essence.eq_ignore_ascii_case("application/graphql-response+json")
+    {
+        return error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_USER_INPUT,
+            "POST /graphql needs Content-Type: application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return bad_request(
+                "the body must be a GraphQL request {\"query\": …} or a list of them",
+            );
+        }
+    };
+    execute(state, &headers, batch, false).await
+}
+
+async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, is_get: bool) -> Response {
+    let limits = &state.settings.limits;
+    let single = matches!(batch, BatchRequest::Single(_));
+    let requests = match batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(rs) => {
+            if rs.is_empty() {
+                return bad_request("an empty batch has nothing to run");
+            }
+            if rs.len() > limits.max_batch {
+                return bad_request(&format!(
+                    "a batch may hold at most {} operations; this one has {}",
+                    limits.max_batch,
+                    rs.len()
+                ));
+            }
+            rs
+        }
+    };
+    for request in &requests {
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+            // Let the executor report the syntax error in the usual shape.
+            continue;
+        };
+        if is_get && has_mutation(&document, request.operation_name.as_deref()) {
+            let mut response =
+                error_body(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            return response;
+        }
+        let (fields, aliases) = count_fields(&document, limits.max_fields);
+        if aliases > limits.max_aliases {
+            return bad_request(&format!(
+                "the query uses {aliases} aliases; at most {} are allowed",
+                limits.max_aliases
+            ));
+        }
+        if fields > limits.max_fields {
+            return bad_request(&format!(
+                "the query selects {fields} fields; at most {} are allowed",
+                limits.max_fields
+            ));
+        }
+    }
+
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let identity = match state.auth.identify(&state.db, authorization).await {
+        Ok(identity) => identity,
+        Err(err) => return app_error_response(&err),
+    };
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        let request = request
+            .data(identity.clone())
+            .data(loaders::for_request(state.db.clone(), identity.clone()))
+            .data(RequestId(request_id.clone()));
+        responses.push(with_codes(state.schema.execute(request).await));
+    }
+    let body = if single {
+        serde_json::to_value(&responses[0])
+    } else {
+        serde_json::to_value(&responses)
+    };
+    match body {
+        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Err(e) => app_error_response(&AppError::Internal(format!("serialising a response: {e}"))),
+    }
+}
+
+/// Gives every error an `extensions.code`: errors from our resolvers have one; what remains comes from
+/// parsing, validation or argument coercion, which is the client's input.
+fn with_codes(mut response: GqlResponse) -> GqlResponse {
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    response
+}
+
+fn ensure_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code::BAD_USER_INPUT);
+    }
+}
+
+/// Whether the operation that would run (the named one, or any when unnamed) is a mutation or subscription.
+fn has_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let is_write = |ty: OperationType| ty != OperationType::Query;
+    match &document.operations {
+        DocumentOperations::Single(op) => is_write(op.node.ty),
+        DocumentOperations::Multiple(ops) => ops.iter().any(|(name, op)| {
+            operation_name.is_none_or(|wanted| name.as_str() == wanted) && is_write(op.node.ty)
+        }),
+    }
+}
+
+/// Fields and aliased fields the document selects, with fragment spreads expanded where they are used
+/// (so that one fragment spread many times counts many times). Cycles, which validation rejects later,
+/// are cut off by a depth bound.
+pub fn count_fields(document: &ExecutableDocument, cap: usize) -> (usize, usize) {
+    fn walk(
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        depth: usize,
+        cap: usize,
+        counts: &mut (usize, usize),
+    ) {
+        for selection in &set.items {
+            // Past the cap the answer is "too many" already; stopping keeps nested spreads from
+            // making the count itself expensive.
+            if depth > 64 || counts.0 > cap {
+                return;
+            }
+            match &selection.node {
+                Selection::Field(field) => {
+                    counts.0 += 1;
+                    if field.node.alias.is_some() {
+                        counts.1 += 1;
+                    }
+                    walk(doc, &field.node.selection_set.node, depth + 1, cap, counts);
+                }
+                Selection::InlineFragment(fragment) => {
+                    walk(doc, &fragment.node.selection_set.node, depth + 1, cap, counts)
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                        walk(doc, &fragment.node.selection_set.node, depth + 1, cap, counts);
+                    }
+                }
+            }
+        }
+    }
+    let mut counts = (0, 0);
+    for (_, op) in document.operations.iter() {
+        walk(document, &op.node.selection_set.node, 0, cap, &mut counts);
+    }
+    counts
+}

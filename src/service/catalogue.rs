@@ -1,0 +1,212 @@
+//! Reading the catalogue: departments, domains, indicators, targets and dimension codes.
+
+use crate::auth::{Identity, policy};
+use crate::error::{AppError, AppResult};
+use entity::{department, dimension_code, domain, indicator, target};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+/// Filters of the `indicators` query.
+#[derive(Clone, Debug, Default)]
+pub struct IndicatorFilter {
+    /// Domain code, e.g. `health`.
+    pub domain: Option<String>,
+    /// Owner department code, e.g. `education`.
+    pub department: Option<String>,
+    /// Text found in the code or either name (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// Every department, in code order.
+pub async fn list_departments(db: &impl ConnectionTrait) -> AppResult<Vec<department::Model>> {
+    Ok(department::Entity::find()
+        .order_by_asc(department::Column::Code)
+        .all(db)
+        .await?)
+}
+
+/// The department with this code.
+pub async fn find_department(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<department::Model>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::Code.eq(code))
+        .one(db)
+        .await?)
+}
+
+/// The plan's domains in plan order.
+pub async fn list_domains(db: &impl ConnectionTrait) -> AppResult<Vec<domain::Model>> {
+    Ok(domain::Entity::find()
+        .order_by_asc(domain::Column::Position)
+        .all(db)
+        .await?)
+}
+
+/// The code lists of the disaggregation dimensions.
+pub async fn list_dimension_codes(
+    db: &impl ConnectionTrait,
+) -> AppResult<Vec<dimension_code::Model>> {
+    Ok(dimension_code::Entity::find()
+        .order_by_asc(dimension_code::Column::Dimension)
+        .order_by_asc(dimension_code::Column::Position)
+        .all(db)
+        .await?)
+}
+
+/// Every indicator the caller may see, in code order.
+pub async fn list_visible_indicators(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+) -> AppResult<Vec<indicator::Model>> {
+    Ok(indicator::Entity::find()
+        .order_by_asc(indicator::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| policy::may_see_indicator(identity, i))
+        .collect())
+}
+
+/// Indicators matching the filter that the caller may see. Unknown domain or department codes are errors
+/// that name the code.
+pub async fn list_indicators(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &IndicatorFilter,
+) -> AppResult<Vec<indicator::Model>> {
+    let mut query = indicator::Entity::find().order_by_asc(indicator::Column::Code);
+    if let Some(code) = &filter.domain {
+        let domain = domain::Entity::find()
+            .filter(domain::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid("filter.domain", code, "a domain code (see `domains`)")
+            })?;
+        query = query.filter(indicator::Column::DomainId.eq(domain.id));
+    }
+    if let Some(code) = &filter.department {
+        let department = find_department(db, code).await?.ok_or_else(|| {
+            AppError::invalid("filter.department", code, "a department code (see `departments`)")
+        })?;
+        query = query.filter(indicator::Column::OwnerDepartmentId.eq(department.id));
+    }
+    let needle = filter.search.as_deref().map(str::to_lowercase);
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| policy::may_see_indicator(identity, i))
+        .filter(|i| {
+            needle.as_deref().is_none_or(|n| {
+                i.code.to_lowercase().contains(n)
+                    || i.name_en.to_lowercase().contains(n)
+                    || i.name_zh.contains(n)
+            })
+        })
+        .collect())
+}
+
+/// The indicator with this code, if it exists and the caller may see it. A hidden indicator and a
+/// missing one give the same answer.
+pub async fn find_indicator(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    code: &str,
+) -> AppResult<Option<indicator::Model>> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .filter(|i| policy::may_see_indicator(identity, i)))
+}
+
+/// Indicators by id that the caller may see (for DataLoaders).
+pub async fn load_indicators(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    ids: &[i32],
+) -> AppResult<HashMap<i32, indicator::Model>> {
+    Ok(indicator::Entity::find()
+        .filter(indicator::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| policy::may_see_indicator(identity, i))
+        .map(|i| (i.id, i))
+        .collect())
+}
+
+/// Visible indicators grouped by their domain (`by_domain`) or owner department.
+pub async fn load_indicators_by_group(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    ids: &[i32],
+    by_domain: bool,
+) -> AppResult<HashMap<i32, Vec<indicator::Model>>> {
+    let column = if by_domain {
+        indicator::Column::DomainId
+    } else {
+        indicator::Column::OwnerDepartmentId
+    };
+    let mut out: HashMap<i32, Vec<indicator::Model>> = HashMap::new();
+    for i in indicator::Entity::find()
+        .filter(column.is_in(ids.iter().copied()))
+        .order_by_asc(indicator::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| policy::may_see_indicator(identity, i))
+    {
+        let key = if by_domain { i.domain_id } else { i.owner_department_id };
+        out.entry(key).or_default().push(i);
+    }
+    Ok(out)
+}
+
+/// Targets of the given indicators, grouped by indicator id. The caller already saw the indicators.
+pub async fn load_targets(
+    db: &impl ConnectionTrait,
+    indicator_ids: &[i32],
+) -> AppResult<HashMap<i32, Vec<target::Model>>> {
+    let mut out: HashMap<i32, Vec<target::Model>> = HashMap::new();
+    for t in target::Entity::find()
+        .filter(target::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
+        .order_by_asc(target::Column::Id)
+        .all(db)
+        .await?
+    {
+        out.entry(t.indicator_id).or_default().push(t);
+    }
+    Ok(out)
+}
+
+/// Departments by id.
+pub async fn load_departments(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> AppResult<HashMap<i32, department::Model>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect())
+}
+
+/// Domains by id.
+pub async fn load_domains(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> AppResult<HashMap<i32, domain::Model>> {
+    Ok(domain::Entity::find()
+        .filter(domain::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect())
+}

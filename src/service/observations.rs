@@ -1,0 +1,502 @@
+//! Reading observations through the policy: which indicators and versions a caller may read, keyset
+//! pages for the `observations` connection, batched series and latest values for DataLoaders, and the
+//! small-cell suppression of restricted data.
+
+use crate::auth::policy::{self, DataAccess};
+use crate::auth::suppression::{self, Cell};
+use crate::auth::Identity;
+use crate::error::{AppError, AppResult};
+use crate::service::regions::resolve_region_codes;
+use crate::vocabulary::{Dimension, RegionLevel, TOTAL, Unit, is_code};
+use base64::Engine;
+use entity::{indicator, observation, region};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use std::collections::{HashMap, HashSet};
+
+/// Which revision of each value to read.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Version {
+    /// The approved value in force (what every department reads).
+    #[default]
+    Published,
+    /// The newest revision, pending or rejected included, for indicators the caller may read unapproved
+    /// (owner department, coordinators); the published value elsewhere.
+    Latest,
+}
+
+/// Filters of the `observations` query.
+#[derive(Clone, Debug, Default)]
+pub struct ObservationFilter {
+    pub indicators: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub region_level: Option<RegionLevel>,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    pub sex: Option<String>,
+    pub age_group: Option<String>,
+    pub residence: Option<String>,
+    pub version: Version,
+}
+
+/// An observation as the caller may see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub model: observation::Model,
+    /// The value is hidden by small-cell suppression.
+    pub suppressed: bool,
+    /// Numerator and denominator are hidden (restricted data read by a non-owner).
+    pub counts_hidden: bool,
+}
+
+impl Record {
+    /// The value, unless suppressed.
+    pub fn value(&self) -> Option<f64> {
+        (!self.suppressed).then_some(self.model.value)
+    }
+
+    /// The numerator, unless hidden.
+    pub fn numerator(&self) -> Option<f64> {
+        if self.suppressed || self.counts_hidden {
+            None
+        } else {
+            self.model.numerator
+        }
+    }
+
+    /// The denominator, unless hidden.
+    pub fn denominator(&self) -> Option<f64> {
+        if self.suppressed || self.counts_hidden {
+            None
+        } else {
+            self.model.denominator
+        }
+    }
+}
+
+/// The indicators a caller may read and how; computed once per use from the whole catalogue.
+#[derive(Clone, Debug)]
+pub struct ReadScope {
+    pub indicators: HashMap<i32, (indicator::Model, DataAccess)>,
+    pub city_level_only: bool,
+}
+
+impl ReadScope {
+    /// The scope of `identity` over the given catalogue.
+    pub fn new(identity: &Identity, catalogue: Vec<indicator::Model>) -> Self {
+        let indicators = catalogue
+            .into_iter()
+            .filter_map(|i| policy::data_access(identity, &i).map(|a| (i.id, (i, a))))
+            .collect();
+        ReadScope {
+            indicators,
+            city_level_only: policy::city_level_only(identity),
+        }
+    }
+
+    /// Reads the catalogue and builds the scope of `identity`.
+    pub async fn load(db: &impl ConnectionTrait, identity: &Identity) -> AppResult<Self> {
+        Ok(Self::new(identity, indicator::Entity::find().all(db).await?))
+    }
+
+    /// The indicator with this code if the caller may read its values.
+    pub fn by_code(&self, code: &str) -> Option<&indicator::Model> {
+        self.indicators.values().map(|(i, _)| i).find(|i| i.code == code)
+    }
+
+    /// The condition on `observation` rows that this scope lets through, for `version`, restricted to
+    /// `indicator_ids` when given.
+    pub fn condition(&self, version: Version, indicator_ids: Option<&[i32]>) -> Condition {
+        let wanted = |id: &i32| indicator_ids.is_none_or(|ids| ids.contains(id));
+        let mut published: Vec<i32> = Vec::new();
+        let mut latest: Vec<i32> = Vec::new();
+        for (id, (_, access)) in &self.indicators {
+            if !wanted(id) {
+                continue;
+            }
+            match (version, access) {
+                (Version::Latest, DataAccess::Full { unapproved: true }) => latest.push(*id),
+                _ => published.push(*id),
+            }
+        }
+        published.sort_unstable();
+        latest.sort_unstable();
+        let mut any = Condition::any();
+        if !published.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(observation::Column::IndicatorId.is_in(published))
+                    .add(observation::Column::IsPublished.eq(true)),
+            );
+        }
+        if !latest.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(observation::Column::IndicatorId.is_in(latest))
+                    .add(observation::Column::IsLatest.eq(true)),
+            );
+        }
+        let mut all = Condition::all().add(if any.is_empty() {
+            // Nothing readable: a condition that matches no row.
+            observation::Column::Id.lt(0)
+        } else {
+            any.into()
+        });
+        if self.city_level_only {
+            all = all.add(observation::Column::RegionId.in_subquery(regions_of_level(RegionLevel::City)));
+        }
+        all
+    }
+}
+
+fn regions_of_level(level: RegionLevel) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .and_where(region::Column::Level.eq(level.as_str()))
+        .to_owned()
+}
+
+/// One page of the `observations` connection.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub has_next: bool,
+    pub has_previous: bool,
+    /// The filter and policy condition, kept so that `totalCount` is only counted when asked for.
+    pub condition: Condition,
+}
+
+/// Paging arguments and their limits.
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest<'a> {
+    pub first: Option<i32>,
+    pub after: Option<&'a str>,
+    pub default_size: usize,
+    pub max_size: usize,
+}
+
+const CURSOR_PREFIX: &str = "obs:";
+
+/// The opaque cursor of an observation.
+pub fn encode_cursor(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+}
+
+/// The observation id in a cursor; an error naming the cursor when it was not made by [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> AppResult<i64> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse::<i64>().ok())
+        .ok_or_else(|| AppError::invalid("after", cursor, "a cursor returned by an earlier page"))
+}
+
+fn check_code(field: &str, dimension: Dimension, code: &Option<String>) -> AppResult<()> {
+    match code {
+        Some(c) if !is_code(dimension, c) => {
+            let expected = crate::vocabulary::codes(dimension)
+                .iter()
+                .map(|(c, _, _)| *c)
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(AppError::invalid(field, c, format!("one of {expected}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The condition for `filter` within `scope`; bad codes and ranges are errors naming the value.
+pub async fn filter_condition(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    filter: &ObservationFilter,
+) -> AppResult<Condition> {
+    let indicator_ids = match &filter.indicators {
+        Some(codes) => {
+            let mut ids = Vec::with_capacity(codes.len());
+            for code in codes {
+                let indicator = scope.by_code(code).ok_or_else(|| {
+                    AppError::invalid("filter.indicators", code, "an indicator code (see `indicators`)")
+                })?;
+                ids.push(indicator.id);
+            }
+            Some(ids)
+        }
+        None => None,
+    };
+    let mut condition = scope.condition(filter.version, indicator_ids.as_deref());
+    if let Some(codes) = &filter.regions {
+        let regions = resolve_region_codes(db, "filter.regions", codes).await?;
+        condition = condition.add(observation::Column::RegionId.is_in(regions.iter().map(|r| r.id)));
+    }
+    if let Some(level) = filter.region_level {
+        condition = condition.add(observation::Column::RegionId.in_subquery(regions_of_level(level)));
+    }
+    if let (Some(from), Some(to)) = (filter.year_from, filter.year_to) {
+        if from > to {
+            return Err(AppError::invalid(
+                "filter.years",
+                format!("from {from} to {to}"),
+                "a range whose `from` is not after its `to`",
+            ));
+        }
+    }
+    if let Some(from) = filter.year_from {
+        condition = condition.add(observation::Column::Year.gte(from));
+    }
+    if let Some(to) = filter.year_to {
+        condition = condition.add(observation::Column::Year.lte(to));
+    }
+    check_code("filter.sex", Dimension::Sex, &filter.sex)?;
+    check_code("filter.ageGroup", Dimension::Age, &filter.age_group)?;
+    check_code("filter.residence", Dimension::Residence, &filter.residence)?;
+    if let Some(sex) = &filter.sex {
+        condition = condition.add(observation::Column::Sex.eq(sex.as_str()));
+    }
+    if let Some(age) = &filter.age_group {
+        condition = condition.add(observation::Column::AgeGroup.eq(age.as_str()));
+    }
+    if let Some(residence) = &filter.residence {
+        condition = condition.add(observation::Column::Residence.eq(residence.as_str()));
+    }
+    Ok(condition)
+}
+
+/// One page of observations matching `filter` that the caller may read, in insertion order.
+pub async fn list_observations(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &ObservationFilter,
+    page: PageRequest<'_>,
+) -> AppResult<Page> {
+    let size = match page.first {
+        None => page.default_size,
+        Some(n) if n < 0 => return Err(AppError::invalid("first", n, "a page size of 0 or more")),
+        Some(n) if n as usize > page.max_size => {
+            return Err(AppError::invalid(
+                "first",
+                n,
+                format!("a page size of at most {}", page.max_size),
+            ));
+        }
+        Some(n) => n as usize,
+    };
+    let after = page.after.map(decode_cursor).transpose()?;
+    let scope = ReadScope::load(db, identity).await?;
+    let condition = filter_condition(db, &scope, filter).await?;
+    let mut query = observation::Entity::find()
+        .filter(condition.clone())
+        .order_by_asc(observation::Column::Id)
+        .limit(size as u64 + 1);
+    if let Some(after) = after {
+        query = query.filter(observation::Column::Id.gt(after));
+    }
+    let mut models = query.all(db).await?;
+    let has_next = models.len() > size;
+    models.truncate(size);
+    let records = protect(db, &scope, models).await?;
+    Ok(Page {
+        records,
+        has_next,
+        has_previous: after.is_some(),
+        condition,
+    })
+}
+
+/// How many observations a page's condition matches.
+pub async fn count_observations(db: &impl ConnectionTrait, condition: Condition) -> AppResult<u64> {
+    Ok(observation::Entity::find().filter(condition).count(db).await?)
+}
+
+/// The key of one series: an indicator in a region for one disaggregation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SeriesKey {
+    pub indicator_id: i32,
+    pub region_id: i32,
+    pub sex: String,
+    pub age_group: String,
+    pub residence: String,
+}
+
+impl SeriesKey {
+    /// The all-totals series of an indicator in a region.
+    pub fn totals(indicator_id: i32, region_id: i32) -> Self {
+        SeriesKey {
+            indicator_id,
+            region_id,
+            sex: TOTAL.into(),
+            age_group: TOTAL.into(),
+            residence: TOTAL.into(),
+        }
+    }
+
+    fn of(m: &observation::Model) -> Self {
+        SeriesKey {
+            indicator_id: m.indicator_id,
+            region_id: m.region_id,
+            sex: m.sex.clone(),
+            age_group: m.age_group.clone(),
+            residence: m.residence.clone(),
+        }
+    }
+}
+
+/// Published series for many keys at once, each ordered by year; keys the caller may not read are absent.
+pub async fn load_series(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    keys: &[SeriesKey],
+) -> AppResult<HashMap<SeriesKey, Vec<Record>>> {
+    let scope = ReadScope::load(db, identity).await?;
+    let indicator_ids: HashSet<i32> = keys.iter().map(|k| k.indicator_id).collect();
+    let region_ids: HashSet<i32> = keys.iter().map(|k| k.region_id).collect();
+    let ids: Vec<i32> = indicator_ids.into_iter().collect();
+    let models = observation::Entity::find()
+        .filter(scope.condition(Version::Published, Some(&ids)))
+        .filter(observation::Column::RegionId.is_in(region_ids))
+        .order_by_asc(observation::Column::Year)
+        .all(db)
+        .await?;
+    let wanted: HashSet<&SeriesKey> = keys.iter().collect();
+    let models: Vec<_> = models
+        .into_iter()
+        .filter(|m| wanted.contains(&SeriesKey::of(m)))
+        .collect();
+    let mut out: HashMap<SeriesKey, Vec<Record>> = HashMap::new();
+    for record in protect(db, &scope, models).await? {
+        out.entry(SeriesKey::of(&record.model)).or_default().push(record);
+    }
+    Ok(out)
+}
+
+/// For each region, the latest published all-totals value of every indicator the caller may read.
+pub async fn load_latest_by_region(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    region_ids: &[i32],
+) -> AppResult<HashMap<i32, Vec<Record>>> {
+    let scope = ReadScope::load(db, identity).await?;
+    let models = observation::Entity::find()
+        .filter(scope.condition(Version::Published, None))
+        .filter(observation::Column::RegionId.is_in(region_ids.iter().copied()))
+        .filter(observation::Column::Sex.eq(TOTAL))
+        .filter(observation::Column::AgeGroup.eq(TOTAL))
+        .filter(observation::Column::Residence.eq(TOTAL))
+        .order_by_asc(observation::Column::Year)
+        .all(db)
+        .await?;
+    // Rows come in year order, so the last one per (region, indicator) is the latest.
+    let mut latest: HashMap<(i32, i32), observation::Model> = HashMap::new();
+    for m in models {
+        latest.insert((m.region_id, m.indicator_id), m);
+    }
+    let mut models: Vec<_> = latest.into_values().collect();
+    models.sort_by_key(|m| (m.region_id, m.indicator_id));
+    let mut out: HashMap<i32, Vec<Record>> = HashMap::new();
+    for record in protect(db, &scope, models).await? {
+        out.entry(record.model.region_id).or_default().push(record);
+    }
+    Ok(out)
+}
+
+/// Applies the read policy's value rules to rows already selected through the scope: suppression and
+/// hidden counts for restricted indicators read by other departments.
+pub async fn protect(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    models: Vec<observation::Model>,
+) -> AppResult<Vec<Record>> {
+    let restricted: HashSet<(i32, i32)> = models
+        .iter()
+        .filter(|m| {
+            matches!(
+                scope.indicators.get(&m.indicator_id),
+                Some((_, DataAccess::Suppressed))
+            )
+        })
+        .map(|m| (m.indicator_id, m.year))
+        .collect();
+    let hidden = if restricted.is_empty() {
+        HashSet::new()
+    } else {
+        hidden_cells(db, scope, &restricted).await?
+    };
+    Ok(models
+        .into_iter()
+        .map(|model| {
+            let suppressed_access = matches!(
+                scope.indicators.get(&model.indicator_id),
+                Some((_, DataAccess::Suppressed))
+            );
+            Record {
+                // A row outside the published table (never expected here) is hidden as a precaution.
+                suppressed: suppressed_access && (hidden.contains(&model.id) || !model.is_published),
+                counts_hidden: suppressed_access,
+                model,
+            }
+        })
+        .collect())
+}
+
+/// Ids of the published cells to hide in the whole tables of the given (indicator, year) pairs.
+async fn hidden_cells(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    tables: &HashSet<(i32, i32)>,
+) -> AppResult<HashSet<i64>> {
+    let indicator_ids: HashSet<i32> = tables.iter().map(|(i, _)| *i).collect();
+    let years: HashSet<i32> = tables.iter().map(|(_, y)| *y).collect();
+    let rows = observation::Entity::find()
+        .filter(observation::Column::IndicatorId.is_in(indicator_ids))
+        .filter(observation::Column::Year.is_in(years))
+        .filter(observation::Column::IsPublished.eq(true))
+        .order_by_asc(observation::Column::Id)
+        .all(db)
+        .await?;
+    let parents: HashMap<i32, Option<i32>> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Id)
+        .column(region::Column::ParentId)
+        .into_tuple::<(i32, Option<i32>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut by_table: HashMap<(i32, i32), Vec<observation::Model>> = HashMap::new();
+    for row in rows {
+        if tables.contains(&(row.indicator_id, row.year)) {
+            by_table.entry((row.indicator_id, row.year)).or_default().push(row);
+        }
+    }
+    let mut hidden = HashSet::new();
+    for ((indicator_id, _), rows) in by_table {
+        let additive = scope
+            .indicators
+            .get(&indicator_id)
+            .and_then(|(i, _)| Unit::parse(&i.unit))
+            .is_some_and(Unit::is_additive);
+        let cells: Vec<Cell> = rows
+            .iter()
+            .map(|r| Cell {
+                region: r.region_id,
+                parent: parents.get(&r.region_id).copied().flatten(),
+                sex: r.sex.clone(),
+                age: r.age_group.clone(),
+                residence: r.residence.clone(),
+                // Rates are protected through the counts they are made of.
+                amount: if additive { Some(r.value) } else { r.numerator },
+            })
+            .collect();
+        for (row, hide) in rows.iter().zip(suppression::suppress(&cells)) {
+            if hide {
+                hidden.insert(row.id);
+            }
+        }
+    }
+    Ok(hidden)
+}

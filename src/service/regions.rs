@@ -1,0 +1,132 @@
+//! Reading the administrative tree. Region names and codes are public: every caller reads them.
+
+use crate::error::{AppError, AppResult};
+use crate::vocabulary::RegionLevel;
+use entity::region;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+/// Filters of the `regions` query.
+#[derive(Clone, Debug, Default)]
+pub struct RegionFilter {
+    pub level: Option<RegionLevel>,
+    /// Code of the parent region: its direct children.
+    pub parent: Option<String>,
+    /// `U`, `R` or `_T`.
+    pub residence: Option<String>,
+    /// Only regions that existed in this year.
+    pub year: Option<i32>,
+}
+
+/// Regions matching the filter, in code order. An unknown parent code is an error naming it.
+pub async fn list_regions(
+    db: &impl ConnectionTrait,
+    filter: &RegionFilter,
+) -> AppResult<Vec<region::Model>> {
+    let mut query = region::Entity::find().order_by_asc(region::Column::Code);
+    if let Some(level) = filter.level {
+        query = query.filter(region::Column::Level.eq(level.as_str()));
+    }
+    if let Some(code) = &filter.parent {
+        let parent = find_region(db, code).await?.ok_or_else(|| {
+            AppError::invalid("filter.parent", code, "a region code (see `regions`)")
+        })?;
+        query = query.filter(region::Column::ParentId.eq(parent.id));
+    }
+    if let Some(residence) = &filter.residence {
+        if !matches!(residence.as_str(), "U" | "R" | "_T") {
+            return Err(AppError::invalid("filter.residence", residence, "U, R or _T"));
+        }
+        query = query.filter(region::Column::Residence.eq(residence.as_str()));
+    }
+    if let Some(year) = filter.year {
+        query = query.filter(valid_in(year));
+    }
+    Ok(query.all(db).await?)
+}
+
+/// The condition "the region existed in `year`".
+pub fn valid_in(year: i32) -> Condition {
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(region::Column::ValidFrom.is_null())
+                .add(region::Column::ValidFrom.lte(year)),
+        )
+        .add(
+            Condition::any()
+                .add(region::Column::ValidTo.is_null())
+                .add(region::Column::ValidTo.gte(year)),
+        )
+}
+
+/// The region with this code.
+pub async fn find_region(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<region::Model>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Code.eq(code))
+        .one(db)
+        .await?)
+}
+
+/// Regions with these codes; the first unknown code is an error naming it and `field`.
+pub async fn resolve_region_codes(
+    db: &impl ConnectionTrait,
+    field: &str,
+    codes: &[String],
+) -> AppResult<Vec<region::Model>> {
+    let found = region::Entity::find()
+        .filter(region::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?;
+    if let Some(missing) = codes.iter().find(|c| !found.iter().any(|r| r.code == **c)) {
+        return Err(AppError::invalid(field, missing, "a region code (see `regions`)"));
+    }
+    Ok(found)
+}
+
+/// Regions by id.
+pub async fn load_regions(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> AppResult<HashMap<i32, region::Model>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
+}
+
+/// Direct children of these regions, grouped by parent id, in code order.
+pub async fn load_children(
+    db: &impl ConnectionTrait,
+    parent_ids: &[i32],
+) -> AppResult<HashMap<i32, Vec<region::Model>>> {
+    let mut out: HashMap<i32, Vec<region::Model>> = HashMap::new();
+    for r in region::Entity::find()
+        .filter(region::Column::ParentId.is_in(parent_ids.iter().copied()))
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await?
+    {
+        if let Some(p) = r.parent_id {
+            out.entry(p).or_default().push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Regions with these codes (unknown codes are simply absent).
+pub async fn find_regions_by_code(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> AppResult<Vec<region::Model>> {
+    Ok(region::Entity::find()
+        .filter(region::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?)
+}
