@@ -118,7 +118,10 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             startup::migrate(&db).await?;
             match seed::regions::import(&db, &text).await? {
                 Ok(done) => {
-                    println!("regions: {} created, {} updated", done.created, done.updated);
+                    println!(
+                        "regions: {} created, {} updated",
+                        done.created, done.updated
+                    );
                     Ok(())
                 }
                 Err(errors) => {
@@ -128,15 +131,27 @@ pub async fn run(cli: Cli) -> AppResult<()> {
                     Err(AppError::invalid(
                         "FILE",
                         file.display(),
-                        format!("a file without errors ({} bad rows; nothing was written)", errors.len()),
+                        format!(
+                            "a file without errors ({} bad rows; nothing was written)",
+                            errors.len()
+                        ),
                     ))
                 }
             }
         }
-        Command::Token { dept, roles, ttl, sub } => {
+        Command::Token {
+            dept,
+            roles,
+            ttl,
+            sub,
+        } => {
             for role in &roles {
                 if Role::parse(role).is_none() {
-                    return Err(AppError::invalid("--role", role, "viewer, submitter, approver or admin"));
+                    return Err(AppError::invalid(
+                        "--role",
+                        role,
+                        "viewer, submitter, approver or admin",
+                    ));
                 }
             }
             let ttl = parse_ttl(&ttl).ok_or_else(|| {
@@ -145,7 +160,10 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             let secret = dev_secret(&settings)?;
             let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
             let subject = sub.unwrap_or_else(|| format!("{dept}-dev"));
-            println!("{}", issue_dev_token(&settings.auth, &secret, &subject, &dept, &roles, ttl)?);
+            println!(
+                "{}",
+                issue_dev_token(&settings.auth, &secret, &subject, &dept, &roles, ttl)?
+            );
             Ok(())
         }
     }
@@ -171,13 +189,21 @@ async fn serve(settings: Settings) -> AppResult<()> {
         println!("loaded the plan's catalogue and the synthetic demo data into the empty database");
     }
     let (listener, addr) = startup::bind(settings.bind).await?;
-    let token = if settings.environment == Environment::Development && settings.auth.jwks_url.is_none() {
-        let secret = dev_secret(&settings)?;
-        let ttl = std::time::Duration::from_secs(8 * 3600);
-        Some(issue_dev_token(&settings.auth, &secret, "coordinator-dev", "statistics", &["viewer"], ttl)?)
-    } else {
-        None
-    };
+    let token =
+        if settings.environment == Environment::Development && settings.auth.jwks_url.is_none() {
+            let secret = dev_secret(&settings)?;
+            let ttl = std::time::Duration::from_secs(8 * 3600);
+            Some(issue_dev_token(
+                &settings.auth,
+                &secret,
+                "coordinator-dev",
+                "statistics",
+                &["viewer"],
+                ttl,
+            )?)
+        } else {
+            None
+        };
     let app = startup::build(db, settings)?;
     tracing::info!(%addr, "childhub listening");
     println!("childhub is listening on http://{addr}");

@@ -87,7 +87,7 @@ pub struct Limits {
 }
 
 /// HTTP-level settings.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
     /// Origins allowed by CORS; empty means CORS is off.
@@ -162,15 +162,6 @@ impl Default for Limits {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_seconds: 30,
             max_submission_rows: 10_000,
-        }
-    }
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            cors_origins: Vec::new(),
-            introspection: None,
         }
     }
 }

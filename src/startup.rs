@@ -15,13 +15,12 @@ use tokio::net::TcpListener;
 
 /// Connects to the configured database, creating the SQLite file's folder when needed.
 pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
-    if let Some(path) = sqlite_path(&settings.database_url) {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| AppError::Internal(format!("creating {}: {e}", dir.display())))?;
-            }
-        }
+    if let Some(path) = sqlite_path(&settings.database_url)
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::Internal(format!("creating {}: {e}", dir.display())))?;
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options.sqlx_logging(false);

@@ -242,10 +242,18 @@ pub const TOTAL: &str = "_T";
 pub type CodeEntry = (&'static str, &'static str, &'static str);
 
 /// Sex codes (SDMX `SEX`).
-pub const SEX_CODES: &[CodeEntry] = &[("_T", "合计", "Total"), ("M", "男", "Male"), ("F", "女", "Female")];
+pub const SEX_CODES: &[CodeEntry] = &[
+    ("_T", "合计", "Total"),
+    ("M", "男", "Male"),
+    ("F", "女", "Female"),
+];
 
 /// Residence codes (SDMX `URBANISATION`).
-pub const RESIDENCE_CODES: &[CodeEntry] = &[("_T", "合计", "Total"), ("U", "城镇", "Urban"), ("R", "农村", "Rural")];
+pub const RESIDENCE_CODES: &[CodeEntry] = &[
+    ("_T", "合计", "Total"),
+    ("U", "城镇", "Urban"),
+    ("R", "农村", "Rural"),
+];
 
 /// Age-group codes (SDMX `AGE`), the groups the plan speaks of.
 pub const AGE_CODES: &[CodeEntry] = &[

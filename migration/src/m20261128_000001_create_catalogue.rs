@@ -136,8 +136,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["dimension_code", "region", "target", "indicator", "domain", "department"] {
-            manager.drop_table(Table::drop().table(table).take()).await?;
+        for table in [
+            "dimension_code",
+            "region",
+            "target",
+            "indicator",
+            "domain",
+            "department",
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).take())
+                .await?;
         }
         Ok(())
     }

@@ -56,7 +56,8 @@ impl Authenticator {
             subject: claims.sub,
             department: department.code,
             department_id: department.id,
-            department_kind: DepartmentKind::parse(&department.kind).unwrap_or(DepartmentKind::Owner),
+            department_kind: DepartmentKind::parse(&department.kind)
+                .unwrap_or(DepartmentKind::Owner),
             roles,
         }))
     }

@@ -89,6 +89,7 @@ impl Identity {
 
     /// Whether the caller belongs to the department with this id.
     pub fn belongs_to(&self, department_id: i32) -> bool {
-        self.member().is_some_and(|m| m.department_id == department_id)
+        self.member()
+            .is_some_and(|m| m.department_id == department_id)
     }
 }

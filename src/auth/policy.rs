@@ -109,7 +109,9 @@ pub fn authorize_admin(identity: &Identity) -> AppResult<&Member> {
 /// Submissions, audit entries and data-quality findings about a department's data are read by that
 /// department, the coordinators and admins.
 pub fn may_read_department_records(identity: &Identity, department_id: i32) -> bool {
-    identity.is_coordinator() || identity.has_role(Role::Admin) || identity.belongs_to(department_id)
+    identity.is_coordinator()
+        || identity.has_role(Role::Admin)
+        || identity.belongs_to(department_id)
 }
 
 /// Whether the caller reads every department's records (coordinators and admins).

@@ -58,7 +58,17 @@ pub fn additive_relations(cells: &[Cell]) -> Vec<Relation> {
     let index: HashMap<(i32, &str, &str, &str), usize> = cells
         .iter()
         .enumerate()
-        .map(|(i, c)| ((c.region, c.sex.as_str(), c.age.as_str(), c.residence.as_str()), i))
+        .map(|(i, c)| {
+            (
+                (
+                    c.region,
+                    c.sex.as_str(),
+                    c.age.as_str(),
+                    c.residence.as_str(),
+                ),
+                i,
+            )
+        })
         .collect();
     // Along each dimension, a cell is either its group's total or one of its parts; the group is the
     // region and the other two dimensions' codes.
@@ -195,15 +205,13 @@ fn complement_for(
     hidden: &[bool],
 ) -> Option<usize> {
     let smallest = |candidates: &mut dyn Iterator<Item = usize>| {
-        candidates
-            .filter(|&i| !hidden[i])
-            .min_by(|&a, &b| {
-                let key = |i: usize| cells[i].amount.unwrap_or(f64::INFINITY);
-                key(a)
-                    .partial_cmp(&key(b))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.cmp(&b))
-            })
+        candidates.filter(|&i| !hidden[i]).min_by(|&a, &b| {
+            let key = |i: usize| cells[i].amount.unwrap_or(f64::INFINITY);
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(&b))
+        })
     };
     let mut sharing = relations
         .iter()
@@ -236,13 +244,21 @@ mod tests {
     #[test]
     fn a_lone_small_part_forces_a_second_part_to_be_hidden() {
         // _T = 12, M = 3, F = 9: hiding M alone would leave M = 12 − 9.
-        let cells = vec![cell(1, None, "_T", 12.0), cell(1, None, "M", 3.0), cell(1, None, "F", 9.0)];
+        let cells = vec![
+            cell(1, None, "_T", 12.0),
+            cell(1, None, "M", 3.0),
+            cell(1, None, "F", 9.0),
+        ];
         assert_eq!(suppress(&cells), vec![true, true, true]);
     }
 
     #[test]
     fn tables_without_small_cells_are_untouched() {
-        let cells = vec![cell(1, None, "_T", 20.0), cell(1, None, "M", 9.0), cell(1, None, "F", 11.0)];
+        let cells = vec![
+            cell(1, None, "_T", 20.0),
+            cell(1, None, "M", 9.0),
+            cell(1, None, "F", 11.0),
+        ];
         assert_eq!(suppress(&cells), vec![false, false, false]);
     }
 

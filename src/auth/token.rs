@@ -76,11 +76,10 @@ impl Verifier {
                 url.clone(),
                 Duration::from_secs(settings.jwks_refetch_interval_seconds),
             )?),
-            (None, Some(secret)) if secret.len() >= 32 => {
-                Keys::Shared(DecodingKey::from_secret(secret.as_bytes()).map_err(|e| {
-                    AppError::Internal(format!("HS256 secret unusable: {e}"))
-                })?)
-            }
+            (None, Some(secret)) if secret.len() >= 32 => Keys::Shared(
+                DecodingKey::from_secret(secret.as_bytes())
+                    .map_err(|e| AppError::Internal(format!("HS256 secret unusable: {e}")))?,
+            ),
             (None, Some(_)) => {
                 return Err(AppError::Internal(
                     "the HS256 secret must be at least 32 characters long".into(),
@@ -88,7 +87,8 @@ impl Verifier {
             }
             (None, None) => {
                 return Err(AppError::Internal(
-                    "no token verification configured: set auth.hs256_secret or auth.jwks_url".into(),
+                    "no token verification configured: set auth.hs256_secret or auth.jwks_url"
+                        .into(),
                 ));
             }
         };
@@ -116,10 +116,11 @@ impl Verifier {
     /// The claims of a valid access token; `UNAUTHENTICATED` for anything else.
     pub async fn verify(&self, token: &str) -> AppResult<Claims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed"))?;
-        if let Some(typ) = &header.typ {
-            if !typ.eq_ignore_ascii_case("JWT") && !typ.eq_ignore_ascii_case("at+jwt") {
-                return Err(refused("not an access token"));
-            }
+        if let Some(typ) = &header.typ
+            && !typ.eq_ignore_ascii_case("JWT")
+            && !typ.eq_ignore_ascii_case("at+jwt")
+        {
+            return Err(refused("not an access token"));
         }
         let (key, algorithm) = match &self.keys {
             Keys::Shared(key) => {

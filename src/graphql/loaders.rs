@@ -1,30 +1,104 @@
 //! Per-request DataLoaders: every nested field loads through here, so that a request costs a bounded
-//! number of SQL statements however many rows it returns. One loader source serves every key type; the
-//! key's newtype says what is loaded. The source carries the caller's identity, so batched reads go
-//! through the same policy as root fields.
+//! number of SQL statements however many rows it returns.
+//!
+//! Reference data (indicators, targets, departments, domains, regions) is small and read whole, at most
+//! once per request, so its cost does not depend on how DataLoader happens to split batches. Observations
+//! are batched by key. The source carries the caller's identity, so every read goes through the same
+//! policy as the root fields.
 
-use crate::auth::Identity;
+use crate::auth::{Identity, policy};
 use crate::error::AppError;
-use crate::service::observations::{self, Record, SeriesKey};
+use crate::service::observations::{self, ReadScope, Record, SeriesKey};
 use crate::service::{catalogue, regions};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{department, domain, indicator, region, target};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// The loader type resolvers find in the request context.
 pub type Loaders = DataLoader<Source>;
 
 /// Builds the loaders of one request.
 pub fn for_request(db: DatabaseConnection, identity: Identity) -> Loaders {
-    // Big batches: the SQL uses `IN` lists of distinct ids, which stay far below bind limits.
-    DataLoader::new(Source { db, identity }, tokio::spawn).max_batch_size(10_000)
+    let source = Source {
+        db,
+        identity,
+        indicators: OnceCell::new(),
+        targets: OnceCell::new(),
+        departments: OnceCell::new(),
+        domains: OnceCell::new(),
+        regions: OnceCell::new(),
+    };
+    // Big batches: observation queries use `IN` lists of distinct ids, far below bind limits.
+    DataLoader::new(source, tokio::spawn).max_batch_size(10_000)
 }
 
-/// What the loaders read with.
+/// The regions of the tree, indexed three ways.
+#[derive(Default)]
+struct RegionTable {
+    by_id: HashMap<i32, region::Model>,
+    by_code: HashMap<String, i32>,
+    children: HashMap<i32, Vec<i32>>,
+}
+
+/// What the loaders read with, and the request's memo of reference data.
 pub struct Source {
     db: DatabaseConnection,
     identity: Identity,
+    indicators: OnceCell<Arc<Vec<indicator::Model>>>,
+    targets: OnceCell<Arc<HashMap<i32, Vec<target::Model>>>>,
+    departments: OnceCell<Arc<HashMap<i32, department::Model>>>,
+    domains: OnceCell<Arc<HashMap<i32, domain::Model>>>,
+    regions: OnceCell<Arc<RegionTable>>,
+}
+
+impl Source {
+    async fn indicators(&self) -> Result<Arc<Vec<indicator::Model>>, AppError> {
+        self.indicators
+            .get_or_try_init(|| async { Ok(Arc::new(catalogue::all_indicators(&self.db).await?)) })
+            .await
+            .cloned()
+    }
+
+    async fn scope(&self) -> Result<ReadScope, AppError> {
+        Ok(ReadScope::new(
+            &self.identity,
+            self.indicators().await?.to_vec(),
+        ))
+    }
+
+    /// Visible indicators matching `pick`, in code order.
+    async fn visible_indicators(
+        &self,
+        pick: impl Fn(&indicator::Model) -> bool,
+    ) -> Result<Vec<indicator::Model>, AppError> {
+        Ok(self
+            .indicators()
+            .await?
+            .iter()
+            .filter(|i| policy::may_see_indicator(&self.identity, i) && pick(i))
+            .cloned()
+            .collect())
+    }
+
+    async fn regions(&self) -> Result<Arc<RegionTable>, AppError> {
+        self.regions
+            .get_or_try_init(|| async {
+                let mut table = RegionTable::default();
+                for r in regions::all_regions(&self.db).await? {
+                    table.by_code.insert(r.code.clone(), r.id);
+                    if let Some(parent) = r.parent_id {
+                        table.children.entry(parent).or_default().push(r.id);
+                    }
+                    table.by_id.insert(r.id, r);
+                }
+                Ok(Arc::new(table))
+            })
+            .await
+            .cloned()
+    }
 }
 
 /// An indicator by id (absent when the caller may not see it).
@@ -45,7 +119,7 @@ pub struct RegionCode(pub String);
 /// The targets of an indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TargetsOf(pub i32);
-/// The direct children of a region.
+/// The direct children of a region, in code order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChildrenOf(pub i32);
 /// The visible indicators of a domain.
@@ -58,95 +132,43 @@ pub struct IndicatorsOfDepartment(pub i32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LatestIn(pub i32);
 
-fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i32) -> Vec<i32> {
-    keys.iter().map(|k| f(*k)).collect()
-}
+type Loaded<K, V> = Result<HashMap<K, V>, AppError>;
 
-fn rekey<K: Copy + Eq + std::hash::Hash, V>(
+/// Answers keys from a table read whole.
+fn pick<K: Clone + Eq + std::hash::Hash, V: Clone>(
     keys: &[K],
-    f: impl Fn(K) -> i32,
-    mut values: HashMap<i32, V>,
+    find: impl Fn(&K) -> Option<V>,
 ) -> HashMap<K, V> {
     keys.iter()
-        .filter_map(|k| values.remove(&f(*k)).map(|v| (*k, v)))
+        .filter_map(|k| find(k).map(|v| (k.clone(), v)))
         .collect()
 }
 
 impl Loader<IndicatorId> for Source {
     type Value = indicator::Model;
     type Error = AppError;
-    async fn load(&self, keys: &[IndicatorId]) -> Result<HashMap<IndicatorId, Self::Value>, AppError> {
-        let found = catalogue::load_indicators(&self.db, &self.identity, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
-    }
-}
-
-impl Loader<DepartmentId> for Source {
-    type Value = department::Model;
-    type Error = AppError;
-    async fn load(&self, keys: &[DepartmentId]) -> Result<HashMap<DepartmentId, Self::Value>, AppError> {
-        let found = catalogue::load_departments(&self.db, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
-    }
-}
-
-impl Loader<DomainId> for Source {
-    type Value = domain::Model;
-    type Error = AppError;
-    async fn load(&self, keys: &[DomainId]) -> Result<HashMap<DomainId, Self::Value>, AppError> {
-        let found = catalogue::load_domains(&self.db, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
-    }
-}
-
-impl Loader<RegionId> for Source {
-    type Value = region::Model;
-    type Error = AppError;
-    async fn load(&self, keys: &[RegionId]) -> Result<HashMap<RegionId, Self::Value>, AppError> {
-        let found = regions::load_regions(&self.db, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
-    }
-}
-
-impl Loader<RegionCode> for Source {
-    type Value = region::Model;
-    type Error = AppError;
-    async fn load(&self, keys: &[RegionCode]) -> Result<HashMap<RegionCode, Self::Value>, AppError> {
-        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let found = regions::find_regions_by_code(&self.db, &codes).await?;
-        Ok(found.into_iter().map(|r| (RegionCode(r.code.clone()), r)).collect())
-    }
-}
-
-impl Loader<TargetsOf> for Source {
-    type Value = Vec<target::Model>;
-    type Error = AppError;
-    async fn load(&self, keys: &[TargetsOf]) -> Result<HashMap<TargetsOf, Self::Value>, AppError> {
-        let found = catalogue::load_targets(&self.db, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
-    }
-}
-
-impl Loader<ChildrenOf> for Source {
-    type Value = Vec<region::Model>;
-    type Error = AppError;
-    async fn load(&self, keys: &[ChildrenOf]) -> Result<HashMap<ChildrenOf, Self::Value>, AppError> {
-        let found = regions::load_children(&self.db, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
+    async fn load(&self, keys: &[IndicatorId]) -> Loaded<IndicatorId, Self::Value> {
+        let visible = self.visible_indicators(|_| true).await?;
+        Ok(pick(keys, |k| {
+            visible.iter().find(|i| i.id == k.0).cloned()
+        }))
     }
 }
 
 impl Loader<IndicatorsOfDomain> for Source {
     type Value = Vec<indicator::Model>;
     type Error = AppError;
-    async fn load(
-        &self,
-        keys: &[IndicatorsOfDomain],
-    ) -> Result<HashMap<IndicatorsOfDomain, Self::Value>, AppError> {
-        let found =
-            catalogue::load_indicators_by_group(&self.db, &self.identity, &ids(keys, |k| k.0), true)
-                .await?;
-        Ok(rekey(keys, |k| k.0, found))
+    async fn load(&self, keys: &[IndicatorsOfDomain]) -> Loaded<IndicatorsOfDomain, Self::Value> {
+        let visible = self.visible_indicators(|_| true).await?;
+        Ok(pick(keys, |k| {
+            Some(
+                visible
+                    .iter()
+                    .filter(|i| i.domain_id == k.0)
+                    .cloned()
+                    .collect(),
+            )
+        }))
     }
 }
 
@@ -156,28 +178,125 @@ impl Loader<IndicatorsOfDepartment> for Source {
     async fn load(
         &self,
         keys: &[IndicatorsOfDepartment],
-    ) -> Result<HashMap<IndicatorsOfDepartment, Self::Value>, AppError> {
-        let found =
-            catalogue::load_indicators_by_group(&self.db, &self.identity, &ids(keys, |k| k.0), false)
-                .await?;
-        Ok(rekey(keys, |k| k.0, found))
+    ) -> Loaded<IndicatorsOfDepartment, Self::Value> {
+        let visible = self.visible_indicators(|_| true).await?;
+        Ok(pick(keys, |k| {
+            Some(
+                visible
+                    .iter()
+                    .filter(|i| i.owner_department_id == k.0)
+                    .cloned()
+                    .collect(),
+            )
+        }))
+    }
+}
+
+impl Loader<TargetsOf> for Source {
+    type Value = Vec<target::Model>;
+    type Error = AppError;
+    async fn load(&self, keys: &[TargetsOf]) -> Loaded<TargetsOf, Self::Value> {
+        let all = self
+            .targets
+            .get_or_try_init(|| async {
+                Ok::<_, AppError>(Arc::new(catalogue::all_targets(&self.db).await?))
+            })
+            .await?;
+        Ok(pick(keys, |k| all.get(&k.0).cloned()))
+    }
+}
+
+impl Loader<DepartmentId> for Source {
+    type Value = department::Model;
+    type Error = AppError;
+    async fn load(&self, keys: &[DepartmentId]) -> Loaded<DepartmentId, Self::Value> {
+        let all = self
+            .departments
+            .get_or_try_init(|| async {
+                let list = catalogue::list_departments(&self.db).await?;
+                Ok::<_, AppError>(Arc::new(list.into_iter().map(|d| (d.id, d)).collect()))
+            })
+            .await?;
+        Ok(pick(keys, |k| all.get(&k.0).cloned()))
+    }
+}
+
+impl Loader<DomainId> for Source {
+    type Value = domain::Model;
+    type Error = AppError;
+    async fn load(&self, keys: &[DomainId]) -> Loaded<DomainId, Self::Value> {
+        let all = self
+            .domains
+            .get_or_try_init(|| async {
+                let list = catalogue::list_domains(&self.db).await?;
+                Ok::<_, AppError>(Arc::new(list.into_iter().map(|d| (d.id, d)).collect()))
+            })
+            .await?;
+        Ok(pick(keys, |k| all.get(&k.0).cloned()))
+    }
+}
+
+impl Loader<RegionId> for Source {
+    type Value = region::Model;
+    type Error = AppError;
+    async fn load(&self, keys: &[RegionId]) -> Loaded<RegionId, Self::Value> {
+        let table = self.regions().await?;
+        Ok(pick(keys, |k| table.by_id.get(&k.0).cloned()))
+    }
+}
+
+impl Loader<RegionCode> for Source {
+    type Value = region::Model;
+    type Error = AppError;
+    async fn load(&self, keys: &[RegionCode]) -> Loaded<RegionCode, Self::Value> {
+        let table = self.regions().await?;
+        Ok(pick(keys, |k| {
+            table
+                .by_code
+                .get(&k.0)
+                .and_then(|id| table.by_id.get(id))
+                .cloned()
+        }))
+    }
+}
+
+impl Loader<ChildrenOf> for Source {
+    type Value = Vec<region::Model>;
+    type Error = AppError;
+    async fn load(&self, keys: &[ChildrenOf]) -> Loaded<ChildrenOf, Self::Value> {
+        let table = self.regions().await?;
+        Ok(pick(keys, |k| {
+            let mut children: Vec<region::Model> = table
+                .children
+                .get(&k.0)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| table.by_id.get(id).cloned())
+                .collect();
+            children.sort_by(|a, b| a.code.cmp(&b.code));
+            Some(children)
+        }))
     }
 }
 
 impl Loader<SeriesKey> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
-    async fn load(&self, keys: &[SeriesKey]) -> Result<HashMap<SeriesKey, Self::Value>, AppError> {
-        observations::load_series(&self.db, &self.identity, keys).await
+    async fn load(&self, keys: &[SeriesKey]) -> Loaded<SeriesKey, Self::Value> {
+        observations::load_series(&self.db, &self.scope().await?, keys).await
     }
 }
 
 impl Loader<LatestIn> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
-    async fn load(&self, keys: &[LatestIn]) -> Result<HashMap<LatestIn, Self::Value>, AppError> {
-        let found =
-            observations::load_latest_by_region(&self.db, &self.identity, &ids(keys, |k| k.0)).await?;
-        Ok(rekey(keys, |k| k.0, found))
+    async fn load(&self, keys: &[LatestIn]) -> Loaded<LatestIn, Self::Value> {
+        let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+        let mut found =
+            observations::load_latest_by_region(&self.db, &self.scope().await?, &ids).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|v| (*k, v)))
+            .collect())
     }
 }

@@ -39,7 +39,10 @@ pub fn build_schema(db: DatabaseConnection, settings: Arc<Settings>) -> AppSchem
 
 /// The SDL of the schema, as checked in at `schema.graphql` (federation directives included).
 pub fn sdl() -> String {
-    builder()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().sorted_fields().sorted_enum_items())
+    builder().finish().sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .sorted_fields()
+            .sorted_enum_items(),
+    )
 }

@@ -39,7 +39,11 @@ impl Department {
     }
     /// Owner of indicators, or coordinator (statistics bureau, women-and-children working committee).
     async fn kind(&self) -> Result<DepartmentKind> {
-        stored(DepartmentKind::parse(&self.0.kind), "department kind", &self.0.kind)
+        stored(
+            DepartmentKind::parse(&self.0.kind),
+            "department kind",
+            &self.0.kind,
+        )
     }
     /// Indicators this department reports.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
@@ -134,7 +138,11 @@ impl Indicator {
     }
     async fn domain(&self, ctx: &Context<'_>) -> Result<Domain> {
         let found = loaders(ctx)?.load_one(DomainId(self.0.domain_id)).await?;
-        Ok(Domain(stored(found, "domain id", &self.0.domain_id.to_string())?))
+        Ok(Domain(stored(
+            found,
+            "domain id",
+            &self.0.domain_id.to_string(),
+        )?))
     }
     /// The department that reports the indicator.
     async fn owner_department(&self, ctx: &Context<'_>) -> Result<Department> {
@@ -212,7 +220,11 @@ impl Target {
     }
     /// Which series the target applies to.
     async fn scope(&self) -> Result<TargetScope> {
-        stored(TargetScope::parse(&self.0.scope), "target scope", &self.0.scope)
+        stored(
+            TargetScope::parse(&self.0.scope),
+            "target scope",
+            &self.0.scope,
+        )
     }
 }
 
@@ -231,7 +243,11 @@ impl Region {
         &self.0.name_en
     }
     async fn level(&self) -> Result<RegionLevel> {
-        stored(RegionLevel::parse(&self.0.level), "region level", &self.0.level)
+        stored(
+            RegionLevel::parse(&self.0.level),
+            "region level",
+            &self.0.level,
+        )
     }
     /// `U` urban, `R` rural, `_T` mixed.
     async fn residence(&self) -> &str {
@@ -334,7 +350,11 @@ impl Observation {
         self.0.suppressed
     }
     async fn status(&self) -> Result<Status> {
-        stored(Status::parse(&self.0.model.status), "status", &self.0.model.status)
+        stored(
+            Status::parse(&self.0.model.status),
+            "status",
+            &self.0.model.status,
+        )
     }
     /// 1 for the first value sent for this key, +1 for each changed value after it.
     async fn revision(&self) -> i32 {
@@ -352,7 +372,11 @@ pub struct DimensionCode(pub dimension_code::Model);
 #[Object]
 impl DimensionCode {
     async fn dimension(&self) -> Result<Dimension> {
-        stored(Dimension::parse(&self.0.dimension), "dimension", &self.0.dimension)
+        stored(
+            Dimension::parse(&self.0.dimension),
+            "dimension",
+            &self.0.dimension,
+        )
     }
     /// SDMX-style code; totals are `_T`.
     async fn code(&self) -> &str {

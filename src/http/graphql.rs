@@ -101,7 +101,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     execute(state, &headers, batch, false).await
 }
 
-async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, is_get: bool) -> Response {
+async fn execute(
+    state: AppState,
+    headers: &HeaderMap,
+    batch: BatchRequest,
+    is_get: bool,
+) -> Response {
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));
     let requests = match batch {
@@ -126,8 +131,11 @@ async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, is_g
             continue;
         };
         if is_get && has_mutation(&document, request.operation_name.as_deref()) {
-            let mut response =
-                error_body(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
+            let mut response = error_body(
+                StatusCode::METHOD_NOT_ALLOWED,
+                code::BAD_USER_INPUT,
+                "mutations must be sent with POST",
+            );
             response
                 .headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
@@ -148,7 +156,9 @@ async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, is_g
         }
     }
 
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let identity = match state.auth.identify(&state.db, authorization).await {
         Ok(identity) => identity,
         Err(err) => return app_error_response(&err),
@@ -236,12 +246,22 @@ pub fn count_fields(document: &ExecutableDocument, cap: usize) -> (usize, usize)
                     }
                     walk(doc, &field.node.selection_set.node, depth + 1, cap, counts);
                 }
-                Selection::InlineFragment(fragment) => {
-                    walk(doc, &fragment.node.selection_set.node, depth + 1, cap, counts)
-                }
+                Selection::InlineFragment(fragment) => walk(
+                    doc,
+                    &fragment.node.selection_set.node,
+                    depth + 1,
+                    cap,
+                    counts,
+                ),
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
-                        walk(doc, &fragment.node.selection_set.node, depth + 1, cap, counts);
+                        walk(
+                            doc,
+                            &fragment.node.selection_set.node,
+                            depth + 1,
+                            cap,
+                            counts,
+                        );
                     }
                 }
             }

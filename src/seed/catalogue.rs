@@ -2,9 +2,7 @@
 //! with their indicators, and the disaggregations each indicator is reported by.
 
 use crate::error::{AppError, AppResult};
-use crate::vocabulary::{
-    DepartmentKind, Sensitivity, TargetKind, TargetScope, Unit,
-};
+use crate::vocabulary::{DepartmentKind, Sensitivity, TargetKind, TargetScope, Unit};
 use serde::Deserialize;
 
 const TARGETS_CSV: &str = include_str!("../../data/catalogue/targets.csv");
@@ -111,7 +109,8 @@ impl Catalogue {
                     row,
                     "target_value",
                     &format!("{:?}", t.target_value),
-                    "a number exactly for at_least, at_most, reduce_by_percent and milestone".into(),
+                    "a number exactly for at_least, at_most, reduce_by_percent and milestone"
+                        .into(),
                 ));
             }
             TargetScope::parse(&t.scope)
@@ -119,9 +118,18 @@ impl Catalogue {
             Sensitivity::parse(&t.sensitivity)
                 .ok_or_else(|| bad(row, "sensitivity", &t.sensitivity, Sensitivity::expected()))?;
             if !self.domains.iter().any(|d| d.code == t.domain) {
-                return Err(bad(row, "domain", &t.domain, "a domain of domains.csv".into()));
+                return Err(bad(
+                    row,
+                    "domain",
+                    &t.domain,
+                    "a domain of domains.csv".into(),
+                ));
             }
-            if !self.departments.iter().any(|d| d.code == t.owner_department) {
+            if !self
+                .departments
+                .iter()
+                .any(|d| d.code == t.owner_department)
+            {
                 return Err(bad(
                     row,
                     "owner_department",
@@ -138,7 +146,9 @@ impl Catalogue {
         self.disaggregations
             .iter()
             .find(|d| d.code == code)
-            .map_or((false, false, false), |d| (d.by_sex, d.by_age, d.by_residence))
+            .map_or((false, false, false), |d| {
+                (d.by_sex, d.by_age, d.by_residence)
+            })
     }
 }
 
@@ -154,5 +164,6 @@ pub fn decimals_for(unit: Unit) -> i32 {
 /// The natural limit of an indicator for the progress measure: 100 for percentages where higher is better
 /// (coverage and enrolment rates cannot pass 100%).
 pub fn natural_limit_for(unit: Unit, kind: TargetKind) -> Option<f64> {
-    (unit == Unit::Percent && kind.direction() > 0 && kind != TargetKind::Milestone).then_some(100.0)
+    (unit == Unit::Percent && kind.direction() > 0 && kind != TargetKind::Milestone)
+        .then_some(100.0)
 }

@@ -64,14 +64,30 @@ pub fn regions() -> Vec<RegionSeed> {
         valid_to: None,
     }];
     let townships = (1..=STREETS)
-        .map(|i| (format!("{CITY}-S{i:02}"), format!("示范街道{i:02}"), format!("Demo Street {i:02}"), "U"))
+        .map(|i| {
+            (
+                format!("{CITY}-S{i:02}"),
+                format!("示范街道{i:02}"),
+                format!("Demo Street {i:02}"),
+                "U",
+            )
+        })
         .chain((1..=TOWNSHIPS).map(|i| {
-            (format!("{CITY}-T{i:02}"), format!("示范镇{i:02}"), format!("Demo Township {i:02}"), "R")
+            (
+                format!("{CITY}-T{i:02}"),
+                format!("示范镇{i:02}"),
+                format!("Demo Township {i:02}"),
+                "R",
+            )
         }));
     for (code, name_zh, name_en, residence) in townships {
         let merged = code == MERGED_TOWNSHIP;
         for v in 1..=2 {
-            let (zh, en) = if residence == "U" { ("社区", "Community") } else { ("村", "Village") };
+            let (zh, en) = if residence == "U" {
+                ("社区", "Community")
+            } else {
+                ("村", "Village")
+            };
             out.push(RegionSeed {
                 code: format!("{code}-V{v}"),
                 name_zh: format!("{name_zh}示范{zh}{v}"),
@@ -116,11 +132,21 @@ struct Profile {
 }
 
 const fn p(code: &'static str, base: f64, slope: f64, spread: f64, sex_gap: f64) -> Profile {
-    Profile { code, base, slope, spread, sex_gap, missing: &[] }
+    Profile {
+        code,
+        base,
+        slope,
+        spread,
+        sex_gap,
+        missing: &[],
+    }
 }
 
 const PROFILES: &[Profile] = &[
-    Profile { missing: &[2021], ..p("HEA-01", 18.0, 1.45, 2.0, 0.0) },
+    Profile {
+        missing: &[2021],
+        ..p("HEA-01", 18.0, 1.45, 2.0, 0.0)
+    },
     p("HEA-02", 3.6, -0.11, 0.4, 0.3),
     p("HEA-03", 5.9, -0.12, 0.6, 0.4),
     p("HEA-04", 7.6, -0.3, 0.8, 0.5),
@@ -136,7 +162,10 @@ const PROFILES: &[Profile] = &[
     p("HEA-14", 1.8, 0.3, 0.5, 0.0),
     p("HEA-15", 0.72, 0.03, 0.1, 0.0),
     p("HEA-16", 2.5, 0.07, 0.3, 0.0),
-    Profile { missing: &[2020], ..p("HEA-17", 45.0, 1.6, 3.0, -1.0) },
+    Profile {
+        missing: &[2020],
+        ..p("HEA-17", 45.0, 1.6, 3.0, -1.0)
+    },
     p("HEA-18", 92.0, 0.6, 2.0, 0.0),
     p("HEA-19", 88.0, 0.7, 2.0, 0.0),
     p("HEA-20", 89.0, 0.6, 2.0, 0.0),
@@ -148,7 +177,10 @@ const PROFILES: &[Profile] = &[
     p("EDU-01", 88.0, 1.0, 2.5, 0.0),
     p("EDU-02", 99.5, 0.0, 0.2, 0.0),
     p("EDU-03", 88.0, 0.8, 3.0, -1.0),
-    Profile { missing: &[2025], ..p("EDU-04", 90.0, 0.8, 2.0, 0.0) },
+    Profile {
+        missing: &[2025],
+        ..p("EDU-04", 90.0, 0.8, 2.0, 0.0)
+    },
     p("WEL-01", 800.0, 120.0, 0.0, 0.0),
     p("WEL-02", 70.0, 4.0, 6.0, 0.0),
     p("WEL-03", 100.0, 0.0, 0.0, 0.0),
@@ -244,25 +276,30 @@ fn indicator_year(
     let t = f64::from(year - 2020);
     let (lo, hi) = unit.range();
     let decimals = crate::seed::catalogue::decimals_for(unit);
-    let obs = |region: &str, sex: &'static str, age: &'static str, res: &'static str, value: f64| {
-        ObservationSeed {
-            indicator: code.into(),
-            region: region.into(),
-            year,
-            sex,
-            age_group: age,
-            residence: res,
-            value: round_to(value.clamp(lo, hi), decimals),
-            numerator: None,
-            denominator: None,
-        }
-    };
+    let obs =
+        |region: &str, sex: &'static str, age: &'static str, res: &'static str, value: f64| {
+            ObservationSeed {
+                indicator: code.into(),
+                region: region.into(),
+                year,
+                sex,
+                age_group: age,
+                residence: res,
+                value: round_to(value.clamp(lo, hi), decimals),
+                numerator: None,
+                denominator: None,
+            }
+        };
     let mut out = Vec::new();
     let city_value = match code {
         "WEL-05" => f64::from(u8::from(year >= 2023)),
         // Retention is to be maintained at 99.41% or more; 2022 dips below it.
         "EDU-02" => [99.5, 99.45, 99.32, 99.46, 99.5, 99.48][(year - 2020) as usize],
-        _ => profile.base + profile.slope * t + jitter(&format!("{code}/{year}")) * profile.spread * 0.05,
+        _ => {
+            profile.base
+                + profile.slope * t
+                + jitter(&format!("{code}/{year}")) * profile.spread * 0.05
+        }
     };
     let city_value = round_to(city_value, decimals);
     let (by_sex, by_age) = match code {
@@ -290,7 +327,10 @@ fn indicator_year(
                 let (groups, weights): (&[&'static str], &[f64]) = if code == "LAW-01" {
                     (&["Y12T14", "Y15T17"], &[0.3, 0.7])
                 } else {
-                    (&["Y0T5", "Y6T11", "Y12T14", "Y15T17"], &[0.2, 0.3, 0.25, 0.25])
+                    (
+                        &["Y0T5", "Y6T11", "Y12T14", "Y15T17"],
+                        &[0.2, 0.3, 0.25, 0.25],
+                    )
                 };
                 for (age, part) in groups.iter().zip(apportion(total, weights)) {
                     out.push(obs(&region, TOTAL, age, TOTAL, part));
@@ -324,7 +364,10 @@ fn indicator_year(
         out.push(obs(CITY, "M", TOTAL, TOTAL, city_value + gap / 2.0));
         out.push(obs(CITY, "F", TOTAL, TOTAL, city_value - gap / 2.0));
     }
-    let direction = if matches!(row.target_kind.as_str(), "at_most" | "reduce_by_percent" | "trend_down" | "trend_not_up") {
+    let direction = if matches!(
+        row.target_kind.as_str(),
+        "at_most" | "reduce_by_percent" | "trend_down" | "trend_not_up"
+    ) {
         -1.0
     } else {
         1.0
@@ -333,8 +376,20 @@ fn indicator_year(
     let rural_gap = profile.spread.max(city_value.abs() * 0.04) * (1.0 - t * 0.06);
     let scoped = matches!(row.scope.as_str(), "urban" | "rural");
     if scoped || matches!(code, "HEA-02" | "HEA-03" | "HEA-04") {
-        out.push(obs(CITY, TOTAL, TOTAL, "U", city_value + direction * rural_gap * 0.6));
-        out.push(obs(CITY, TOTAL, TOTAL, "R", city_value - direction * rural_gap * 0.4));
+        out.push(obs(
+            CITY,
+            TOTAL,
+            TOTAL,
+            "U",
+            city_value + direction * rural_gap * 0.6,
+        ));
+        out.push(obs(
+            CITY,
+            TOTAL,
+            TOTAL,
+            "R",
+            city_value - direction * rural_gap * 0.4,
+        ));
     }
     if matches!(code, "HEA-05" | "WEL-03") {
         return out;
@@ -345,7 +400,11 @@ fn indicator_year(
         }
         let key = format!("{code}/{}/{year}", township.code);
         let place = jitter(&format!("{code}/{}", township.code)) * profile.spread;
-        let urban = if township.residence == "U" { direction * profile.spread * 0.3 } else { 0.0 };
+        let urban = if township.residence == "U" {
+            direction * profile.spread * 0.3
+        } else {
+            0.0
+        };
         let value = if code == "HEA-06" {
             vaccination(&township.code, t, &key)
         } else {

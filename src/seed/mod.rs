@@ -49,7 +49,11 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .into_iter()
         .map(|d| d.code)
         .collect();
-    for d in catalogue.departments.iter().filter(|d| !existing.contains(&d.code)) {
+    for d in catalogue
+        .departments
+        .iter()
+        .filter(|d| !existing.contains(&d.code))
+    {
         department::Entity::insert(department::ActiveModel {
             code: Set(d.code.clone()),
             name_zh: Set(d.name_zh.clone()),
@@ -68,7 +72,11 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .into_iter()
         .map(|d| d.code)
         .collect();
-    for d in catalogue.domains.iter().filter(|d| !existing.contains(&d.code)) {
+    for d in catalogue
+        .domains
+        .iter()
+        .filter(|d| !existing.contains(&d.code))
+    {
         domain::Entity::insert(domain::ActiveModel {
             code: Set(d.code.clone()),
             name_zh: Set(d.name_zh.clone()),
@@ -124,7 +132,11 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .into_iter()
         .map(|i| i.code)
         .collect();
-    for row in catalogue.targets.iter().filter(|t| !existing.contains(&t.code)) {
+    for row in catalogue
+        .targets
+        .iter()
+        .filter(|t| !existing.contains(&t.code))
+    {
         // `Catalogue::embedded` checked every code, so these lookups only fail on a broken build.
         let unit = Unit::parse(&row.unit).unwrap_or(Unit::Count);
         let kind = TargetKind::parse(&row.target_kind).unwrap_or(TargetKind::TrendUp);

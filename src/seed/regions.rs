@@ -83,12 +83,22 @@ pub fn check_rows(
         let r = match record {
             Ok(r) => r,
             Err(e) => {
-                err(row, "row", &e.to_string(), "code,name_zh,name_en,level,residence,parent,valid_from,valid_to");
+                err(
+                    row,
+                    "row",
+                    &e.to_string(),
+                    "code,name_zh,name_en,level,residence,parent,valid_from,valid_to",
+                );
                 continue;
             }
         };
         if r.code.trim().is_empty() || r.code.len() > 64 {
-            err(row, "code", &r.code, "a non-empty code of at most 64 characters");
+            err(
+                row,
+                "code",
+                &r.code,
+                "a non-empty code of at most 64 characters",
+            );
         }
         if r.name_zh.trim().is_empty() {
             err(row, "name_zh", &r.name_zh, "a Chinese name");
@@ -104,19 +114,34 @@ pub fn check_rows(
         }
         match (&r.parent, r.level.as_str()) {
             (None, "city") => {}
-            (None, _) => err(row, "parent", "", "the code of the region this one belongs to"),
+            (None, _) => err(
+                row,
+                "parent",
+                "",
+                "the code of the region this one belongs to",
+            ),
             (Some(p), _) => match levels.get(p) {
-                None => err(row, "parent", p, "a region code stored already or on an earlier row"),
+                None => err(
+                    row,
+                    "parent",
+                    p,
+                    "a region code stored already or on an earlier row",
+                ),
                 Some(pl) if level_rank(pl) >= level_rank(&r.level) => {
                     err(row, "parent", p, "a region of a higher level")
                 }
                 Some(_) => {}
             },
         }
-        if let (Some(from), Some(to)) = (r.valid_from, r.valid_to) {
-            if from > to {
-                err(row, "valid_to", &to.to_string(), &format!("a year not before valid_from {from}"));
-            }
+        if let (Some(from), Some(to)) = (r.valid_from, r.valid_to)
+            && from > to
+        {
+            err(
+                row,
+                "valid_to",
+                &to.to_string(),
+                &format!("a year not before valid_from {from}"),
+            );
         }
         levels.insert(r.code.clone(), r.level.clone());
         rows.push(r);
@@ -124,14 +149,26 @@ pub fn check_rows(
     let mut seen = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         if let Some(first) = seen.insert(r.code.clone(), i + 1) {
-            err(i + 1, "code", &r.code, &format!("a code not already on row {first}"));
+            err(
+                i + 1,
+                "code",
+                &r.code,
+                &format!("a code not already on row {first}"),
+            );
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Imports a regions file in one transaction. Bad rows are all reported and nothing is written.
-pub async fn import(db: &DatabaseConnection, text: &str) -> AppResult<Result<RegionImport, Vec<RowError>>> {
+pub async fn import(
+    db: &DatabaseConnection,
+    text: &str,
+) -> AppResult<Result<RegionImport, Vec<RowError>>> {
     let txn = db.begin().await?;
     let stored: HashMap<String, region::Model> = region::Entity::find()
         .all(&txn)

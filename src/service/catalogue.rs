@@ -89,7 +89,11 @@ pub async fn list_indicators(
     }
     if let Some(code) = &filter.department {
         let department = find_department(db, code).await?.ok_or_else(|| {
-            AppError::invalid("filter.department", code, "a department code (see `departments`)")
+            AppError::invalid(
+                "filter.department",
+                code,
+                "a department code (see `departments`)",
+            )
         })?;
         query = query.filter(indicator::Column::OwnerDepartmentId.eq(department.id));
     }
@@ -123,57 +127,19 @@ pub async fn find_indicator(
         .filter(|i| policy::may_see_indicator(identity, i)))
 }
 
-/// Indicators by id that the caller may see (for DataLoaders).
-pub async fn load_indicators(
-    db: &impl ConnectionTrait,
-    identity: &Identity,
-    ids: &[i32],
-) -> AppResult<HashMap<i32, indicator::Model>> {
+/// Every indicator, unfiltered: for callers that apply the policy themselves (the per-request
+/// reference-data memo and [`ReadScope`](crate::service::observations::ReadScope)).
+pub async fn all_indicators(db: &impl ConnectionTrait) -> AppResult<Vec<indicator::Model>> {
     Ok(indicator::Entity::find()
-        .filter(indicator::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|i| policy::may_see_indicator(identity, i))
-        .map(|i| (i.id, i))
-        .collect())
-}
-
-/// Visible indicators grouped by their domain (`by_domain`) or owner department.
-pub async fn load_indicators_by_group(
-    db: &impl ConnectionTrait,
-    identity: &Identity,
-    ids: &[i32],
-    by_domain: bool,
-) -> AppResult<HashMap<i32, Vec<indicator::Model>>> {
-    let column = if by_domain {
-        indicator::Column::DomainId
-    } else {
-        indicator::Column::OwnerDepartmentId
-    };
-    let mut out: HashMap<i32, Vec<indicator::Model>> = HashMap::new();
-    for i in indicator::Entity::find()
-        .filter(column.is_in(ids.iter().copied()))
         .order_by_asc(indicator::Column::Code)
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|i| policy::may_see_indicator(identity, i))
-    {
-        let key = if by_domain { i.domain_id } else { i.owner_department_id };
-        out.entry(key).or_default().push(i);
-    }
-    Ok(out)
+        .await?)
 }
 
-/// Targets of the given indicators, grouped by indicator id. The caller already saw the indicators.
-pub async fn load_targets(
-    db: &impl ConnectionTrait,
-    indicator_ids: &[i32],
-) -> AppResult<HashMap<i32, Vec<target::Model>>> {
+/// Every target, grouped by indicator id.
+pub async fn all_targets(db: &impl ConnectionTrait) -> AppResult<HashMap<i32, Vec<target::Model>>> {
     let mut out: HashMap<i32, Vec<target::Model>> = HashMap::new();
     for t in target::Entity::find()
-        .filter(target::Column::IndicatorId.is_in(indicator_ids.iter().copied()))
         .order_by_asc(target::Column::Id)
         .all(db)
         .await?
@@ -181,32 +147,4 @@ pub async fn load_targets(
         out.entry(t.indicator_id).or_default().push(t);
     }
     Ok(out)
-}
-
-/// Departments by id.
-pub async fn load_departments(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-) -> AppResult<HashMap<i32, department::Model>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect())
-}
-
-/// Domains by id.
-pub async fn load_domains(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-) -> AppResult<HashMap<i32, domain::Model>> {
-    Ok(domain::Entity::find()
-        .filter(domain::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect())
 }

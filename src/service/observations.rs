@@ -2,9 +2,9 @@
 //! pages for the `observations` connection, batched series and latest values for DataLoaders, and the
 //! small-cell suppression of restricted data.
 
+use crate::auth::Identity;
 use crate::auth::policy::{self, DataAccess};
 use crate::auth::suppression::{self, Cell};
-use crate::auth::Identity;
 use crate::error::{AppError, AppResult};
 use crate::service::regions::resolve_region_codes;
 use crate::vocabulary::{Dimension, RegionLevel, TOTAL, Unit, is_code};
@@ -99,12 +99,18 @@ impl ReadScope {
 
     /// Reads the catalogue and builds the scope of `identity`.
     pub async fn load(db: &impl ConnectionTrait, identity: &Identity) -> AppResult<Self> {
-        Ok(Self::new(identity, indicator::Entity::find().all(db).await?))
+        Ok(Self::new(
+            identity,
+            crate::service::catalogue::all_indicators(db).await?,
+        ))
     }
 
     /// The indicator with this code if the caller may read its values.
     pub fn by_code(&self, code: &str) -> Option<&indicator::Model> {
-        self.indicators.values().map(|(i, _)| i).find(|i| i.code == code)
+        self.indicators
+            .values()
+            .map(|(i, _)| i)
+            .find(|i| i.code == code)
     }
 
     /// The condition on `observation` rows that this scope lets through, for `version`, restricted to
@@ -146,7 +152,9 @@ impl ReadScope {
             any.into()
         });
         if self.city_level_only {
-            all = all.add(observation::Column::RegionId.in_subquery(regions_of_level(RegionLevel::City)));
+            all = all.add(
+                observation::Column::RegionId.in_subquery(regions_of_level(RegionLevel::City)),
+            );
         }
         all
     }
@@ -221,7 +229,11 @@ pub async fn filter_condition(
             let mut ids = Vec::with_capacity(codes.len());
             for code in codes {
                 let indicator = scope.by_code(code).ok_or_else(|| {
-                    AppError::invalid("filter.indicators", code, "an indicator code (see `indicators`)")
+                    AppError::invalid(
+                        "filter.indicators",
+                        code,
+                        "an indicator code (see `indicators`)",
+                    )
                 })?;
                 ids.push(indicator.id);
             }
@@ -232,19 +244,21 @@ pub async fn filter_condition(
     let mut condition = scope.condition(filter.version, indicator_ids.as_deref());
     if let Some(codes) = &filter.regions {
         let regions = resolve_region_codes(db, "filter.regions", codes).await?;
-        condition = condition.add(observation::Column::RegionId.is_in(regions.iter().map(|r| r.id)));
+        condition =
+            condition.add(observation::Column::RegionId.is_in(regions.iter().map(|r| r.id)));
     }
     if let Some(level) = filter.region_level {
-        condition = condition.add(observation::Column::RegionId.in_subquery(regions_of_level(level)));
+        condition =
+            condition.add(observation::Column::RegionId.in_subquery(regions_of_level(level)));
     }
-    if let (Some(from), Some(to)) = (filter.year_from, filter.year_to) {
-        if from > to {
-            return Err(AppError::invalid(
-                "filter.years",
-                format!("from {from} to {to}"),
-                "a range whose `from` is not after its `to`",
-            ));
-        }
+    if let (Some(from), Some(to)) = (filter.year_from, filter.year_to)
+        && from > to
+    {
+        return Err(AppError::invalid(
+            "filter.years",
+            format!("from {from} to {to}"),
+            "a range whose `from` is not after its `to`",
+        ));
     }
     if let Some(from) = filter.year_from {
         condition = condition.add(observation::Column::Year.gte(from));
@@ -310,7 +324,10 @@ pub async fn list_observations(
 
 /// How many observations a page's condition matches.
 pub async fn count_observations(db: &impl ConnectionTrait, condition: Condition) -> AppResult<u64> {
-    Ok(observation::Entity::find().filter(condition).count(db).await?)
+    Ok(observation::Entity::find()
+        .filter(condition)
+        .count(db)
+        .await?)
 }
 
 /// The key of one series: an indicator in a region for one disaggregation.
@@ -349,10 +366,9 @@ impl SeriesKey {
 /// Published series for many keys at once, each ordered by year; keys the caller may not read are absent.
 pub async fn load_series(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     keys: &[SeriesKey],
 ) -> AppResult<HashMap<SeriesKey, Vec<Record>>> {
-    let scope = ReadScope::load(db, identity).await?;
     let indicator_ids: HashSet<i32> = keys.iter().map(|k| k.indicator_id).collect();
     let region_ids: HashSet<i32> = keys.iter().map(|k| k.region_id).collect();
     let ids: Vec<i32> = indicator_ids.into_iter().collect();
@@ -368,8 +384,10 @@ pub async fn load_series(
         .filter(|m| wanted.contains(&SeriesKey::of(m)))
         .collect();
     let mut out: HashMap<SeriesKey, Vec<Record>> = HashMap::new();
-    for record in protect(db, &scope, models).await? {
-        out.entry(SeriesKey::of(&record.model)).or_default().push(record);
+    for record in protect(db, scope, models).await? {
+        out.entry(SeriesKey::of(&record.model))
+            .or_default()
+            .push(record);
     }
     Ok(out)
 }
@@ -377,10 +395,9 @@ pub async fn load_series(
 /// For each region, the latest published all-totals value of every indicator the caller may read.
 pub async fn load_latest_by_region(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     region_ids: &[i32],
 ) -> AppResult<HashMap<i32, Vec<Record>>> {
-    let scope = ReadScope::load(db, identity).await?;
     let models = observation::Entity::find()
         .filter(scope.condition(Version::Published, None))
         .filter(observation::Column::RegionId.is_in(region_ids.iter().copied()))
@@ -398,7 +415,7 @@ pub async fn load_latest_by_region(
     let mut models: Vec<_> = latest.into_values().collect();
     models.sort_by_key(|m| (m.region_id, m.indicator_id));
     let mut out: HashMap<i32, Vec<Record>> = HashMap::new();
-    for record in protect(db, &scope, models).await? {
+    for record in protect(db, scope, models).await? {
         out.entry(record.model.region_id).or_default().push(record);
     }
     Ok(out)
@@ -435,7 +452,8 @@ pub async fn protect(
             );
             Record {
                 // A row outside the published table (never expected here) is hidden as a precaution.
-                suppressed: suppressed_access && (hidden.contains(&model.id) || !model.is_published),
+                suppressed: suppressed_access
+                    && (hidden.contains(&model.id) || !model.is_published),
                 counts_hidden: suppressed_access,
                 model,
             }
@@ -470,7 +488,10 @@ async fn hidden_cells(
     let mut by_table: HashMap<(i32, i32), Vec<observation::Model>> = HashMap::new();
     for row in rows {
         if tables.contains(&(row.indicator_id, row.year)) {
-            by_table.entry((row.indicator_id, row.year)).or_default().push(row);
+            by_table
+                .entry((row.indicator_id, row.year))
+                .or_default()
+                .push(row);
         }
     }
     let mut hidden = HashSet::new();

@@ -4,7 +4,6 @@ use crate::error::{AppError, AppResult};
 use crate::vocabulary::RegionLevel;
 use entity::region;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use std::collections::HashMap;
 
 /// Filters of the `regions` query.
 #[derive(Clone, Debug, Default)]
@@ -35,7 +34,11 @@ pub async fn list_regions(
     }
     if let Some(residence) = &filter.residence {
         if !matches!(residence.as_str(), "U" | "R" | "_T") {
-            return Err(AppError::invalid("filter.residence", residence, "U, R or _T"));
+            return Err(AppError::invalid(
+                "filter.residence",
+                residence,
+                "U, R or _T",
+            ));
         }
         query = query.filter(region::Column::Residence.eq(residence.as_str()));
     }
@@ -82,51 +85,19 @@ pub async fn resolve_region_codes(
         .all(db)
         .await?;
     if let Some(missing) = codes.iter().find(|c| !found.iter().any(|r| r.code == **c)) {
-        return Err(AppError::invalid(field, missing, "a region code (see `regions`)"));
+        return Err(AppError::invalid(
+            field,
+            missing,
+            "a region code (see `regions`)",
+        ));
     }
     Ok(found)
 }
 
-/// Regions by id.
-pub async fn load_regions(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-) -> AppResult<HashMap<i32, region::Model>> {
+/// Every region, in code order.
+pub async fn all_regions(db: &impl ConnectionTrait) -> AppResult<Vec<region::Model>> {
     Ok(region::Entity::find()
-        .filter(region::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect())
-}
-
-/// Direct children of these regions, grouped by parent id, in code order.
-pub async fn load_children(
-    db: &impl ConnectionTrait,
-    parent_ids: &[i32],
-) -> AppResult<HashMap<i32, Vec<region::Model>>> {
-    let mut out: HashMap<i32, Vec<region::Model>> = HashMap::new();
-    for r in region::Entity::find()
-        .filter(region::Column::ParentId.is_in(parent_ids.iter().copied()))
         .order_by_asc(region::Column::Code)
-        .all(db)
-        .await?
-    {
-        if let Some(p) = r.parent_id {
-            out.entry(p).or_default().push(r);
-        }
-    }
-    Ok(out)
-}
-
-/// Regions with these codes (unknown codes are simply absent).
-pub async fn find_regions_by_code(
-    db: &impl ConnectionTrait,
-    codes: &[String],
-) -> AppResult<Vec<region::Model>> {
-    Ok(region::Entity::find()
-        .filter(region::Column::Code.is_in(codes.iter().cloned()))
         .all(db)
         .await?)
 }

@@ -30,7 +30,9 @@ impl CatalogueQuery {
 
     /// The department with this code, e.g. `health`.
     async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
-        Ok(catalogue::find_department(db(ctx)?, &code).await?.map(Department))
+        Ok(catalogue::find_department(db(ctx)?, &code)
+            .await?
+            .map(Department))
     }
 
     /// The plan's seven domains, in plan order.

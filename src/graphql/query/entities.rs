@@ -32,6 +32,8 @@ impl EntityQuery {
         ctx: &Context<'_>,
         code: String,
     ) -> Result<Option<Department>> {
-        Ok(catalogue::find_department(db(ctx)?, &code).await?.map(Department))
+        Ok(catalogue::find_department(db(ctx)?, &code)
+            .await?
+            .map(Department))
     }
 }

@@ -2,9 +2,7 @@
 
 use crate::graphql::context::{db, identity, settings};
 use crate::graphql::types::Observation;
-use crate::service::observations::{
-    self, ObservationFilter, PageRequest, Version, encode_cursor,
-};
+use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use sea_orm::Condition;
@@ -25,7 +23,7 @@ pub struct ObservationFilterInput {
     /// Region codes.
     pub regions: Option<Vec<String>>,
     /// Only regions of this level.
-    pub region_level: Option<crate::vocabulary::RegionLevel>,
+    pub region_level: Option<RegionLevel>,
     pub years: Option<YearRange>,
     /// `_T`, `M` or `F`.
     pub sex: Option<String>,
@@ -42,7 +40,7 @@ impl From<ObservationFilterInput> for ObservationFilter {
         ObservationFilter {
             indicators: f.indicators,
             regions: f.regions,
-            region_level: f.region_level.map(RegionLevel::from),
+            region_level: f.region_level,
             year_from: f.years.and_then(|y| y.from),
             year_to: f.years.and_then(|y| y.to),
             sex: f.sex,

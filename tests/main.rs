@@ -1,0 +1,9 @@
+//! The one integration-test binary: every test starts the real router against a fresh database, on
+//! SQLite always and on PostgreSQL when `CHILDHUB_TEST_POSTGRES` is set.
+
+mod support;
+
+mod catalogue;
+mod read_api;
+mod schema;
+mod statements;

@@ -1,0 +1,256 @@
+//! `spawn_app()`: the real router on port 0 against a fresh database (a new SQLite file, or a new
+//! PostgreSQL database when `CHILDHUB_TEST_POSTGRES` is set), migrated and seeded with the catalogue and
+//! the demo data, plus helpers to call it.
+
+#![allow(dead_code)]
+
+use childhub::auth::token::issue_dev_token;
+use childhub::config::Settings;
+use childhub::startup;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per backend: `on_both_backends!(name, |app| async move { … });` makes
+/// `name::sqlite` and `name::postgres` (the latter skips unless `CHILDHUB_TEST_POSTGRES` is set).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::support::spawn_app($crate::support::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if !$crate::support::postgres_enabled() {
+                    eprintln!("CHILDHUB_TEST_POSTGRES is not set; PostgreSQL run skipped");
+                    return;
+                }
+                let app = $crate::support::spawn_app($crate::support::Backend::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+/// Whether the PostgreSQL runs are on.
+pub fn postgres_enabled() -> bool {
+    std::env::var("CHILDHUB_TEST_POSTGRES").is_ok_and(|v| !v.is_empty())
+}
+
+/// A running application and its database.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    statements: Arc<AtomicUsize>,
+    _database: DatabaseGuard,
+}
+
+/// Drops the test's database when the test ends, even when it fails.
+struct DatabaseGuard {
+    sqlite_dir: Option<std::path::PathBuf>,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for DatabaseGuard {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop runs inside the test's runtime; a fresh thread and runtime can block on the drop.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+                Ok::<(), std::io::Error>(())
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings every test starts from.
+pub fn test_settings(database_url: String) -> Settings {
+    let mut settings = Settings {
+        database_url,
+        ..Settings::default()
+    };
+    settings.auth.hs256_secret = Some(SECRET.into());
+    settings.seed_if_empty = Some(false);
+    settings.log.filter = "warn".into();
+    settings
+}
+
+/// Starts the app on a fresh, migrated database with the catalogue and the demo loaded.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `adjust` first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (url, guard) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("childhub-test-{id}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+            (
+                url,
+                DatabaseGuard {
+                    sqlite_dir: Some(dir),
+                    postgres: None,
+                },
+            )
+        }
+        Backend::Postgres => {
+            let admin_url =
+                std::env::var("CHILDHUB_TEST_POSTGRES").expect("CHILDHUB_TEST_POSTGRES");
+            let name = format!("childhub_test_{id}");
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            let url = match admin_url.rsplit_once('/') {
+                Some((base, _)) => format!("{base}/{name}"),
+                None => panic!("CHILDHUB_TEST_POSTGRES must end in /<database>"),
+            };
+            (
+                url,
+                DatabaseGuard {
+                    sqlite_dir: None,
+                    postgres: Some((admin_url, name)),
+                },
+            )
+        }
+    };
+    let mut settings = test_settings(url);
+    adjust(&mut settings);
+    childhub::telemetry::init(&settings.log);
+    let mut db = startup::connect(&settings).await.expect("connect");
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    let print = std::env::var("CHILDHUB_TEST_PRINT_SQL").is_ok();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if print {
+            eprintln!(
+                "SQL: {}",
+                info.statement.sql.chars().take(160).collect::<String>()
+            );
+        }
+    });
+    startup::migrate(&db).await.expect("migrate");
+    childhub::seed::load_catalogue(&db)
+        .await
+        .expect("catalogue");
+    childhub::seed::load_demo(&db).await.expect("demo");
+    let app = startup::build(db.clone(), settings.clone()).expect("build");
+    let (listener, addr) = startup::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    tokio::spawn(startup::serve(listener, app.router, std::future::pending()));
+    TestApp {
+        addr,
+        db,
+        settings,
+        backend,
+        client: reqwest::Client::new(),
+        statements,
+        _database: guard,
+    }
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:<port><path>`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A valid token for a member of `dept` with `roles`.
+    pub fn token(&self, dept: &str, roles: &[&str]) -> String {
+        issue_dev_token(
+            &self.settings.auth,
+            SECRET,
+            &format!("{dept}-tester"),
+            dept,
+            roles,
+            Duration::from_secs(600),
+        )
+        .expect("token")
+    }
+
+    /// A statistics-bureau viewer's token (a coordinator: reads everything).
+    pub fn coordinator(&self) -> String {
+        self.token("statistics", &["viewer"])
+    }
+
+    /// POSTs a GraphQL request with a bearer token; returns the JSON body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body")
+    }
+
+    /// Like [`gql`](Self::gql), asserting there are no errors; returns `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// SQL statements run since the app started (or since the last reset).
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+}
+
+/// The first error's `extensions.code` and message.
+pub fn first_error(body: &Value) -> (String, String) {
+    let e = &body["errors"][0];
+    (
+        e["extensions"]["code"].as_str().unwrap_or("").to_owned(),
+        e["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
