@@ -154,7 +154,7 @@ impl Default for Limits {
             max_page_size: 1000,
             default_page_size: 100,
             max_depth: 12,
-            max_complexity: 200_000,
+            max_complexity: 20_000,
             max_batch: 10,
             max_aliases: 64,
             max_fields: 2000,

@@ -4,6 +4,10 @@
 mod support;
 
 mod catalogue;
+mod http;
+mod policy;
 mod read_api;
 mod schema;
 mod statements;
+mod suppression;
+mod tokens;

@@ -39,6 +39,7 @@ impl Extension for PolicyGuard {
         // List elements resolve with the list as their "parent"; the field itself was checked already.
         if info.is_for_introspection
             || info.parent_type.starts_with("__")
+            || info.name.starts_with("__")
             || info.parent_type.starts_with('[')
         {
             return next.run(ctx, info).await;

@@ -46,3 +46,30 @@ pub fn sdl() -> String {
             .sorted_enum_items(),
     )
 }
+
+/// The standard introspection query, as GraphiQL sends it.
+const INTROSPECTION_QUERY: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"#;
+
+/// The introspection result of the schema, for GraphiQL when `/graphql` answers no introspection. The
+/// schema is public anyway (`schema.graphql` is checked in; federation publishes the SDL).
+pub async fn introspection_json() -> String {
+    let schema = builder().finish();
+    let response = schema.execute(INTROSPECTION_QUERY).await;
+    serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned())
+}

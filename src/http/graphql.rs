@@ -90,13 +90,21 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             "POST /graphql needs Content-Type: application/json",
         );
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
-        Err(_) => {
-            return bad_request(
-                "the body must be a GraphQL request {\"query\": …} or a list of them",
-            );
+    // Read the shape first: serde would happily read `[]` as one request with every field defaulted.
+    let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(serde_json::from_value::<Request>)
+            .collect::<Result<Vec<_>, _>>()
+            .map(BatchRequest::Batch),
+        Ok(value @ serde_json::Value::Object(_)) => {
+            serde_json::from_value::<Request>(value).map(BatchRequest::Single)
         }
+        Ok(_) => Err(serde::de::Error::custom("not a request")),
+        Err(e) => Err(e),
+    };
+    let Ok(batch) = parsed else {
+        return bad_request("the body must be a GraphQL request {\"query\": …} or a list of them");
     };
     execute(state, &headers, batch, false).await
 }

@@ -35,6 +35,16 @@ async fn graphiql() -> Html<&'static str> {
     Html(GRAPHIQL_PAGE)
 }
 
+/// The schema's introspection result, computed once per process.
+async fn graphiql_schema() -> impl axum::response::IntoResponse {
+    static SCHEMA: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let json = SCHEMA
+        .get_or_init(crate::graphql::introspection_json)
+        .await
+        .clone();
+    ([(header::CONTENT_TYPE, "application/json")], json)
+}
+
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
@@ -42,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql", get(graphiql))
+        .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state);

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 /// Which revision of each value to read.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[graphql(name = "ObservationVersion")]
 pub enum Version {
     /// The approved value in force (what every department reads).
     #[default]

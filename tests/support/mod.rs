@@ -24,15 +24,25 @@ pub enum Backend {
 
 /// Runs a test body once per backend: `on_both_backends!(name, |app| async move { … });` makes
 /// `name::sqlite` and `name::postgres` (the latter skips unless `CHILDHUB_TEST_POSTGRES` is set).
+/// `on_both_backends!(name, settings = |s| { … }, |app| …)` changes the settings first.
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident, $body:expr) => {
+        $crate::on_both_backends!(
+            $name,
+            settings = |_: &mut childhub::config::Settings| {},
+            $body
+        );
+    };
+    ($name:ident, settings = $adjust:expr, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::support::spawn_app($crate::support::Backend::Sqlite).await;
+                let app =
+                    $crate::support::spawn_app_with($crate::support::Backend::Sqlite, $adjust)
+                        .await;
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +51,9 @@ macro_rules! on_both_backends {
                     eprintln!("CHILDHUB_TEST_POSTGRES is not set; PostgreSQL run skipped");
                     return;
                 }
-                let app = $crate::support::spawn_app($crate::support::Backend::Postgres).await;
+                let app =
+                    $crate::support::spawn_app_with($crate::support::Backend::Postgres, $adjust)
+                        .await;
                 ($body)(app).await;
             }
         }
@@ -217,16 +229,23 @@ impl TestApp {
 
     /// POSTs a GraphQL request with a bearer token; returns the JSON body.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
-        self.client
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json body")
+        self.post(
+            Some(token),
+            &json!({ "query": query, "variables": variables }),
+        )
+        .await
+        .1
+    }
+
+    /// POSTs a JSON body to `/graphql`, with a bearer token when given; returns status and body.
+    pub async fn post(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.client.post(self.url("/graphql")).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// Like [`gql`](Self::gql), asserting there are no errors; returns `data`.
@@ -253,4 +272,13 @@ pub fn first_error(body: &Value) -> (String, String) {
         e["extensions"]["code"].as_str().unwrap_or("").to_owned(),
         e["message"].as_str().unwrap_or("").to_owned(),
     )
+}
+
+/// The backends this run covers: SQLite, and PostgreSQL when `CHILDHUB_TEST_POSTGRES` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Sqlite];
+    if postgres_enabled() {
+        out.push(Backend::Postgres);
+    }
+    out
 }

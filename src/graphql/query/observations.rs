@@ -105,7 +105,7 @@ pub struct ObservationQuery;
 impl ObservationQuery {
     /// Observations the caller may read, in the order they were stored. `first` is the page size
     /// (default 100, at most the configured maximum); `after` is the `endCursor` of the previous page.
-    #[graphql(complexity = "first.unwrap_or(100).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1000) as usize * child_complexity")]
     async fn observations(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,265 @@
+//! HTTP hardening: what reaches `/graphql` and in what shape.
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    get_carries_queries_but_never_mutations,
+    |app: TestApp| async move {
+        let token = app.coordinator();
+        let get = |query: &str| {
+            app.client
+                .get(app.url("/graphql"))
+                .bearer_auth(&token)
+                .query(&[("query", query)])
+                .send()
+        };
+        let ok = get("{ me { department } }").await.expect("get");
+        assert_eq!(ok.status(), 200);
+        let body: Value = ok.json().await.expect("json");
+        assert_eq!(body["data"]["me"]["department"], "statistics");
+
+        let mutation = get("mutation { approveSubmission(id: \"1\") { id } }")
+            .await
+            .expect("get");
+        assert_eq!(mutation.status(), 405);
+        assert_eq!(mutation.headers()["allow"], "POST");
+    }
+);
+
+on_both_backends!(post_needs_a_json_content_type, |app: TestApp| async move {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(app.coordinator())
+            .header("content-type", content_type)
+            .body(r#"{"query":"{ me { department } }"}"#)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 415, "{content_type}");
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(app.coordinator())
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"query":"{ me { department } }"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 200);
+});
+
+on_both_backends!(
+    oversized_bodies_are_refused,
+    settings = |s: &mut childhub::config::Settings| s.limits.max_body_bytes = 4096,
+    |app: TestApp| async move {
+        let padding = " ".repeat(8192);
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(app.coordinator())
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"query":"{{ me {{ department }} }}{padding}"}}"#
+            ))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 413);
+    }
+);
+
+on_both_backends!(batches_are_bounded, |app: TestApp| async move {
+    let t = app.coordinator();
+    let op = json!({ "query": "{ me { department } }" });
+    let (status, body) = app.post(Some(&t), &Value::Array(vec![op.clone(); 2])).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+    let (status, body) = app
+        .post(Some(&t), &Value::Array(vec![op.clone(); 11]))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 10"))
+    );
+    let (status, _) = app.post(Some(&t), &json!([])).await;
+    assert_eq!(status, 400);
+});
+
+on_both_backends!(
+    alias_floods_and_deep_queries_are_refused,
+    |app: TestApp| async move {
+        let t = app.coordinator();
+        let flood: String = (0..500).map(|i| format!("a{i}: __typename ")).collect();
+        let (status, body) = app
+            .post(Some(&t), &json!({ "query": format!("{{ {flood} }}") }))
+            .await;
+        assert_eq!(status, 400);
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("aliases")),
+            "{body}"
+        );
+
+        // Fragments cannot hide a flood: each spread counts.
+        let spreads: String = (0..12).map(|_| "...F ").collect();
+        let fragment = format!(
+            "fragment F on Query {{ {} }}",
+            (0..200)
+                .map(|i| format!("x{i}: __typename"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let (status, _) = app
+            .post(
+                Some(&t),
+                &json!({ "query": format!("{{ {spreads} }} {fragment}") }),
+            )
+            .await;
+        assert_eq!(status, 400);
+
+        let deep = format!(
+            "{{ region(code: \"DEMO-T01-V1\") {{ {} code {} }} }}",
+            "parent { ".repeat(14),
+            "}".repeat(14)
+        );
+        let body = app.gql(&t, &deep, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("nested too deep")),
+            "{body}"
+        );
+        assert!(body["data"].is_null());
+
+        let expensive = "{ observations(first: 1000) { edges { cursor node { year sex ageGroup residence value numerator denominator suppressed status revision qualityFlag indicator { code nameZh nameEn unit targets { kind value } domain { code } } region { code nameZh parent { code children { code } } } } } } }";
+        let body = app.gql(&t, expensive, json!({})).await;
+        let message = body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        assert!(message.contains("complex"), "{message}");
+        assert!(body["data"].is_null());
+    }
+);
+
+on_both_backends!(
+    suggestions_do_not_leak_field_names,
+    |app: TestApp| async move {
+        let body = app
+            .gql(&app.coordinator(), "{ indicatorz { code } }", json!({}))
+            .await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(!message.contains("Did you mean"), "{message}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+);
+
+on_both_backends!(
+    database_failures_are_internal_errors_without_database_text,
+    |app: TestApp| async move {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .execute_unprepared("DROP TABLE dimension_code")
+            .await
+            .expect("drop");
+        let body = app
+            .gql(&app.coordinator(), "{ dimensionCodes { code } }", json!({}))
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "INTERNAL");
+        let text = body.to_string().to_lowercase();
+        for leak in [
+            "dimension_code",
+            "no such table",
+            "does not exist",
+            "select",
+            "sqlx",
+        ] {
+            assert!(!text.contains(leak), "the client saw {leak:?}: {body}");
+        }
+    }
+);
+
+on_both_backends!(
+    introspection_can_be_switched_off_while_graphiql_keeps_the_schema,
+    settings = |s: &mut childhub::config::Settings| s.http.introspection = Some(false),
+    |app: TestApp| async move {
+        let data = app
+            .data(
+                &app.coordinator(),
+                "{ __schema { queryType { name } } }",
+                json!({}),
+            )
+            .await;
+        assert!(data["__schema"].is_null(), "introspection is off");
+        let schema = app
+            .client
+            .get(app.url("/graphiql/schema.json"))
+            .send()
+            .await
+            .expect("schema");
+        assert_eq!(schema.status(), 200);
+        let schema: Value = schema.json().await.expect("json");
+        assert_eq!(schema["data"]["__schema"]["queryType"]["name"], "Query");
+    }
+);
+
+on_both_backends!(
+    anonymous_callers_read_public_city_values_only_when_allowed,
+    settings = |s: &mut childhub::config::Settings| {
+        s.auth.anonymous_read = childhub::config::AnonymousRead::Public
+    },
+    |app: TestApp| async move {
+        let (status, body) = app
+            .post(None, &json!({ "query": r#"{ me { authenticated }
+                indicators { code sensitivity }
+                internal: indicator(code: "HEA-03") { code }
+                public: indicator(code: "HEA-01") { latest(region: "DEMO") { value } township: latest(region: "DEMO-T01") { value } }
+                observations(first: 1000) { totalCount edges { node { region { level } indicator { sensitivity } } } } }"# }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        assert_eq!(data["me"]["authenticated"], false);
+        assert!(
+            data["indicators"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|i| i["sensitivity"] == "PUBLIC")
+        );
+        assert!(
+            data["internal"].is_null(),
+            "an internal indicator looks like a missing one"
+        );
+        assert!(data["public"]["latest"]["value"].is_number());
+        assert!(
+            data["public"]["township"].is_null(),
+            "township values are not public"
+        );
+        let edges = data["observations"]["edges"].as_array().expect("edges");
+        assert!(!edges.is_empty());
+        assert!(edges.iter().all(|e| e["node"]["region"]["level"] == "CITY"
+            && e["node"]["indicator"]["sensitivity"] == "PUBLIC"));
+        assert_eq!(
+            data["observations"]["totalCount"].as_u64(),
+            Some(edges.len() as u64)
+        );
+    }
+);
