@@ -156,6 +156,28 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("ObservationConnection.*", FieldRule::Scoped),
     ("ObservationEdge.*", FieldRule::Scoped),
     ("PageInfo.*", FieldRule::Scoped),
+    ("Query.exportObservations", FieldRule::Scoped),
+    ("Query.submissions", FieldRule::Member),
+    ("Query.submission", FieldRule::Member),
+    ("Query.auditLog", FieldRule::Member),
+    ("Query.dataQualityIssues", FieldRule::Member),
+    ("Query.reportingCompleteness", FieldRule::Member),
+    ("Submission.*", FieldRule::Scoped),
+    ("SubmitResult.*", FieldRule::Scoped),
+    ("RowError.*", FieldRule::Scoped),
+    ("AuditEntry.*", FieldRule::Scoped),
+    ("Completeness.*", FieldRule::Scoped),
+    // Writes: a token is needed here; the services check roles and ownership.
+    ("Mutation.submitObservations", FieldRule::Member),
+    ("Mutation.approveSubmission", FieldRule::Member),
+    ("Mutation.rejectSubmission", FieldRule::Member),
+    ("Mutation.createDepartment", FieldRule::Member),
+    ("Mutation.updateDepartment", FieldRule::Member),
+    ("Mutation.createIndicator", FieldRule::Member),
+    ("Mutation.updateIndicator", FieldRule::Member),
+    ("Mutation.setTargets", FieldRule::Member),
+    ("Mutation.createRegion", FieldRule::Member),
+    ("Mutation.updateRegion", FieldRule::Member),
 ];
 
 /// The rule of `Type.field`, or `None` when the policy does not cover it (refused).

@@ -39,3 +39,14 @@ pub async fn resolve_region(ctx: &Context<'_>, field: &str, code: &str) -> Resul
         .await?
         .ok_or_else(|| AppError::invalid(field, code, "a region code (see `regions`)").into())
 }
+
+/// Who is writing in this request, for the audit log.
+pub fn write_context(ctx: &Context<'_>) -> crate::service::audit::WriteContext {
+    crate::service::audit::WriteContext {
+        identity: identity(ctx).clone(),
+        request_id: ctx
+            .data_opt::<crate::http::graphql::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+    }
+}

@@ -4,21 +4,24 @@
 pub mod context;
 pub mod guard;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod types;
+pub mod workflow_types;
 
 use crate::config::Settings;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+pub use mutation::Mutation;
 pub use query::Query;
 
 /// The schema type served at `/graphql`.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
 /// The schema with its limits, the policy guard and the shared data (database, settings).

@@ -244,25 +244,10 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         })
         .collect();
     let observations = rows.len();
-    insert_observations(&txn, rows).await?;
+    crate::service::submissions::insert_observations(&txn, rows).await?;
     txn.commit().await?;
     Ok(DemoLoad {
         regions: seeds.len(),
         observations,
     })
-}
-
-/// Inserts observations in chunks small enough for every backend's bind-parameter limit.
-pub async fn insert_observations(
-    db: &impl ConnectionTrait,
-    rows: Vec<observation::ActiveModel>,
-) -> AppResult<()> {
-    // 18 columns × 1000 rows stays under SQLite's 32766 and PostgreSQL's 65535 parameters.
-    const CHUNK: usize = 1000;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
-        observation::Entity::insert_many(chunk).exec(db).await?;
-    }
-    Ok(())
 }

@@ -1,6 +1,11 @@
 //! Use cases over the database. Every function takes the caller's [`Identity`](crate::auth::Identity)
 //! and applies the [policy](crate::auth::policy) in the query itself; transactions live here.
 
+pub mod admin;
+pub mod audit;
 pub mod catalogue;
+pub mod export;
 pub mod observations;
+pub mod quality;
 pub mod regions;
+pub mod submissions;

@@ -3,8 +3,9 @@
 mod catalogue;
 mod entities;
 mod me;
-mod observations;
+pub(crate) mod observations;
 mod regions;
+mod workflow;
 
 pub use me::Me;
 pub use observations::{ObservationConnection, ObservationEdge, PageInfo};
@@ -17,4 +18,5 @@ pub struct Query(
     observations::ObservationQuery,
     me::MeQuery,
     entities::EntityQuery,
+    workflow::WorkflowQuery,
 );

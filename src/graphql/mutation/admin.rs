@@ -1,0 +1,199 @@
+//! Catalogue changes (admin role): departments, indicators, targets, regions.
+
+use crate::graphql::context::{db, write_context};
+use crate::graphql::types::{Department, Indicator, Region, Target};
+use crate::service::admin::{self, DepartmentInput, IndicatorInput, RegionInput, TargetInput};
+use crate::vocabulary::{
+    DepartmentKind, Dimension, RegionLevel, Sensitivity, TargetKind, TargetScope, Unit,
+};
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// Fields of a department; on update, omitted fields keep their value.
+#[derive(InputObject, Default)]
+#[graphql(name = "DepartmentInput")]
+pub struct DepartmentFields {
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    pub kind: Option<DepartmentKind>,
+}
+
+/// Fields of an indicator; on update, omitted fields keep their value.
+#[derive(InputObject, Default)]
+#[graphql(name = "IndicatorInput")]
+pub struct IndicatorFields {
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    /// Domain code.
+    pub domain: Option<String>,
+    pub unit: Option<Unit>,
+    /// Owner department code.
+    pub owner_department: Option<String>,
+    pub sensitivity: Option<Sensitivity>,
+    pub decimals: Option<i32>,
+    pub plan_clause: Option<String>,
+    pub natural_limit: Option<f64>,
+    /// Dimensions the values are broken down by.
+    pub dimensions: Option<Vec<Dimension>>,
+}
+
+/// One target.
+#[derive(InputObject)]
+#[graphql(name = "TargetInput")]
+pub struct TargetFields {
+    pub kind: TargetKind,
+    pub value: Option<f64>,
+    #[graphql(default = 2020)]
+    pub baseline_year: i32,
+    #[graphql(default = 2030)]
+    pub target_year: i32,
+    #[graphql(default_with = "TargetScope::City")]
+    pub scope: TargetScope,
+}
+
+/// Fields of a region; on update, omitted fields keep their value.
+#[derive(InputObject, Default)]
+#[graphql(name = "RegionInput")]
+pub struct RegionFields {
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    pub level: Option<RegionLevel>,
+    /// `U`, `R` or `_T`.
+    pub residence: Option<String>,
+    /// Parent region code.
+    pub parent: Option<String>,
+    pub valid_from: Option<i32>,
+    /// Last year the region existed (e.g. the year before a merger).
+    pub valid_to: Option<i32>,
+}
+
+impl From<DepartmentFields> for DepartmentInput {
+    fn from(f: DepartmentFields) -> Self {
+        DepartmentInput {
+            name_zh: f.name_zh,
+            name_en: f.name_en,
+            kind: f.kind,
+        }
+    }
+}
+
+impl From<IndicatorFields> for IndicatorInput {
+    fn from(f: IndicatorFields) -> Self {
+        IndicatorInput {
+            name_zh: f.name_zh,
+            name_en: f.name_en,
+            domain: f.domain,
+            unit: f.unit,
+            owner_department: f.owner_department,
+            sensitivity: f.sensitivity,
+            decimals: f.decimals,
+            plan_clause: f.plan_clause,
+            natural_limit: f.natural_limit,
+            dimensions: f.dimensions,
+        }
+    }
+}
+
+impl From<RegionFields> for RegionInput {
+    fn from(f: RegionFields) -> Self {
+        RegionInput {
+            name_zh: f.name_zh,
+            name_en: f.name_en,
+            level: f.level,
+            residence: f.residence,
+            parent: f.parent,
+            valid_from: f.valid_from,
+            valid_to: f.valid_to,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    async fn create_department(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: DepartmentFields,
+    ) -> Result<Department> {
+        Ok(Department(
+            admin::save_department(db(ctx)?, &write_context(ctx), &code, input.into(), true)
+                .await?,
+        ))
+    }
+    async fn update_department(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: DepartmentFields,
+    ) -> Result<Department> {
+        Ok(Department(
+            admin::save_department(db(ctx)?, &write_context(ctx), &code, input.into(), false)
+                .await?,
+        ))
+    }
+    async fn create_indicator(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: IndicatorFields,
+    ) -> Result<Indicator> {
+        Ok(Indicator(
+            admin::save_indicator(db(ctx)?, &write_context(ctx), &code, input.into(), true).await?,
+        ))
+    }
+    async fn update_indicator(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: IndicatorFields,
+    ) -> Result<Indicator> {
+        Ok(Indicator(
+            admin::save_indicator(db(ctx)?, &write_context(ctx), &code, input.into(), false)
+                .await?,
+        ))
+    }
+    /// Replaces the targets of an indicator.
+    async fn set_targets(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        targets: Vec<TargetFields>,
+    ) -> Result<Vec<Target>> {
+        let targets = targets
+            .into_iter()
+            .map(|t| TargetInput {
+                kind: t.kind,
+                value: t.value,
+                baseline_year: t.baseline_year,
+                target_year: t.target_year,
+                scope: t.scope,
+            })
+            .collect();
+        let saved = admin::set_targets(db(ctx)?, &write_context(ctx), &indicator, targets).await?;
+        Ok(saved.into_iter().map(Target).collect())
+    }
+    async fn create_region(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: RegionFields,
+    ) -> Result<Region> {
+        Ok(Region(
+            admin::save_region(db(ctx)?, &write_context(ctx), &code, input.into(), true).await?,
+        ))
+    }
+    /// Updates a region, e.g. its `validTo` when a township is merged into another.
+    async fn update_region(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        input: RegionFields,
+    ) -> Result<Region> {
+        Ok(Region(
+            admin::save_region(db(ctx)?, &write_context(ctx), &code, input.into(), false).await?,
+        ))
+    }
+}

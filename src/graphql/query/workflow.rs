@@ -1,0 +1,135 @@
+//! Root fields of the workflow: submissions, the audit log, data quality, completeness, exports.
+
+use crate::error::AppError;
+use crate::graphql::context::{db, identity, settings};
+use crate::graphql::query::observations::ObservationFilterInput;
+use crate::graphql::types::Observation;
+use crate::graphql::workflow_types::{AuditEntry, Completeness, Submission};
+use crate::service::audit::{self, AuditFilter};
+use crate::service::export::{self, ExportFormat};
+use crate::service::quality;
+use crate::service::submissions::{self, SubmissionFilter};
+use crate::vocabulary::Status;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+/// Narrows `submissions`.
+#[derive(InputObject, Default)]
+pub struct SubmissionFilterInput {
+    /// Department code.
+    pub department: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// Narrows `auditLog`.
+#[derive(InputObject, Default)]
+pub struct AuditFilterInput {
+    /// Department code: entries about that department's data.
+    pub department: Option<String>,
+    /// e.g. `submission.approve`.
+    pub action: Option<String>,
+    /// e.g. `submission`, `indicator`, `region`.
+    pub entity_type: Option<String>,
+    pub entity_key: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn parse_id(field: &str, id: &ID) -> Result<i64> {
+    id.parse::<i64>()
+        .map_err(|_| AppError::invalid(field, id.as_str(), "a submission id such as \"12\"").into())
+}
+
+#[derive(Default)]
+pub struct WorkflowQuery;
+
+#[Object]
+impl WorkflowQuery {
+    /// Submissions the caller may see (its department's; coordinators: all), newest first.
+    async fn submissions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SubmissionFilterInput>,
+        #[graphql(default = 50)] first: u64,
+    ) -> Result<Vec<Submission>> {
+        let f = filter.unwrap_or_default();
+        let filter = SubmissionFilter {
+            department: f.department,
+            status: f.status,
+        };
+        let found =
+            submissions::list_submissions(db(ctx)?, identity(ctx), &filter, first.min(1000))
+                .await?;
+        Ok(found.into_iter().map(Submission).collect())
+    }
+
+    /// One submission; null when it does not exist or the caller may not see it.
+    async fn submission(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Submission>> {
+        let id = parse_id("id", &id)?;
+        Ok(submissions::find_submission(db(ctx)?, identity(ctx), id)
+            .await?
+            .map(Submission))
+    }
+
+    /// Who changed what and when (coordinators and admins: everything; a department: its own data).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilterInput>,
+        #[graphql(default = 100)] first: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        let f = filter.unwrap_or_default();
+        let db = db(ctx)?;
+        let department_id = match &f.department {
+            Some(code) => Some(
+                crate::service::catalogue::find_department(db, code)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid("filter.department", code, "a department code")
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        let filter = AuditFilter {
+            department_id,
+            action: f.action,
+            entity_type: f.entity_type,
+            entity_key: f.entity_key,
+            since: f.since,
+            until: f.until,
+        };
+        let found = audit::list_audit(db, identity(ctx), &filter, first.min(1000)).await?;
+        Ok(found.into_iter().map(AuditEntry).collect())
+    }
+
+    /// Values of `year` that were accepted with a data-quality flag (e.g. an implausible jump).
+    async fn data_quality_issues(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<Observation>> {
+        let found = quality::list_quality_issues(db(ctx)?, identity(ctx), year).await?;
+        Ok(found.into_iter().map(Observation).collect())
+    }
+
+    /// Which indicators have (not yet) been reported for `year`, by department.
+    async fn reporting_completeness(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+    ) -> Result<Vec<Completeness>> {
+        let found = quality::reporting_completeness(db(ctx)?, identity(ctx), year).await?;
+        Ok(found.into_iter().map(Completeness).collect())
+    }
+
+    /// The observations matching `filter` as a CSV or JSON document (at most 100,000 rows; use
+    /// `childhub export observations` for more). The same policy and suppression apply as everywhere.
+    async fn export_observations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ObservationFilterInput>,
+        format: ExportFormat,
+    ) -> Result<String> {
+        let _ = settings(ctx)?;
+        let filter = filter.unwrap_or_default().into();
+        let mut out = Vec::new();
+        export::export(db(ctx)?, identity(ctx), &filter, format, 100_000, &mut out).await?;
+        String::from_utf8(out).map_err(|e| AppError::Internal(e.to_string()).into())
+    }
+}

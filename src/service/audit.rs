@@ -1,0 +1,119 @@
+//! The audit log: every write records who, which department, when, the request id, and the values before
+//! and after, in the same transaction as the write. Reading it goes through the policy.
+
+use crate::auth::{Identity, policy};
+use crate::error::{AppError, AppResult};
+use entity::audit_log;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::Value;
+
+/// Who is writing, and in which request.
+#[derive(Clone, Debug)]
+pub struct WriteContext {
+    pub identity: Identity,
+    pub request_id: String,
+}
+
+impl WriteContext {
+    /// A write made from the command line on behalf of `identity`.
+    pub fn cli(identity: Identity) -> Self {
+        WriteContext {
+            identity,
+            request_id: format!("cli-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+}
+
+/// One entry to record.
+pub struct Entry<'a> {
+    /// e.g. `submission.create`, `submission.approve`, `indicator.update`.
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_key: String,
+    /// The department whose data the entry is about (it may read the entry).
+    pub department_id: Option<i32>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Records an entry; call it with the write's transaction.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    entry: Entry<'_>,
+) -> AppResult<()> {
+    audit_log::Entity::insert(audit_log::ActiveModel {
+        at: Set(chrono::Utc::now()),
+        actor: Set(ctx.identity.subject().to_owned()),
+        actor_department: Set(ctx.identity.department().map(str::to_owned)),
+        action: Set(entry.action.to_owned()),
+        entity_type: Set(entry.entity_type.to_owned()),
+        entity_key: Set(entry.entity_key),
+        department_id: Set(entry.department_id),
+        before: Set(entry.before),
+        after: Set(entry.after),
+        request_id: Set(Some(ctx.request_id.clone())),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Filters of the `auditLog` query.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub department_id: Option<i32>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_key: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Entries the caller may read (coordinators and admins: all; a department: those about its data), newest
+/// first, at most `limit`.
+pub async fn list_audit(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &AuditFilter,
+    limit: u64,
+) -> AppResult<Vec<audit_log::Model>> {
+    let member = policy::require_member(identity)?;
+    let mut query = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit);
+    if !policy::reads_all_department_records(identity) {
+        if filter
+            .department_id
+            .is_some_and(|d| d != member.department_id)
+        {
+            return Err(AppError::Forbidden(
+                "a department reads the audit entries about its own data only".into(),
+            ));
+        }
+        query = query.filter(audit_log::Column::DepartmentId.eq(member.department_id));
+    }
+    if let Some(d) = filter.department_id {
+        query = query.filter(audit_log::Column::DepartmentId.eq(d));
+    }
+    if let Some(a) = &filter.action {
+        query = query.filter(audit_log::Column::Action.eq(a.as_str()));
+    }
+    if let Some(t) = &filter.entity_type {
+        query = query.filter(audit_log::Column::EntityType.eq(t.as_str()));
+    }
+    if let Some(k) = &filter.entity_key {
+        query = query.filter(audit_log::Column::EntityKey.eq(k.as_str()));
+    }
+    if let Some(s) = filter.since {
+        query = query.filter(audit_log::Column::At.gte(s));
+    }
+    if let Some(u) = filter.until {
+        query = query.filter(audit_log::Column::At.lte(u));
+    }
+    Ok(query.all(db).await?)
+}

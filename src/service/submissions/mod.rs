@@ -1,0 +1,657 @@
+//! Departments submit values; coordinators approve or reject them. A submission is all-or-nothing, runs
+//! in one transaction with its audit entry, and is idempotent: re-sending identical values writes nothing.
+//! A changed value becomes a new revision; approved revisions are never changed, only superseded.
+
+pub mod validate;
+
+use crate::auth::{Identity, policy};
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::service::audit::{self, Entry, WriteContext};
+use crate::vocabulary::{Status, Unit};
+use entity::{department, indicator, observation, region, submission};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use validate::{Key, Rules};
+pub use validate::{RowError, RowInput, ValidRow};
+
+/// What a submission did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default)]
+pub struct SubmitOutcome {
+    pub submission: Option<submission::Model>,
+    pub written: usize,
+    pub unchanged: usize,
+    pub row_errors: Vec<RowError>,
+}
+
+/// The catalogue a batch is checked against, by code.
+pub struct Snapshot {
+    pub indicators: HashMap<String, indicator::Model>,
+    pub regions: HashMap<String, region::Model>,
+}
+
+impl Snapshot {
+    /// Reads the indicators and regions.
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
+        Ok(Snapshot {
+            indicators: indicator::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|i| (i.code.clone(), i))
+                .collect(),
+            regions: region::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| (r.code.clone(), r))
+                .collect(),
+        })
+    }
+}
+
+/// How many times a write is retried when a concurrent writer took the same revision first.
+const ATTEMPTS: usize = 5;
+
+fn is_conflict(err: &AppError) -> bool {
+    matches!(err, AppError::Conflict(_))
+}
+
+fn map_write_error(err: DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict("another write changed the same values at the same time".into())
+        }
+        _ => AppError::from(err),
+    }
+}
+
+/// Checks the caller and the batch's size; the batch limit keeps one request's transaction bounded.
+fn check_batch(ctx: &WriteContext, rows: &[RowInput], max_rows: usize) -> AppResult<()> {
+    let member = policy::require_member(&ctx.identity)?;
+    if !member.roles.contains(&crate::auth::Role::Submitter) {
+        return Err(AppError::Forbidden(
+            "submitting values needs the submitter role".into(),
+        ));
+    }
+    if rows.is_empty() {
+        return Err(AppError::invalid("input.rows", "[]", "at least one row"));
+    }
+    if rows.len() > max_rows {
+        return Err(AppError::invalid(
+            "input.rows",
+            format!("{} rows", rows.len()),
+            format!(
+                "at most {max_rows} rows per call; larger data sets go through `childhub import observations`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every row's indicator against the caller's department: writing another department's indicator
+/// is an authorization failure for the whole call, not a row error.
+fn authorize_rows(identity: &Identity, rows: &[RowInput], snapshot: &Snapshot) -> AppResult<()> {
+    for row in rows {
+        if let Some(indicator) = snapshot.indicators.get(&row.indicator) {
+            policy::authorize_submit(identity, indicator)?;
+        }
+    }
+    Ok(())
+}
+
+/// Validates and writes one batch (at most `limits.max_submission_rows` rows).
+pub async fn submit(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    settings: &Settings,
+    rows: Vec<RowInput>,
+    dry_run: bool,
+) -> AppResult<SubmitOutcome> {
+    check_batch(ctx, &rows, settings.limits.max_submission_rows)?;
+    let snapshot = Snapshot::load(db).await?;
+    submit_checked(db, ctx, settings, &snapshot, &rows, dry_run).await
+}
+
+/// Validates and writes a batch against an already loaded catalogue (the import reuses one snapshot for
+/// every batch of a file).
+pub async fn submit_checked(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    settings: &Settings,
+    snapshot: &Snapshot,
+    rows: &[RowInput],
+    dry_run: bool,
+) -> AppResult<SubmitOutcome> {
+    authorize_rows(&ctx.identity, rows, snapshot)?;
+    let rules = Rules {
+        indicators: &snapshot.indicators,
+        regions: &snapshot.regions,
+        first_year: settings.plan.first_year,
+        last_year: settings.plan.last_year,
+    };
+    let valid = match validate::check_rows(rows, &rules) {
+        Ok(valid) => valid,
+        Err(row_errors) => {
+            return Ok(SubmitOutcome {
+                row_errors,
+                ..SubmitOutcome::default()
+            });
+        }
+    };
+    let units: HashMap<i32, Unit> = snapshot
+        .indicators
+        .values()
+        .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
+        .collect();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write(db, ctx, settings, &valid, &units, dry_run).await {
+            Err(e) if is_conflict(&e) && attempt < ATTEMPTS => {
+                tracing::info!(attempt, "submission raced another writer; retrying");
+                continue;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Stored rows (any status) of the given keys and of the year before each, newest revision only.
+async fn latest_rows(
+    db: &impl ConnectionTrait,
+    rows: &[ValidRow],
+) -> AppResult<HashMap<Key, observation::Model>> {
+    let mut out = HashMap::new();
+    // Chunks keep the `IN` lists small on big imports.
+    for chunk in rows.chunks(2000) {
+        let mut indicators: Vec<i32> = chunk.iter().map(|r| r.indicator_id).collect();
+        let mut regions: Vec<i32> = chunk.iter().map(|r| r.region_id).collect();
+        let mut years: Vec<i32> = chunk.iter().flat_map(|r| [r.year, r.year - 1]).collect();
+        for v in [&mut indicators, &mut regions, &mut years] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let found = observation::Entity::find()
+            .filter(observation::Column::IndicatorId.is_in(indicators))
+            .filter(observation::Column::RegionId.is_in(regions))
+            .filter(observation::Column::Year.is_in(years))
+            .filter(observation::Column::IsLatest.eq(true))
+            .all(db)
+            .await?;
+        for m in found {
+            let key = (
+                m.indicator_id,
+                m.region_id,
+                m.year,
+                m.sex.clone(),
+                m.age_group.clone(),
+                m.residence.clone(),
+            );
+            out.insert(key, m);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a value jumps implausibly from the year before (a relative change above the threshold, for
+/// values large enough for the change to mean something).
+fn implausible_jump(unit: Unit, previous: f64, value: f64, threshold: f64) -> bool {
+    if unit == Unit::Boolean {
+        return false;
+    }
+    let floor = if unit == Unit::Count { 10.0 } else { 1.0 };
+    if previous.abs() < floor && value.abs() < floor {
+        return false;
+    }
+    (value - previous).abs() / previous.abs().max(1e-9) > threshold
+}
+
+/// The flag for a data-quality finding on an accepted value.
+pub const IMPLAUSIBLE_JUMP: &str = "implausible_jump";
+
+/// Up to this many changed rows are copied into the audit entry; beyond it the entry points at the
+/// submission, whose observation revisions hold every before and after value.
+const AUDIT_ROWS: usize = 1000;
+
+async fn write(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    settings: &Settings,
+    rows: &[ValidRow],
+    units: &HashMap<i32, Unit>,
+    dry_run: bool,
+) -> AppResult<SubmitOutcome> {
+    let member = policy::require_member(&ctx.identity)?;
+    let txn = db.begin().await?;
+    let stored = latest_rows(&txn, rows).await?;
+    let in_batch: HashMap<Key, f64> = rows.iter().map(|r| (r.key(), r.value)).collect();
+    let mut changed: Vec<(&ValidRow, Option<&observation::Model>)> = Vec::new();
+    let mut unchanged = 0;
+    for row in rows {
+        let current = stored.get(&row.key());
+        let same = current.is_some_and(|c| {
+            c.status != Status::Rejected.as_str()
+                && c.value == row.value
+                && c.numerator == row.numerator
+                && c.denominator == row.denominator
+        });
+        if same {
+            unchanged += 1;
+        } else {
+            changed.push((row, current));
+        }
+    }
+    if dry_run || changed.is_empty() {
+        txn.rollback().await?;
+        return Ok(SubmitOutcome {
+            submission: None,
+            written: if dry_run { changed.len() } else { 0 },
+            unchanged,
+            row_errors: Vec::new(),
+        });
+    }
+    let now = chrono::Utc::now();
+    let created = submission::Entity::insert(submission::ActiveModel {
+        department_id: Set(member.department_id),
+        submitted_by: Set(member.subject.clone()),
+        status: Set(Status::Pending.as_str().into()),
+        rows_total: Set(rows.len() as i32),
+        rows_written: Set(changed.len() as i32),
+        rows_unchanged: Set(unchanged as i32),
+        request_id: Set(Some(ctx.request_id.clone())),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+
+    // The newest revisions being replaced stop being the newest first, so that the partial unique index
+    // admits the new ones; a concurrent writer that got there first makes the counts differ.
+    let superseded: Vec<i64> = changed
+        .iter()
+        .filter_map(|(_, c)| c.map(|c| c.id))
+        .collect();
+    for chunk in superseded.chunks(2000) {
+        let result = observation::Entity::update_many()
+            .col_expr(
+                observation::Column::IsLatest,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(observation::Column::Id.is_in(chunk.to_vec()))
+            .filter(observation::Column::IsLatest.eq(true))
+            .exec(&txn)
+            .await
+            .map_err(map_write_error)?;
+        if result.rows_affected != chunk.len() as u64 {
+            return Err(AppError::Conflict(
+                "another write changed the same values at the same time".into(),
+            ));
+        }
+    }
+    let models: Vec<observation::ActiveModel> = changed
+        .iter()
+        .map(|(row, current)| {
+            let mut previous_key = row.key();
+            previous_key.2 -= 1;
+            let previous = in_batch
+                .get(&previous_key)
+                .copied()
+                .or_else(|| stored.get(&previous_key).map(|m| m.value));
+            let unit = units
+                .get(&row.indicator_id)
+                .copied()
+                .unwrap_or(Unit::Percent);
+            let flag = previous
+                .filter(|p| implausible_jump(unit, *p, row.value, settings.plan.jump_threshold))
+                .map(|_| IMPLAUSIBLE_JUMP.to_owned());
+            observation::ActiveModel {
+                indicator_id: Set(row.indicator_id),
+                region_id: Set(row.region_id),
+                year: Set(row.year),
+                sex: Set(row.sex.clone()),
+                age_group: Set(row.age_group.clone()),
+                residence: Set(row.residence.clone()),
+                value: Set(row.value),
+                numerator: Set(row.numerator),
+                denominator: Set(row.denominator),
+                status: Set(Status::Pending.as_str().into()),
+                revision: Set(current.map_or(1, |c| c.revision + 1)),
+                is_latest: Set(true),
+                is_published: Set(false),
+                submission_id: Set(Some(created.id)),
+                quality_flag: Set(flag),
+                created_by: Set(member.subject.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect();
+    insert_observations(&txn, models).await?;
+
+    let describe = |row: &ValidRow, value: Option<f64>, revision: Option<i32>| {
+        json!({ "indicator_id": row.indicator_id, "region_id": row.region_id, "year": row.year,
+                "sex": row.sex, "age_group": row.age_group, "residence": row.residence,
+                "value": value, "revision": revision })
+    };
+    let (before, after) = if changed.len() <= AUDIT_ROWS {
+        (
+            json!(
+                changed
+                    .iter()
+                    .map(|(r, c)| describe(r, c.map(|c| c.value), c.map(|c| c.revision)))
+                    .collect::<Vec<_>>()
+            ),
+            json!(
+                changed
+                    .iter()
+                    .map(|(r, c)| describe(r, Some(r.value), Some(c.map_or(1, |c| c.revision + 1))))
+                    .collect::<Vec<_>>()
+            ),
+        )
+    } else {
+        let note = format!(
+            "{} rows; the observation revisions of submission {} hold each value",
+            changed.len(),
+            created.id
+        );
+        (
+            json!({ "rows": changed.len(), "note": note }),
+            json!({ "rows": changed.len(), "note": note }),
+        )
+    };
+    audit::record(
+        &txn,
+        ctx,
+        Entry {
+            action: "submission.create",
+            entity_type: "submission",
+            entity_key: created.id.to_string(),
+            department_id: Some(member.department_id),
+            before: Some(before),
+            after: Some(after),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(map_write_error)?;
+    Ok(SubmitOutcome {
+        written: changed.len(),
+        unchanged,
+        submission: Some(created),
+        row_errors: Vec::new(),
+    })
+}
+
+/// Inserts observations in chunks below every backend's bind-parameter limit, mapping a unique
+/// violation (a concurrent writer) to a conflict.
+pub async fn insert_observations(
+    db: &impl ConnectionTrait,
+    rows: Vec<observation::ActiveModel>,
+) -> AppResult<()> {
+    // 18 columns × 1000 rows stays under SQLite's 32766 and PostgreSQL's 65535 parameters.
+    const CHUNK: usize = 1000;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+        observation::Entity::insert_many(chunk)
+            .exec(db)
+            .await
+            .map_err(map_write_error)?;
+    }
+    Ok(())
+}
+
+/// A decision on a pending submission.
+pub enum Decision {
+    Approve,
+    Reject { reason: String },
+}
+
+/// Approves or rejects a pending submission (coordinators with the approver role). Approved values become
+/// the published ones unless a newer revision was published already.
+pub async fn decide(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: i64,
+    decision: Decision,
+) -> AppResult<submission::Model> {
+    let approver = policy::authorize_approve(&ctx.identity)?.clone();
+    if let Decision::Reject { reason } = &decision
+        && reason.trim().is_empty()
+    {
+        return Err(AppError::invalid(
+            "reason",
+            "",
+            "a reason the department can act on",
+        ));
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match decide_once(db, ctx, &approver.subject, id, &decision).await {
+            Err(e)
+                if is_conflict(&e) && attempt < ATTEMPTS && !e.to_string().contains("already") =>
+            {
+                continue;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn decide_once(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    approver: &str,
+    id: i64,
+    decision: &Decision,
+) -> AppResult<submission::Model> {
+    let txn = db.begin().await?;
+    let found = submission::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("submission {id} does not exist")))?;
+    if found.status != Status::Pending.as_str() {
+        return Err(AppError::Conflict(format!(
+            "submission {id} is already {}",
+            found.status
+        )));
+    }
+    let rows = observation::Entity::find()
+        .filter(observation::Column::SubmissionId.eq(id))
+        .filter(observation::Column::Status.eq(Status::Pending.as_str()))
+        .all(&txn)
+        .await?;
+    let (status, published) = match decision {
+        Decision::Approve => (Status::Approved, publish(&txn, &rows).await?),
+        Decision::Reject { .. } => (Status::Rejected, 0),
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    for chunk in ids.chunks(2000) {
+        observation::Entity::update_many()
+            .col_expr(
+                observation::Column::Status,
+                sea_orm::sea_query::Expr::value(status.as_str()),
+            )
+            .filter(observation::Column::Id.is_in(chunk.to_vec()))
+            .exec(&txn)
+            .await
+            .map_err(map_write_error)?;
+    }
+    let reason = match decision {
+        Decision::Reject { reason } => Some(reason.trim().to_owned()),
+        Decision::Approve => None,
+    };
+    let mut model: submission::ActiveModel = found.clone().into();
+    model.status = Set(status.as_str().into());
+    model.decided_by = Set(Some(approver.to_owned()));
+    model.decided_at = Set(Some(chrono::Utc::now()));
+    model.reason = Set(reason.clone());
+    let updated = submission::Entity::update(model)
+        .exec(&txn)
+        .await
+        .map_err(map_write_error)?;
+    audit::record(
+        &txn,
+        ctx,
+        Entry {
+            action: match decision {
+                Decision::Approve => "submission.approve",
+                Decision::Reject { .. } => "submission.reject",
+            },
+            entity_type: "submission",
+            entity_key: id.to_string(),
+            department_id: Some(found.department_id),
+            before: Some(json!({ "status": found.status })),
+            after: Some(json!({ "status": status.as_str(), "rows": rows.len(), "published": published, "reason": reason })),
+        },
+    )
+    .await?;
+    txn.commit().await.map_err(map_write_error)?;
+    Ok(updated)
+}
+
+/// Makes each approved row the published value of its key, unless a newer revision is published.
+async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppResult<usize> {
+    let valid: Vec<ValidRow> = rows
+        .iter()
+        .map(|m| ValidRow {
+            index: 0,
+            indicator_id: m.indicator_id,
+            region_id: m.region_id,
+            year: m.year,
+            sex: m.sex.clone(),
+            age_group: m.age_group.clone(),
+            residence: m.residence.clone(),
+            value: m.value,
+            numerator: m.numerator,
+            denominator: m.denominator,
+        })
+        .collect();
+    let mut current: HashMap<Key, observation::Model> = HashMap::new();
+    for chunk in valid.chunks(2000) {
+        let mut indicators: Vec<i32> = chunk.iter().map(|r| r.indicator_id).collect();
+        let mut regions: Vec<i32> = chunk.iter().map(|r| r.region_id).collect();
+        let mut years: Vec<i32> = chunk.iter().map(|r| r.year).collect();
+        for v in [&mut indicators, &mut regions, &mut years] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        for m in observation::Entity::find()
+            .filter(observation::Column::IndicatorId.is_in(indicators))
+            .filter(observation::Column::RegionId.is_in(regions))
+            .filter(observation::Column::Year.is_in(years))
+            .filter(observation::Column::IsPublished.eq(true))
+            .all(db)
+            .await?
+        {
+            let key = (
+                m.indicator_id,
+                m.region_id,
+                m.year,
+                m.sex.clone(),
+                m.age_group.clone(),
+                m.residence.clone(),
+            );
+            current.insert(key, m);
+        }
+    }
+    let mut retire = Vec::new();
+    let mut promote = Vec::new();
+    for (row, m) in valid.iter().zip(rows) {
+        match current.get(&row.key()) {
+            Some(p) if p.revision > m.revision => {}
+            Some(p) => {
+                retire.push(p.id);
+                promote.push(m.id);
+            }
+            None => promote.push(m.id),
+        }
+    }
+    for (ids, flag) in [(&retire, false), (&promote, true)] {
+        for chunk in ids.chunks(2000) {
+            observation::Entity::update_many()
+                .col_expr(
+                    observation::Column::IsPublished,
+                    sea_orm::sea_query::Expr::value(flag),
+                )
+                .filter(observation::Column::Id.is_in(chunk.to_vec()))
+                .exec(db)
+                .await
+                .map_err(map_write_error)?;
+        }
+    }
+    Ok(promote.len())
+}
+
+/// Filters of the `submissions` query.
+#[derive(Clone, Debug, Default)]
+pub struct SubmissionFilter {
+    pub department: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// Submissions the caller may see (its department's; coordinators and admins: all), newest first.
+pub async fn list_submissions(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &SubmissionFilter,
+    limit: u64,
+) -> AppResult<Vec<submission::Model>> {
+    let member = policy::require_member(identity)?;
+    let mut query = submission::Entity::find()
+        .order_by_desc(submission::Column::Id)
+        .limit(limit);
+    if let Some(code) = &filter.department {
+        let department = department::Entity::find()
+            .filter(department::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::invalid("filter.department", code, "a department code"))?;
+        if !policy::may_read_department_records(identity, department.id) {
+            return Err(AppError::Forbidden(format!(
+                "department {} reads its own submissions only",
+                member.department
+            )));
+        }
+        query = query.filter(submission::Column::DepartmentId.eq(department.id));
+    }
+    if !policy::reads_all_department_records(identity) {
+        query = query.filter(submission::Column::DepartmentId.eq(member.department_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(submission::Column::Status.eq(status.as_str()));
+    }
+    Ok(query.all(db).await?)
+}
+
+/// The submission with this id, if the caller may see it (a hidden one and a missing one look the same).
+pub async fn find_submission(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    id: i64,
+) -> AppResult<Option<submission::Model>> {
+    policy::require_member(identity)?;
+    Ok(submission::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| policy::may_read_department_records(identity, s.department_id)))
+}
+
+/// The rows a submission carries (its caller already may see the submission).
+pub async fn submission_rows(
+    db: &impl ConnectionTrait,
+    id: i64,
+    limit: u64,
+) -> AppResult<Vec<observation::Model>> {
+    Ok(observation::Entity::find()
+        .filter(observation::Column::SubmissionId.eq(id))
+        .order_by_asc(observation::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,402 @@
+//! Checking a batch of submitted rows against the catalogue, without I/O: codes, years, units, the
+//! indicator's disaggregations, numerator/denominator consistency, duplicates, and the consistency of
+//! totals with their parts. Every bad row is reported, not just the first.
+
+use crate::vocabulary::{Dimension, TOTAL, Unit, codes, is_code};
+use entity::{indicator, region};
+use std::collections::HashMap;
+
+/// One submitted row, by codes (as sent through GraphQL or read from a CSV file).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct RowInput {
+    pub indicator: String,
+    pub region: String,
+    pub year: i32,
+    #[serde(default = "total")]
+    pub sex: String,
+    #[serde(default = "total", alias = "ageGroup")]
+    pub age_group: String,
+    #[serde(default = "total")]
+    pub residence: String,
+    pub value: f64,
+    #[serde(default)]
+    pub numerator: Option<f64>,
+    #[serde(default)]
+    pub denominator: Option<f64>,
+}
+
+fn total() -> String {
+    TOTAL.to_owned()
+}
+
+/// What is wrong with one row: its index (0-based, as in the input list), the field, the value given and
+/// what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// A row that passed every check, with its ids resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidRow {
+    pub index: usize,
+    pub indicator_id: i32,
+    pub region_id: i32,
+    pub year: i32,
+    pub sex: String,
+    pub age_group: String,
+    pub residence: String,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+}
+
+/// The natural key of an observation (without the revision).
+pub type Key = (i32, i32, i32, String, String, String);
+
+impl ValidRow {
+    pub fn key(&self) -> Key {
+        (
+            self.indicator_id,
+            self.region_id,
+            self.year,
+            self.sex.clone(),
+            self.age_group.clone(),
+            self.residence.clone(),
+        )
+    }
+}
+
+/// What the checks need to know.
+pub struct Rules<'a> {
+    pub indicators: &'a HashMap<String, indicator::Model>,
+    pub regions: &'a HashMap<String, region::Model>,
+    pub first_year: i32,
+    pub last_year: i32,
+}
+
+/// The scale between numerator/denominator and the value of a rate unit.
+fn scale(unit: Unit) -> Option<f64> {
+    match unit {
+        Unit::Percent => Some(100.0),
+        Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => Some(1000.0),
+        Unit::Per100000 => Some(100_000.0),
+        Unit::Count | Unit::Boolean => None,
+    }
+}
+
+/// Values are compared with a tolerance that allows rounding to one decimal and 1% relative error.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.05 + 0.01 * b.abs()
+}
+
+fn fmt_number(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Checks every row; returns the valid rows, or every error found.
+pub fn check_rows(rows: &[RowInput], rules: &Rules<'_>) -> Result<Vec<ValidRow>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut valid = Vec::with_capacity(rows.len());
+    let mut seen: HashMap<(&str, &str, i32, &str, &str, &str), usize> = HashMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        let before = errors.len();
+        let mut err = |field: &str, value: String, message: String| {
+            errors.push(RowError {
+                row: index,
+                field: field.to_owned(),
+                value,
+                message,
+            })
+        };
+        let indicator = rules.indicators.get(&row.indicator);
+        if indicator.is_none() {
+            err(
+                "indicator",
+                row.indicator.clone(),
+                "expected an indicator code such as HEA-03".into(),
+            );
+        }
+        let region = rules.regions.get(&row.region);
+        match region {
+            None => err(
+                "region",
+                row.region.clone(),
+                "expected a region code (see `regions`)".into(),
+            ),
+            Some(r) => {
+                let existed = r.valid_from.is_none_or(|f| f <= row.year)
+                    && r.valid_to.is_none_or(|t| row.year <= t);
+                if !existed {
+                    let span = format!(
+                        "{}–{}",
+                        r.valid_from.map_or("…".into(), |y| y.to_string()),
+                        r.valid_to.map_or("…".into(), |y| y.to_string())
+                    );
+                    err(
+                        "region",
+                        row.region.clone(),
+                        format!(
+                            "expected a region that existed in {}; {} existed {span}",
+                            row.year, r.code
+                        ),
+                    );
+                }
+            }
+        }
+        if row.year < rules.first_year || row.year > rules.last_year {
+            err(
+                "year",
+                row.year.to_string(),
+                format!(
+                    "expected a year from {} to {}",
+                    rules.first_year, rules.last_year
+                ),
+            );
+        }
+        for (field, dimension, code, allowed) in [
+            (
+                "sex",
+                Dimension::Sex,
+                &row.sex,
+                indicator.is_none_or(|i| i.by_sex),
+            ),
+            (
+                "ageGroup",
+                Dimension::Age,
+                &row.age_group,
+                indicator.is_none_or(|i| i.by_age),
+            ),
+            (
+                "residence",
+                Dimension::Residence,
+                &row.residence,
+                indicator.is_none_or(|i| i.by_residence),
+            ),
+        ] {
+            if !is_code(dimension, code) {
+                let list: Vec<&str> = codes(dimension).iter().map(|(c, _, _)| *c).collect();
+                err(
+                    field,
+                    code.clone(),
+                    format!("expected one of {}", list.join(", ")),
+                );
+            } else if !allowed && code != TOTAL {
+                err(
+                    field,
+                    code.clone(),
+                    format!(
+                        "expected _T: {} is not reported by {}",
+                        row.indicator,
+                        dimension.as_str()
+                    ),
+                );
+            }
+        }
+        let unit = indicator.and_then(|i| Unit::parse(&i.unit));
+        if !row.value.is_finite() {
+            err(
+                "value",
+                fmt_number(row.value),
+                "expected a finite number".into(),
+            );
+        } else if let Some(unit) = unit {
+            let (lo, hi) = unit.range();
+            if row.value < lo || row.value > hi {
+                err(
+                    "value",
+                    fmt_number(row.value),
+                    format!(
+                        "expected a {} value from {} to {}",
+                        unit.as_str(),
+                        fmt_number(lo),
+                        fmt_number(hi)
+                    ),
+                );
+            } else if unit.is_integral() && row.value.fract() != 0.0 {
+                err(
+                    "value",
+                    fmt_number(row.value),
+                    format!("expected a whole number for a {} value", unit.as_str()),
+                );
+            }
+        }
+        for (field, part) in [
+            ("numerator", row.numerator),
+            ("denominator", row.denominator),
+        ] {
+            if let Some(v) = part
+                && (!v.is_finite() || v < 0.0)
+            {
+                err(
+                    field,
+                    fmt_number(v),
+                    "expected a finite number of 0 or more".into(),
+                );
+            }
+        }
+        if let Some(d) = row.denominator
+            && d == 0.0
+        {
+            err(
+                "denominator",
+                "0".into(),
+                "expected a denominator above 0".into(),
+            );
+        }
+        if let (Some(n), Some(d), Some(unit)) = (row.numerator, row.denominator, unit)
+            && n.is_finite()
+            && d.is_finite()
+            && d > 0.0
+            && row.value.is_finite()
+        {
+            match scale(unit) {
+                Some(s) if !close(row.value, n / d * s) => err(
+                    "value",
+                    fmt_number(row.value),
+                    format!(
+                        "expected about {:.2} = numerator {} / denominator {} × {}",
+                        n / d * s,
+                        fmt_number(n),
+                        fmt_number(d),
+                        fmt_number(s)
+                    ),
+                ),
+                None if unit == Unit::Count && row.value != n => err(
+                    "numerator",
+                    fmt_number(n),
+                    format!(
+                        "expected the count itself ({}) for a count indicator",
+                        fmt_number(row.value)
+                    ),
+                ),
+                _ => {}
+            }
+        }
+        let key = (
+            row.indicator.as_str(),
+            row.region.as_str(),
+            row.year,
+            row.sex.as_str(),
+            row.age_group.as_str(),
+            row.residence.as_str(),
+        );
+        if let Some(first) = seen.get(&key) {
+            err(
+                "row",
+                format!(
+                    "{} {} {} {}/{}/{}",
+                    row.indicator, row.region, row.year, row.sex, row.age_group, row.residence
+                ),
+                format!("expected each key once per batch; row {first} has the same key"),
+            );
+        } else {
+            seen.insert(key, index);
+        }
+        if errors.len() == before
+            && let (Some(i), Some(r)) = (indicator, region)
+        {
+            valid.push(ValidRow {
+                index,
+                indicator_id: i.id,
+                region_id: r.id,
+                year: row.year,
+                sex: row.sex.clone(),
+                age_group: row.age_group.clone(),
+                residence: row.residence.clone(),
+                value: row.value,
+                numerator: row.numerator,
+                denominator: row.denominator,
+            });
+        }
+    }
+    errors.extend(check_parts(&valid, rules));
+    if errors.is_empty() {
+        Ok(valid)
+    } else {
+        errors.sort_by_key(|e| e.row);
+        Err(errors)
+    }
+}
+
+/// Totals against their parts inside the batch: for counts `M + F = _T` and `U + R = _T`; for rates the
+/// total lies between its parts.
+fn check_parts(rows: &[ValidRow], rules: &Rules<'_>) -> Vec<RowError> {
+    let units: HashMap<i32, Unit> = rules
+        .indicators
+        .values()
+        .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
+        .collect();
+    let by_key: HashMap<Key, &ValidRow> = rows.iter().map(|r| (r.key(), r)).collect();
+    let mut errors = Vec::new();
+    for total in rows {
+        let Some(&unit) = units.get(&total.indicator_id) else {
+            continue;
+        };
+        if unit == Unit::Boolean {
+            continue;
+        }
+        let splits: [(&str, [&str; 2], bool); 2] = [
+            ("sex", ["M", "F"], total.sex == TOTAL),
+            ("residence", ["U", "R"], total.residence == TOTAL),
+        ];
+        for (dimension, parts, is_total) in splits {
+            if !is_total {
+                continue;
+            }
+            let found: Vec<f64> = parts
+                .iter()
+                .filter_map(|p| {
+                    let mut key = total.key();
+                    if dimension == "sex" {
+                        key.3 = (*p).to_owned();
+                    } else {
+                        key.5 = (*p).to_owned();
+                    }
+                    by_key.get(&key).map(|r| r.value)
+                })
+                .collect();
+            if found.len() != 2 {
+                continue;
+            }
+            let (a, b) = (found[0], found[1]);
+            let problem = if unit.is_additive() {
+                (a + b != total.value).then(|| {
+                    format!(
+                        "expected the sum of its {} parts {}+{} = {}",
+                        dimension,
+                        fmt_number(a),
+                        fmt_number(b),
+                        fmt_number(a + b)
+                    )
+                })
+            } else {
+                let (lo, hi) = (a.min(b), a.max(b));
+                (total.value < lo - 0.05 || total.value > hi + 0.05).then(|| {
+                    format!(
+                        "expected a total between its {} parts {} and {}",
+                        dimension,
+                        fmt_number(lo),
+                        fmt_number(hi)
+                    )
+                })
+            };
+            if let Some(message) = problem {
+                errors.push(RowError {
+                    row: total.index,
+                    field: "value".into(),
+                    value: fmt_number(total.value),
+                    message,
+                });
+            }
+        }
+    }
+    errors
+}
