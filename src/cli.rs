@@ -2,9 +2,14 @@
 //! settings, does one thing and prints a short human-readable result on stdout.
 
 use crate::auth::Role;
+use crate::auth::authenticate::local_identity;
 use crate::auth::token::{issue_dev_token, parse_ttl};
 use crate::config::{Environment, Overrides, Settings};
 use crate::error::{AppError, AppResult};
+use crate::service::audit::WriteContext;
+use crate::service::export::{self, ExportFormat};
+use crate::service::import::{self, ImportOptions};
+use crate::service::observations::ObservationFilter;
 use crate::{graphql, seed, startup, telemetry};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -46,6 +51,12 @@ pub enum Command {
     Schema,
     /// Load a city's administrative divisions from a CSV file.
     ImportRegions { file: PathBuf },
+    /// Import data from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export data to a file or stdout.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print a development token signed with the configured HS256 secret.
     Token {
         /// Department code, e.g. `health`.
@@ -60,6 +71,54 @@ pub enum Command {
         /// Subject (default: `<dept>-dev`).
         #[arg(long)]
         sub: Option<String>,
+    },
+}
+
+/// `childhub import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Observations from CSV (indicator,region,year,sex,age_group,residence,value,numerator,denominator),
+    /// checked like `submitObservations` and written as pending submissions of the department.
+    Observations {
+        file: PathBuf,
+        /// The department submitting, e.g. `health`.
+        #[arg(long = "as")]
+        department: String,
+        /// Rows per submission and transaction; resumable from FILE.progress. Default: the whole file.
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Where bad rows go, with the reason for each (default: FILE.rejects.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `childhub export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Observations as CSV or JSON, as the department (`--as`) may read them.
+    Observations {
+        /// Indicator codes (repeatable).
+        #[arg(long = "indicator")]
+        indicators: Vec<String>,
+        /// Region codes (repeatable).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        #[arg(long)]
+        from: Option<i32>,
+        #[arg(long)]
+        to: Option<i32>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// The department reading, e.g. `statistics` (default: statistics, a coordinator).
+        #[arg(long = "as", default_value = "statistics")]
+        department: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -139,6 +198,51 @@ pub async fn run(cli: Cli) -> AppResult<()> {
                 }
             }
         }
+        Command::Import(ImportCommand::Observations {
+            file,
+            department,
+            batch,
+            rejects,
+            dry_run,
+        }) => {
+            let db = startup::connect(&settings).await?;
+            startup::migrate(&db).await?;
+            import_observations(&db, &settings, &file, &department, batch, rejects, dry_run).await
+        }
+        Command::Export(ExportCommand::Observations {
+            indicators,
+            regions,
+            from,
+            to,
+            format,
+            department,
+            out,
+        }) => {
+            let db = startup::connect(&settings).await?;
+            let identity = local_identity(&db, &department, &[Role::Viewer]).await?;
+            let filter = ObservationFilter {
+                indicators: (!indicators.is_empty()).then_some(indicators),
+                regions: (!regions.is_empty()).then_some(regions),
+                year_from: from,
+                year_to: to,
+                ..ObservationFilter::default()
+            };
+            let rows = match out {
+                Some(path) => {
+                    let file = std::fs::File::create(&path).map_err(|e| {
+                        AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+                    })?;
+                    let mut writer = std::io::BufWriter::new(file);
+                    export::export(&db, &identity, &filter, format, usize::MAX, &mut writer).await?
+                }
+                None => {
+                    let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
+                    export::export(&db, &identity, &filter, format, usize::MAX, &mut writer).await?
+                }
+            };
+            eprintln!("exported {rows} observations");
+            Ok(())
+        }
         Command::Token {
             dept,
             roles,
@@ -167,6 +271,97 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             Ok(())
         }
     }
+}
+
+async fn import_observations(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    file: &std::path::Path,
+    department: &str,
+    batch: Option<usize>,
+    rejects: Option<PathBuf>,
+    dry_run: bool,
+) -> AppResult<()> {
+    let identity = local_identity(db, department, &[Role::Submitter]).await?;
+    let ctx = WriteContext::cli(identity);
+    let input = std::fs::File::open(file).map_err(|e| {
+        AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
+    })?;
+    let rejects_path = rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
+    let rejects_file = std::fs::File::create(&rejects_path).map_err(|e| {
+        AppError::invalid(
+            "--rejects",
+            rejects_path.display(),
+            format!("a writable file ({e})"),
+        )
+    })?;
+    let checkpoint = file.with_extension("progress");
+    let options = ImportOptions {
+        batch,
+        dry_run,
+        checkpoint: Some(checkpoint.clone()),
+    };
+    let started = std::time::Instant::now();
+    let mut rejects_writer = std::io::BufWriter::new(rejects_file);
+    let summary = import::import_observations(
+        db,
+        &ctx,
+        settings,
+        std::io::BufReader::new(input),
+        &mut rejects_writer,
+        &options,
+        |rows| {
+            use std::io::Write as _;
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\r  {rows} rows read ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+            let _ = err.flush();
+        },
+    )
+    .await?;
+    eprintln!();
+    drop(rejects_writer);
+    if summary.resumed_from > 0 {
+        println!(
+            "resumed after {} rows committed by an earlier run",
+            summary.resumed_from
+        );
+    }
+    println!(
+        "{} rows: {} written, {} unchanged, {} rejected{} in {:.1} s; submissions: {:?}",
+        summary.rows,
+        summary.written,
+        summary.unchanged,
+        summary.rejected,
+        if dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64(),
+        summary.submissions
+    );
+    if summary.rejected > 0 {
+        println!("bad rows and their reasons: {}", rejects_path.display());
+        if batch.is_none() {
+            println!(
+                "nothing was written: the file is one transaction; fix the rows and run again"
+            );
+        }
+        return Err(AppError::invalid(
+            "FILE",
+            file.display(),
+            format!("a file without bad rows ({} rejected)", summary.rejected),
+        ));
+    }
+    let _ = std::fs::remove_file(&rejects_path);
+    if batch.is_some() && !dry_run {
+        let _ = std::fs::remove_file(&checkpoint);
+    }
+    Ok(())
 }
 
 fn dev_secret(settings: &Settings) -> AppResult<String> {

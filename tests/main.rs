@@ -4,10 +4,12 @@
 mod support;
 
 mod catalogue;
+mod cli;
 mod http;
 mod policy;
 mod read_api;
 mod schema;
 mod statements;
+mod submissions;
 mod suppression;
 mod tokens;

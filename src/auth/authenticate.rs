@@ -62,3 +62,22 @@ impl Authenticator {
         }))
     }
 }
+
+/// The identity of a command-line user acting for a department (`--as DEPT`): the operator already holds
+/// the database credentials, so no token is involved, but the same policy applies to what they do.
+pub async fn local_identity(
+    db: &impl ConnectionTrait,
+    department: &str,
+    roles: &[Role],
+) -> AppResult<Identity> {
+    let found = find_department(db, department).await?.ok_or_else(|| {
+        AppError::invalid("--as", department, "a department code (see `departments`)")
+    })?;
+    Ok(Identity::Member(Member {
+        subject: format!("cli:{department}"),
+        department: found.code,
+        department_id: found.id,
+        department_kind: DepartmentKind::parse(&found.kind).unwrap_or(DepartmentKind::Owner),
+        roles: roles.to_vec(),
+    }))
+}

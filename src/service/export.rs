@@ -128,8 +128,10 @@ pub async fn export(
             written += 1;
         }
         if format == ExportFormat::Csv {
-            out.write_all(csv.get_ref()).map_err(io)?;
-            csv = csv::Writer::from_writer(Vec::new());
+            let bytes = std::mem::replace(&mut csv, csv::Writer::from_writer(Vec::new()))
+                .into_inner()
+                .map_err(|e| AppError::Internal(format!("writing the export: {e}")))?;
+            out.write_all(&bytes).map_err(io)?;
         }
         if !page.has_next {
             break;

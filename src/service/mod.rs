@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod catalogue;
 pub mod export;
+pub mod import;
 pub mod observations;
 pub mod quality;
 pub mod regions;

@@ -222,6 +222,19 @@ impl TestApp {
         .expect("token")
     }
 
+    /// A valid token for subject `sub`, a member of `dept` with `roles`.
+    pub fn token_for(&self, sub: &str, dept: &str, roles: &[&str]) -> String {
+        issue_dev_token(
+            &self.settings.auth,
+            SECRET,
+            sub,
+            dept,
+            roles,
+            Duration::from_secs(600),
+        )
+        .expect("token")
+    }
+
     /// A statistics-bureau viewer's token (a coordinator: reads everything).
     pub fn coordinator(&self) -> String {
         self.token("statistics", &["viewer"])

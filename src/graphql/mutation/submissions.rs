@@ -30,8 +30,7 @@ pub struct ObservationInput {
 pub struct SubmitObservationsInput {
     pub rows: Vec<ObservationInput>,
     /// Validate and report without writing.
-    #[graphql(default = false)]
-    pub dry_run: bool,
+    pub dry_run: Option<bool>,
 }
 
 fn parse_id(id: &ID) -> Result<i64> {
@@ -71,7 +70,7 @@ impl SubmissionMutation {
             &write_context(ctx),
             settings(ctx)?,
             rows,
-            input.dry_run,
+            input.dry_run.unwrap_or(false),
         )
         .await?;
         Ok(SubmitResult {

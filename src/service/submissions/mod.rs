@@ -55,19 +55,29 @@ impl Snapshot {
 }
 
 /// How many times a write is retried when a concurrent writer took the same revision first.
-const ATTEMPTS: usize = 5;
+const ATTEMPTS: usize = 8;
 
 fn is_conflict(err: &AppError) -> bool {
     matches!(err, AppError::Conflict(_))
 }
 
+/// Maps the errors a concurrent writer causes to a conflict (retried), everything else to internal.
+/// SQLite reports a writer that got the lock first as "database is locked" rather than waiting.
 fn map_write_error(err: DbErr) -> AppError {
+    let busy = err.to_string().contains("database is locked");
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             AppError::Conflict("another write changed the same values at the same time".into())
         }
+        _ if busy => AppError::Conflict("another write held the database; try again".into()),
         _ => AppError::from(err),
     }
+}
+
+/// A short, growing pause before retrying a conflicting write.
+async fn back_off(attempt: usize) {
+    let millis = 10 * attempt as u64 + u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 /// Checks the caller and the batch's size; the batch limit keeps one request's transaction bounded.
@@ -154,6 +164,7 @@ pub async fn submit_checked(
         match write(db, ctx, settings, &valid, &units, dry_run).await {
             Err(e) if is_conflict(&e) && attempt < ATTEMPTS => {
                 tracing::info!(attempt, "submission raced another writer; retrying");
+                back_off(attempt).await;
                 continue;
             }
             other => return other,
@@ -268,7 +279,8 @@ async fn write(
         ..Default::default()
     })
     .exec_with_returning(&txn)
-    .await?;
+    .await
+    .map_err(map_write_error)?;
 
     // The newest revisions being replaced stop being the newest first, so that the partial unique index
     // admits the new ones; a concurrent writer that got there first makes the counts differ.
@@ -436,6 +448,7 @@ pub async fn decide(
             Err(e)
                 if is_conflict(&e) && attempt < ATTEMPTS && !e.to_string().contains("already") =>
             {
+                back_off(attempt).await;
                 continue;
             }
             other => return other,

@@ -269,16 +269,21 @@ pub fn check_rows(rows: &[RowInput], rules: &Rules<'_>) -> Result<Vec<ValidRow>,
                         fmt_number(s)
                     ),
                 ),
-                None if unit == Unit::Count && row.value != n => err(
-                    "numerator",
-                    fmt_number(n),
-                    format!(
-                        "expected the count itself ({}) for a count indicator",
-                        fmt_number(row.value)
-                    ),
-                ),
                 _ => {}
             }
+        }
+        if let (Some(n), Some(Unit::Count)) = (row.numerator, unit)
+            && n.is_finite()
+            && n != row.value
+        {
+            err(
+                "numerator",
+                fmt_number(n),
+                format!(
+                    "expected the count itself ({}) for a count indicator",
+                    fmt_number(row.value)
+                ),
+            );
         }
         let key = (
             row.indicator.as_str(),

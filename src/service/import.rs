@@ -1,0 +1,307 @@
+//! Bulk import of observations from CSV (`childhub import observations`): the same checks and writes as
+//! `submitObservations`, streamed from a file. Without `batch` the whole file is one submission in one
+//! transaction; with `batch` each N rows are one, and a checkpoint file lets an interrupted import resume.
+//! Bad rows go to a rejects file with the reason for each.
+
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::service::audit::WriteContext;
+use crate::service::submissions::{self, RowError, RowInput, Snapshot};
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// How to import.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Rows per submission (and transaction); `None`: the whole file at once.
+    pub batch: Option<usize>,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// Where a batched import records how many rows it committed, to resume from there.
+    pub checkpoint: Option<std::path::PathBuf>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Data rows read (after any resumed ones).
+    pub rows: usize,
+    pub written: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// Submissions created, in order.
+    pub submissions: Vec<i64>,
+    /// Rows skipped because an earlier run committed them.
+    pub resumed_from: usize,
+}
+
+/// A data row that could not even be read as numbers, with its reason.
+struct Unreadable {
+    field: &'static str,
+    value: String,
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    columns: &HashMap<String, usize>,
+) -> Result<RowInput, Unreadable> {
+    let text = |name: &str| {
+        columns
+            .get(name)
+            .and_then(|&i| record.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    };
+    let optional = |name: &'static str| -> Result<Option<f64>, Unreadable> {
+        match text(name) {
+            "" => Ok(None),
+            v => v.parse::<f64>().map(Some).map_err(|_| Unreadable {
+                field: name,
+                value: v.to_owned(),
+            }),
+        }
+    };
+    let or_total = |name: &str| match text(name) {
+        "" => crate::vocabulary::TOTAL.to_owned(),
+        v => v.to_owned(),
+    };
+    Ok(RowInput {
+        indicator: text("indicator").to_owned(),
+        region: text("region").to_owned(),
+        year: text("year").parse().map_err(|_| Unreadable {
+            field: "year",
+            value: text("year").to_owned(),
+        })?,
+        sex: or_total("sex"),
+        age_group: or_total("age_group"),
+        residence: or_total("residence"),
+        value: text("value").parse().map_err(|_| Unreadable {
+            field: "value",
+            value: text("value").to_owned(),
+        })?,
+        numerator: optional("numerator")?,
+        denominator: optional("denominator")?,
+    })
+}
+
+/// Reads the checkpoint: how many data rows an earlier run committed.
+fn read_checkpoint(path: Option<&Path>) -> usize {
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn write_checkpoint(path: Option<&Path>, rows: usize) -> AppResult<()> {
+    if let Some(p) = path {
+        std::fs::write(p, rows.to_string())
+            .map_err(|e| AppError::Internal(format!("writing checkpoint {}: {e}", p.display())))?;
+    }
+    Ok(())
+}
+
+/// Imports a CSV stream. `rejects` receives every bad row (its line number, the reason, and the original
+/// fields); `progress` is told how many rows have been read so far.
+pub async fn import_observations(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    settings: &Settings,
+    input: impl Read,
+    rejects: &mut impl Write,
+    options: &ImportOptions,
+    mut progress: impl FnMut(usize),
+) -> AppResult<ImportSummary> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::invalid("FILE", "header", format!("a CSV header row ({e})")))?
+        .clone();
+    let columns: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_owned(), i))
+        .collect();
+    for required in ["indicator", "region", "year", "value"] {
+        if !columns.contains_key(required) {
+            return Err(AppError::invalid(
+                "FILE",
+                headers.iter().collect::<Vec<_>>().join(","),
+                format!(
+                    "a header with a `{required}` column (columns: indicator,region,year,sex,age_group,residence,value,numerator,denominator)"
+                ),
+            ));
+        }
+    }
+    let mut rejects = csv::Writer::from_writer(rejects);
+    let mut header = vec!["line", "reason"];
+    header.extend(headers.iter());
+    rejects
+        .write_record(&header)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+
+    let checkpoint = options
+        .checkpoint
+        .as_deref()
+        .filter(|_| options.batch.is_some());
+    let skip = read_checkpoint(checkpoint);
+    let batch_size = options.batch.unwrap_or(usize::MAX).max(1);
+    let mut importer = Importer {
+        db,
+        ctx,
+        settings,
+        snapshot: Snapshot::load(db).await?,
+        options,
+        rejects,
+        summary: ImportSummary {
+            resumed_from: skip,
+            ..ImportSummary::default()
+        },
+        batch: Batch::default(),
+    };
+    let mut done = skip;
+    for (i, record) in reader.records().enumerate() {
+        // Line numbers count the header as line 1.
+        let line = i + 2;
+        let record = record.map_err(|e| {
+            AppError::invalid(
+                "FILE",
+                format!("line {line}"),
+                format!("well-formed CSV ({e})"),
+            )
+        })?;
+        if i < skip {
+            continue;
+        }
+        importer.summary.rows += 1;
+        importer.batch.push(line, record, &columns);
+        if importer.summary.rows.is_multiple_of(10_000) {
+            progress(importer.summary.rows);
+        }
+        if importer.batch.rows.len() >= batch_size {
+            done += importer.batch.rows.len();
+            importer.flush().await?;
+            if !options.dry_run {
+                write_checkpoint(checkpoint, done)?;
+            }
+        }
+    }
+    progress(importer.summary.rows);
+    if !importer.batch.rows.is_empty() {
+        done += importer.batch.rows.len();
+        importer.flush().await?;
+        if !options.dry_run {
+            write_checkpoint(checkpoint, done)?;
+        }
+    }
+    importer
+        .rejects
+        .flush()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(importer.summary)
+}
+
+/// The rows read since the last flush, with their lines for the rejects file.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<RowInput>,
+    records: Vec<(usize, csv::StringRecord)>,
+    /// Rows that could not be read; they stand in `rows` as placeholders.
+    unreadable: Vec<RowError>,
+}
+
+impl Batch {
+    fn push(&mut self, line: usize, record: csv::StringRecord, columns: &HashMap<String, usize>) {
+        match parse_row(&record, columns) {
+            Ok(row) => self.rows.push(row),
+            Err(bad) => {
+                self.unreadable.push(RowError {
+                    row: self.records.len(),
+                    field: bad.field.to_owned(),
+                    value: bad.value,
+                    message: "expected a number".to_owned(),
+                });
+                self.rows.push(RowInput {
+                    indicator: String::new(),
+                    region: String::new(),
+                    year: 0,
+                    sex: String::new(),
+                    age_group: String::new(),
+                    residence: String::new(),
+                    value: f64::NAN,
+                    numerator: None,
+                    denominator: None,
+                });
+            }
+        }
+        self.records.push((line, record));
+    }
+}
+
+/// One import in progress.
+struct Importer<'a, W: Write> {
+    db: &'a DatabaseConnection,
+    ctx: &'a WriteContext,
+    settings: &'a Settings,
+    snapshot: Snapshot,
+    options: &'a ImportOptions,
+    rejects: csv::Writer<W>,
+    summary: ImportSummary,
+    batch: Batch,
+}
+
+impl<W: Write> Importer<'_, W> {
+    /// Checks and writes the batch; on any bad row the batch is not written and its bad rows are
+    /// rejected with their reasons.
+    async fn flush(&mut self) -> AppResult<()> {
+        let batch = std::mem::take(&mut self.batch);
+        // Unreadable rows make the batch a check only, so that every other bad row is reported too; the
+        // placeholders' own errors are replaced by the reason they could not be read.
+        let placeholders: std::collections::HashSet<usize> =
+            batch.unreadable.iter().map(|e| e.row).collect();
+        let outcome = submissions::submit_checked(
+            self.db,
+            self.ctx,
+            self.settings,
+            &self.snapshot,
+            &batch.rows,
+            self.options.dry_run || !placeholders.is_empty(),
+        )
+        .await?;
+        let mut errors = batch.unreadable;
+        errors.extend(
+            outcome
+                .row_errors
+                .into_iter()
+                .filter(|e| !placeholders.contains(&e.row)),
+        );
+        if errors.is_empty() {
+            self.summary.written += outcome.written;
+            self.summary.unchanged += outcome.unchanged;
+            self.summary
+                .submissions
+                .extend(outcome.submission.map(|s| s.id));
+            return Ok(());
+        }
+        let mut reasons: HashMap<usize, Vec<String>> = HashMap::new();
+        for e in errors {
+            reasons
+                .entry(e.row)
+                .or_default()
+                .push(format!("{} {:?}: {}", e.field, e.value, e.message));
+        }
+        let mut bad: Vec<_> = reasons.into_iter().collect();
+        bad.sort_by_key(|(row, _)| *row);
+        self.summary.rejected += bad.len();
+        for (row, why) in bad {
+            if let Some((line, record)) = batch.records.get(row) {
+                let mut out = vec![line.to_string(), why.join("; ")];
+                out.extend(record.iter().map(str::to_owned));
+                self.rejects
+                    .write_record(&out)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! The command line against a test database: importing and exporting observations.
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+use entity::{observation, submission};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn childhub(app: &TestApp, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+        .args(args)
+        .env("CHILDHUB_DATABASE_URL", &app.settings.database_url)
+        .env("CHILDHUB_JWT_SECRET", crate::support::SECRET)
+        .env("CHILDHUB_LOG", "warn")
+        .output()
+        .expect("run childhub")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("childhub-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+fn write(path: &Path, body: &str) {
+    std::fs::write(path, body).expect("write");
+}
+
+async fn pending_2026(app: &TestApp) -> u64 {
+    observation::Entity::find()
+        .filter(observation::Column::Year.eq(2026))
+        .filter(observation::Column::Status.eq("pending"))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+on_both_backends!(
+    a_csv_import_is_checked_and_all_or_nothing,
+    |app: TestApp| async move {
+        let dir = temp_dir();
+        let file = dir.join("health-2026.csv");
+        write(
+            &file,
+            "indicator,region,year,sex,age_group,residence,value,numerator,denominator\n\
+        HEA-03,DEMO-T01,2026,_T,_T,_T,3.9,12,3100\n\
+        HEA-03,DEMO-T02,2026,_T,_T,_T,abc,,\n\
+        HEA-03,DEMO-T99,2026,_T,_T,_T,4.0,,\n\
+        HEA-06,DEMO-T01,2026,,,,98.2,,\n",
+        );
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                file.to_str().expect("path"),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(!out.status.success(), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains("2 rejected"),
+            "{}",
+            text(&out.stdout)
+        );
+        let rejects =
+            std::fs::read_to_string(dir.join("health-2026.rejects.csv")).expect("rejects file");
+        let lines: Vec<&str> = rejects.lines().collect();
+        assert_eq!(lines.len(), 3, "{rejects}");
+        assert!(
+            lines[1].starts_with("3,") && lines[1].contains(r#"value ""abc"": expected a number"#),
+            "{rejects}"
+        );
+        assert!(
+            lines[2].starts_with("4,") && lines[2].contains("DEMO-T99"),
+            "{rejects}"
+        );
+        assert_eq!(pending_2026(&app).await, 0, "nothing was written");
+
+        write(
+            &file,
+            "indicator,region,year,value\nHEA-03,DEMO-T01,2026,3.9\nHEA-06,DEMO-T01,2026,98.2\n",
+        );
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                file.to_str().expect("path"),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains("2 rows: 2 written, 0 unchanged, 0 rejected"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert_eq!(pending_2026(&app).await, 2);
+        let again = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                file.to_str().expect("path"),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(
+            text(&again.stdout).contains("0 written, 2 unchanged"),
+            "{}",
+            text(&again.stdout)
+        );
+
+        // Another department's indicator is refused outright.
+        write(&file, "indicator,region,year,value\nEDU-01,DEMO,2026,95\n");
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                file.to_str().expect("path"),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("does not own indicator EDU-01"),
+            "{}",
+            text(&out.stderr)
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
+
+on_both_backends!(
+    a_batched_import_resumes_where_it_stopped,
+    |app: TestApp| async move {
+        let dir = temp_dir();
+        let file = dir.join("big.csv");
+        let mut body = String::from("indicator,region,year,value\n");
+        for t in 1..=5 {
+            body.push_str(&format!(
+                "HEA-03,DEMO-T{t:02},2026,{}\n",
+                3.0 + f64::from(t) / 10.0
+            ));
+        }
+        write(&file, &body);
+        // An earlier run committed the first two rows, then stopped.
+        write(&dir.join("big.progress"), "2");
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                file.to_str().expect("path"),
+                "--as",
+                "health",
+                "--batch",
+                "2",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("resumed after 2 rows"), "{stdout}");
+        assert!(stdout.contains("3 rows: 3 written"), "{stdout}");
+        assert_eq!(pending_2026(&app).await, 3);
+        assert_eq!(
+            submission::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count"),
+            2,
+            "two batches of at most two rows"
+        );
+        assert!(
+            !dir.join("big.progress").exists(),
+            "a finished import clears its checkpoint"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
+
+on_both_backends!(a_cli_export_obeys_the_policy, |app: TestApp| async move {
+    let args = [
+        "export",
+        "observations",
+        "--indicator",
+        "LAW-01",
+        "--from",
+        "2025",
+        "--to",
+        "2025",
+    ];
+    let owner = childhub(&app, &[&args[..], &["--as", "public_security"]].concat());
+    let other = childhub(
+        &app,
+        &[&args[..], &["--as", "health", "--format", "json"]].concat(),
+    );
+    assert!(
+        owner.status.success() && other.status.success(),
+        "{}",
+        text(&other.stderr)
+    );
+    let owner_csv = text(&owner.stdout);
+    assert!(owner_csv.lines().skip(1).all(|l| l.ends_with(",false")));
+    let rows: serde_json::Value = serde_json::from_slice(&other.stdout).expect("json");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), owner_csv.lines().count() - 1);
+    assert!(
+        rows.iter()
+            .any(|r| r["suppressed"] == true && r["value"].is_null())
+    );
+    assert!(rows.iter().all(|r| r["numerator"].is_null()));
+});
