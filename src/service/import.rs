@@ -6,9 +6,12 @@
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::WriteContext;
-use crate::service::submissions::{self, RowError, RowInput, Snapshot};
-use sea_orm::DatabaseConnection;
-use std::collections::HashMap;
+use crate::service::submissions::{self, AuditRows, RowError, RowInput, Seen, Snapshot, validate};
+use crate::vocabulary::Unit;
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -145,12 +148,18 @@ pub async fn import_observations(
         .as_deref()
         .filter(|_| options.batch.is_some());
     let skip = read_checkpoint(checkpoint);
-    let batch_size = options.batch.unwrap_or(usize::MAX).max(1);
+    let snapshot = Snapshot::load(db).await?;
+    // A whole-file import is one transaction, filled chunk by chunk so that memory stays bounded.
+    let (chunk, txn) = match options.batch {
+        Some(n) => (n.max(1), None),
+        None => (FILE_CHUNK, Some(db.begin().await?)),
+    };
     let mut importer = Importer {
         db,
         ctx,
         settings,
-        snapshot: Snapshot::load(db).await?,
+        units: snapshot.units(),
+        snapshot,
         options,
         rejects,
         summary: ImportSummary {
@@ -158,6 +167,12 @@ pub async fn import_observations(
             ..ImportSummary::default()
         },
         batch: Batch::default(),
+        file: txn.map(|txn| FileTransaction {
+            txn,
+            submission: None,
+            seen: Seen::default(),
+            audit: AuditRows::default(),
+        }),
     };
     let mut done = skip;
     for (i, record) in reader.records().enumerate() {
@@ -178,7 +193,7 @@ pub async fn import_observations(
         if importer.summary.rows.is_multiple_of(10_000) {
             progress(importer.summary.rows);
         }
-        if importer.batch.rows.len() >= batch_size {
+        if importer.batch.rows.len() >= chunk {
             done += importer.batch.rows.len();
             importer.flush().await?;
             if !options.dry_run {
@@ -194,11 +209,20 @@ pub async fn import_observations(
             write_checkpoint(checkpoint, done)?;
         }
     }
-    importer
-        .rejects
-        .flush()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(importer.summary)
+    importer.finish().await
+}
+
+/// Rows per chunk of a whole-file import.
+const FILE_CHUNK: usize = 10_000;
+
+/// The one transaction of a whole-file import.
+struct FileTransaction {
+    txn: DatabaseTransaction,
+    /// Opened with the first changed row.
+    submission: Option<entity::submission::Model>,
+    /// Keys met so far, so that a key twice in the file is refused even across chunks.
+    seen: Seen,
+    audit: AuditRows,
 }
 
 /// The rows read since the last flush, with their lines for the rejects file.
@@ -244,43 +268,87 @@ struct Importer<'a, W: Write> {
     ctx: &'a WriteContext,
     settings: &'a Settings,
     snapshot: Snapshot,
+    units: HashMap<i32, Unit>,
     options: &'a ImportOptions,
     rejects: csv::Writer<W>,
     summary: ImportSummary,
     batch: Batch,
+    /// Present for a whole-file import; batched imports write each batch in its own transaction.
+    file: Option<FileTransaction>,
 }
 
 impl<W: Write> Importer<'_, W> {
-    /// Checks and writes the batch; on any bad row the batch is not written and its bad rows are
-    /// rejected with their reasons.
+    /// Checks the chunk and writes it (into the file's transaction, or as its own submission); bad rows
+    /// go to the rejects file with their reasons and keep the chunk (or the whole file) from being
+    /// written.
     async fn flush(&mut self) -> AppResult<()> {
         let batch = std::mem::take(&mut self.batch);
-        // Unreadable rows make the batch a check only, so that every other bad row is reported too; the
-        // placeholders' own errors are replaced by the reason they could not be read.
-        let placeholders: std::collections::HashSet<usize> =
-            batch.unreadable.iter().map(|e| e.row).collect();
-        let outcome = submissions::submit_checked(
-            self.db,
-            self.ctx,
-            self.settings,
-            &self.snapshot,
-            &batch.rows,
-            self.options.dry_run || !placeholders.is_empty(),
-        )
-        .await?;
-        let mut errors = batch.unreadable;
-        errors.extend(
-            outcome
-                .row_errors
-                .into_iter()
-                .filter(|e| !placeholders.contains(&e.row)),
-        );
+        let offset = self.summary.rows - batch.rows.len();
+        // Unreadable rows stand in the chunk as placeholders; their own errors are replaced by the
+        // reason they could not be read, while every other bad row is still reported.
+        let placeholders: HashSet<usize> = batch.unreadable.iter().map(|e| e.row).collect();
+        let mut errors = batch.unreadable.clone();
+        submissions::authorize_rows(&self.ctx.identity, &batch.rows, &self.snapshot)?;
+        if let Some(file) = self.file.as_mut() {
+            let rules = self.snapshot.rules(self.settings);
+            match validate::check_rows_in(&batch.rows, &rules, &mut file.seen, offset) {
+                Err(found) => {
+                    errors.extend(found.into_iter().filter(|e| !placeholders.contains(&e.row)))
+                }
+                // Once a row was rejected the file will not be kept: the rest is only checked.
+                Ok(valid) if errors.is_empty() && self.summary.rejected == 0 => {
+                    let plan = submissions::plan(&file.txn, &valid).await?;
+                    self.summary.written += plan.written();
+                    self.summary.unchanged += plan.unchanged();
+                    if plan.written() > 0 && !self.options.dry_run {
+                        let submission = match &file.submission {
+                            Some(s) => s.clone(),
+                            None => {
+                                let s = submissions::open_submission(&file.txn, self.ctx, 0, 0, 0)
+                                    .await?;
+                                file.submission = Some(s.clone());
+                                s
+                            }
+                        };
+                        submissions::apply(
+                            &file.txn,
+                            self.ctx,
+                            self.settings,
+                            &self.units,
+                            &submission,
+                            &plan,
+                        )
+                        .await?;
+                        file.audit.add(&plan);
+                    }
+                }
+                Ok(_) => {}
+            }
+        } else {
+            let outcome = submissions::submit_checked(
+                self.db,
+                self.ctx,
+                self.settings,
+                &self.snapshot,
+                &batch.rows,
+                self.options.dry_run || !placeholders.is_empty(),
+            )
+            .await?;
+            errors.extend(
+                outcome
+                    .row_errors
+                    .into_iter()
+                    .filter(|e| !placeholders.contains(&e.row)),
+            );
+            if errors.is_empty() {
+                self.summary.written += outcome.written;
+                self.summary.unchanged += outcome.unchanged;
+                self.summary
+                    .submissions
+                    .extend(outcome.submission.map(|s| s.id));
+            }
+        }
         if errors.is_empty() {
-            self.summary.written += outcome.written;
-            self.summary.unchanged += outcome.unchanged;
-            self.summary
-                .submissions
-                .extend(outcome.submission.map(|s| s.id));
             return Ok(());
         }
         let mut reasons: HashMap<usize, Vec<String>> = HashMap::new();
@@ -303,5 +371,40 @@ impl<W: Write> Importer<'_, W> {
             }
         }
         Ok(())
+    }
+
+    /// Commits a whole-file import without bad rows (unless it is a dry run); otherwise keeps none of it.
+    async fn finish(mut self) -> AppResult<ImportSummary> {
+        self.rejects
+            .flush()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let Some(file) = self.file.take() else {
+            return Ok(self.summary);
+        };
+        let keep = self.summary.rejected == 0 && !self.options.dry_run;
+        match file.submission {
+            Some(submission) if keep => {
+                let mut model: entity::submission::ActiveModel = submission.into();
+                model.rows_total = Set(self.summary.rows as i32);
+                model.rows_written = Set(self.summary.written as i32);
+                model.rows_unchanged = Set(self.summary.unchanged as i32);
+                let submission = entity::submission::Entity::update(model)
+                    .exec(&file.txn)
+                    .await?;
+                file.audit.record(&file.txn, self.ctx, &submission).await?;
+                file.txn
+                    .commit()
+                    .await
+                    .map_err(submissions::map_write_error)?;
+                self.summary.submissions.push(submission.id);
+            }
+            _ => {
+                file.txn.rollback().await?;
+                if self.summary.rejected > 0 {
+                    self.summary.written = 0;
+                }
+            }
+        }
+        Ok(self.summary)
     }
 }

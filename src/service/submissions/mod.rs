@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::collections::HashMap;
+pub use validate::Seen;
 use validate::{Key, Rules};
 pub use validate::{RowError, RowInput, ValidRow};
 
@@ -35,6 +36,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The unit of each indicator, by id.
+    pub fn units(&self) -> HashMap<i32, Unit> {
+        self.indicators
+            .values()
+            .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
+            .collect()
+    }
+
+    /// The rules a batch is checked by.
+    pub fn rules<'a>(&'a self, settings: &Settings) -> Rules<'a> {
+        Rules {
+            indicators: &self.indicators,
+            regions: &self.regions,
+            first_year: settings.plan.first_year,
+            last_year: settings.plan.last_year,
+        }
+    }
+
     /// Reads the indicators and regions.
     pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
         Ok(Snapshot {
@@ -63,7 +82,7 @@ fn is_conflict(err: &AppError) -> bool {
 
 /// Maps the errors a concurrent writer causes to a conflict (retried), everything else to internal.
 /// SQLite reports a writer that got the lock first as "database is locked" rather than waiting.
-fn map_write_error(err: DbErr) -> AppError {
+pub(crate) fn map_write_error(err: DbErr) -> AppError {
     let busy = err.to_string().contains("database is locked");
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -105,7 +124,11 @@ fn check_batch(ctx: &WriteContext, rows: &[RowInput], max_rows: usize) -> AppRes
 
 /// Checks every row's indicator against the caller's department: writing another department's indicator
 /// is an authorization failure for the whole call, not a row error.
-fn authorize_rows(identity: &Identity, rows: &[RowInput], snapshot: &Snapshot) -> AppResult<()> {
+pub fn authorize_rows(
+    identity: &Identity,
+    rows: &[RowInput],
+    snapshot: &Snapshot,
+) -> AppResult<()> {
     for row in rows {
         if let Some(indicator) = snapshot.indicators.get(&row.indicator) {
             policy::authorize_submit(identity, indicator)?;
@@ -138,13 +161,7 @@ pub async fn submit_checked(
     dry_run: bool,
 ) -> AppResult<SubmitOutcome> {
     authorize_rows(&ctx.identity, rows, snapshot)?;
-    let rules = Rules {
-        indicators: &snapshot.indicators,
-        regions: &snapshot.regions,
-        first_year: settings.plan.first_year,
-        last_year: settings.plan.last_year,
-    };
-    let valid = match validate::check_rows(rows, &rules) {
+    let valid = match validate::check_rows(rows, &snapshot.rules(settings)) {
         Ok(valid) => valid,
         Err(row_errors) => {
             return Ok(SubmitOutcome {
@@ -153,11 +170,7 @@ pub async fn submit_checked(
             });
         }
     };
-    let units: HashMap<i32, Unit> = snapshot
-        .indicators
-        .values()
-        .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
-        .collect();
+    let units = snapshot.units();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -229,23 +242,43 @@ pub const IMPLAUSIBLE_JUMP: &str = "implausible_jump";
 /// submission, whose observation revisions hold every before and after value.
 const AUDIT_ROWS: usize = 1000;
 
-async fn write(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    settings: &Settings,
-    rows: &[ValidRow],
-    units: &HashMap<i32, Unit>,
-    dry_run: bool,
-) -> AppResult<SubmitOutcome> {
-    let member = policy::require_member(&ctx.identity)?;
-    let txn = db.begin().await?;
-    let stored = latest_rows(&txn, rows).await?;
-    let in_batch: HashMap<Key, f64> = rows.iter().map(|r| (r.key(), r.value)).collect();
-    let mut changed: Vec<(&ValidRow, Option<&observation::Model>)> = Vec::new();
+/// Rows of one batch set against what is stored: which create a new revision and which are unchanged.
+pub struct Plan<'a> {
+    changed: Vec<(&'a ValidRow, Option<observation::Model>)>,
+    unchanged: usize,
+    /// Values of the year before each row (from the batch or stored), for the data-quality check.
+    previous: HashMap<Key, f64>,
+}
+
+impl Plan<'_> {
+    /// Rows that create a new revision.
+    pub fn written(&self) -> usize {
+        self.changed.len()
+    }
+
+    /// Rows identical to the stored value.
+    pub fn unchanged(&self) -> usize {
+        self.unchanged
+    }
+}
+
+/// Compares a batch with the stored newest revisions (read in the write's transaction).
+pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppResult<Plan<'a>> {
+    let mut stored = latest_rows(db, rows).await?;
+    let mut previous: HashMap<Key, f64> = HashMap::new();
+    for row in rows {
+        let mut key = row.key();
+        key.2 -= 1;
+        if let Some(p) = stored.get(&key) {
+            previous.insert(key, p.value);
+        }
+    }
+    previous.extend(rows.iter().map(|r| (r.key(), r.value)));
+    let mut changed = Vec::new();
     let mut unchanged = 0;
     for row in rows {
-        let current = stored.get(&row.key());
-        let same = current.is_some_and(|c| {
+        let current = stored.remove(&row.key());
+        let same = current.as_ref().is_some_and(|c| {
             c.status != Status::Rejected.as_str()
                 && c.value == row.value
                 && c.numerator == row.numerator
@@ -257,36 +290,53 @@ async fn write(
             changed.push((row, current));
         }
     }
-    if dry_run || changed.is_empty() {
-        txn.rollback().await?;
-        return Ok(SubmitOutcome {
-            submission: None,
-            written: if dry_run { changed.len() } else { 0 },
-            unchanged,
-            row_errors: Vec::new(),
-        });
-    }
-    let now = chrono::Utc::now();
-    let created = submission::Entity::insert(submission::ActiveModel {
+    Ok(Plan {
+        changed,
+        unchanged,
+        previous,
+    })
+}
+
+/// Creates the submission a batch's rows will belong to.
+pub async fn open_submission(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    total: usize,
+    written: usize,
+    unchanged: usize,
+) -> AppResult<submission::Model> {
+    let member = policy::require_member(&ctx.identity)?;
+    submission::Entity::insert(submission::ActiveModel {
         department_id: Set(member.department_id),
         submitted_by: Set(member.subject.clone()),
         status: Set(Status::Pending.as_str().into()),
-        rows_total: Set(rows.len() as i32),
-        rows_written: Set(changed.len() as i32),
+        rows_total: Set(total as i32),
+        rows_written: Set(written as i32),
         rows_unchanged: Set(unchanged as i32),
         request_id: Set(Some(ctx.request_id.clone())),
-        created_at: Set(now),
+        created_at: Set(chrono::Utc::now()),
         ..Default::default()
     })
-    .exec_with_returning(&txn)
+    .exec_with_returning(db)
     .await
-    .map_err(map_write_error)?;
+    .map_err(map_write_error)
+}
 
+/// Writes a plan's changed rows as new pending revisions of `submission`, flagging implausible jumps.
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    settings: &Settings,
+    units: &HashMap<i32, Unit>,
+    submission: &submission::Model,
+    plan: &Plan<'_>,
+) -> AppResult<()> {
     // The newest revisions being replaced stop being the newest first, so that the partial unique index
     // admits the new ones; a concurrent writer that got there first makes the counts differ.
-    let superseded: Vec<i64> = changed
+    let superseded: Vec<i64> = plan
+        .changed
         .iter()
-        .filter_map(|(_, c)| c.map(|c| c.id))
+        .filter_map(|(_, c)| c.as_ref().map(|c| c.id))
         .collect();
     for chunk in superseded.chunks(2000) {
         let result = observation::Entity::update_many()
@@ -296,7 +346,7 @@ async fn write(
             )
             .filter(observation::Column::Id.is_in(chunk.to_vec()))
             .filter(observation::Column::IsLatest.eq(true))
-            .exec(&txn)
+            .exec(db)
             .await
             .map_err(map_write_error)?;
         if result.rows_affected != chunk.len() as u64 {
@@ -305,21 +355,21 @@ async fn write(
             ));
         }
     }
-    let models: Vec<observation::ActiveModel> = changed
+    let subject = ctx.identity.subject().to_owned();
+    let models: Vec<observation::ActiveModel> = plan
+        .changed
         .iter()
         .map(|(row, current)| {
             let mut previous_key = row.key();
             previous_key.2 -= 1;
-            let previous = in_batch
-                .get(&previous_key)
-                .copied()
-                .or_else(|| stored.get(&previous_key).map(|m| m.value));
             let unit = units
                 .get(&row.indicator_id)
                 .copied()
                 .unwrap_or(Unit::Percent);
-            let flag = previous
-                .filter(|p| implausible_jump(unit, *p, row.value, settings.plan.jump_threshold))
+            let flag = plan
+                .previous
+                .get(&previous_key)
+                .filter(|p| implausible_jump(unit, **p, row.value, settings.plan.jump_threshold))
                 .map(|_| IMPLAUSIBLE_JUMP.to_owned());
             observation::ActiveModel {
                 indicator_id: Set(row.indicator_id),
@@ -332,67 +382,116 @@ async fn write(
                 numerator: Set(row.numerator),
                 denominator: Set(row.denominator),
                 status: Set(Status::Pending.as_str().into()),
-                revision: Set(current.map_or(1, |c| c.revision + 1)),
+                revision: Set(current.as_ref().map_or(1, |c| c.revision + 1)),
                 is_latest: Set(true),
                 is_published: Set(false),
-                submission_id: Set(Some(created.id)),
+                submission_id: Set(Some(submission.id)),
                 quality_flag: Set(flag),
-                created_by: Set(member.subject.clone()),
-                created_at: Set(now),
+                created_by: Set(subject.clone()),
+                created_at: Set(submission.created_at),
                 ..Default::default()
             }
         })
         .collect();
-    insert_observations(&txn, models).await?;
+    insert_observations(db, models).await
+}
 
-    let describe = |row: &ValidRow, value: Option<f64>, revision: Option<i32>| {
-        json!({ "indicator_id": row.indicator_id, "region_id": row.region_id, "year": row.year,
-                "sex": row.sex, "age_group": row.age_group, "residence": row.residence,
-                "value": value, "revision": revision })
-    };
-    let (before, after) = if changed.len() <= AUDIT_ROWS {
-        (
-            json!(
-                changed
-                    .iter()
-                    .map(|(r, c)| describe(r, c.map(|c| c.value), c.map(|c| c.revision)))
-                    .collect::<Vec<_>>()
-            ),
-            json!(
-                changed
-                    .iter()
-                    .map(|(r, c)| describe(r, Some(r.value), Some(c.map_or(1, |c| c.revision + 1))))
-                    .collect::<Vec<_>>()
-            ),
+/// The before and after values a submission's audit entry records: every changed row up to
+/// [`AUDIT_ROWS`], beyond that a count and a pointer to the submission's revisions.
+#[derive(Default)]
+pub struct AuditRows {
+    before: Vec<serde_json::Value>,
+    after: Vec<serde_json::Value>,
+    total: usize,
+}
+
+impl AuditRows {
+    /// Adds a plan's changed rows.
+    pub fn add(&mut self, plan: &Plan<'_>) {
+        self.total += plan.changed.len();
+        if self.total > AUDIT_ROWS {
+            self.before.clear();
+            self.after.clear();
+            return;
+        }
+        let describe = |row: &ValidRow, value: Option<f64>, revision: i32| {
+            json!({ "indicator_id": row.indicator_id, "region_id": row.region_id, "year": row.year,
+                    "sex": row.sex, "age_group": row.age_group, "residence": row.residence,
+                    "value": value, "revision": revision })
+        };
+        for (row, current) in &plan.changed {
+            self.before.push(match current {
+                Some(c) => describe(row, Some(c.value), c.revision),
+                None => describe(row, None, 0),
+            });
+            self.after.push(describe(
+                row,
+                Some(row.value),
+                current.as_ref().map_or(1, |c| c.revision + 1),
+            ));
+        }
+    }
+
+    /// Records the `submission.create` entry; call it in the submission's transaction.
+    pub async fn record(
+        self,
+        db: &impl ConnectionTrait,
+        ctx: &WriteContext,
+        submission: &submission::Model,
+    ) -> AppResult<()> {
+        let (before, after) = if self.total <= AUDIT_ROWS {
+            (json!(self.before), json!(self.after))
+        } else {
+            let note = json!({
+                "rows": self.total,
+                "note": format!("the observation revisions of submission {} hold each value", submission.id),
+            });
+            (note.clone(), note)
+        };
+        audit::record(
+            db,
+            ctx,
+            Entry {
+                action: "submission.create",
+                entity_type: "submission",
+                entity_key: submission.id.to_string(),
+                department_id: Some(submission.department_id),
+                before: Some(before),
+                after: Some(after),
+            },
         )
-    } else {
-        let note = format!(
-            "{} rows; the observation revisions of submission {} hold each value",
-            changed.len(),
-            created.id
-        );
-        (
-            json!({ "rows": changed.len(), "note": note }),
-            json!({ "rows": changed.len(), "note": note }),
-        )
-    };
-    audit::record(
-        &txn,
-        ctx,
-        Entry {
-            action: "submission.create",
-            entity_type: "submission",
-            entity_key: created.id.to_string(),
-            department_id: Some(member.department_id),
-            before: Some(before),
-            after: Some(after),
-        },
-    )
-    .await?;
+        .await
+    }
+}
+
+async fn write(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    settings: &Settings,
+    rows: &[ValidRow],
+    units: &HashMap<i32, Unit>,
+    dry_run: bool,
+) -> AppResult<SubmitOutcome> {
+    let txn = db.begin().await?;
+    let plan = plan(&txn, rows).await?;
+    if dry_run || plan.changed.is_empty() {
+        txn.rollback().await?;
+        return Ok(SubmitOutcome {
+            submission: None,
+            written: if dry_run { plan.written() } else { 0 },
+            unchanged: plan.unchanged,
+            row_errors: Vec::new(),
+        });
+    }
+    let created = open_submission(&txn, ctx, rows.len(), plan.written(), plan.unchanged).await?;
+    apply(&txn, ctx, settings, units, &created, &plan).await?;
+    let mut audit_rows = AuditRows::default();
+    audit_rows.add(&plan);
+    audit_rows.record(&txn, ctx, &created).await?;
     txn.commit().await.map_err(map_write_error)?;
     Ok(SubmitOutcome {
-        written: changed.len(),
-        unchanged,
+        written: plan.written(),
+        unchanged: plan.unchanged,
         submission: Some(created),
         row_errors: Vec::new(),
     })

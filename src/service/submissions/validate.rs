@@ -103,9 +103,31 @@ fn fmt_number(v: f64) -> String {
 
 /// Checks every row; returns the valid rows, or every error found.
 pub fn check_rows(rows: &[RowInput], rules: &Rules<'_>) -> Result<Vec<ValidRow>, Vec<RowError>> {
+    check_rows_in(rows, rules, &mut Seen::default(), 0)
+}
+
+/// The keys met so far in a batch or a whole file, compactly (ids and code positions), with the row
+/// where each was first met.
+#[derive(Default)]
+pub struct Seen(HashMap<(i32, i32, i32, u8, u8, u8), usize>);
+
+fn position(dimension: Dimension, code: &str) -> u8 {
+    codes(dimension)
+        .iter()
+        .position(|(c, _, _)| *c == code)
+        .map_or(u8::MAX, |p| p as u8)
+}
+
+/// Like [`check_rows`], for one part of a longer input: `seen` carries the keys of earlier parts and
+/// `offset` is the index of this part's first row in the whole input.
+pub fn check_rows_in(
+    rows: &[RowInput],
+    rules: &Rules<'_>,
+    seen: &mut Seen,
+    offset: usize,
+) -> Result<Vec<ValidRow>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut valid = Vec::with_capacity(rows.len());
-    let mut seen: HashMap<(&str, &str, i32, &str, &str, &str), usize> = HashMap::new();
     for (index, row) in rows.iter().enumerate() {
         let before = errors.len();
         let mut err = |field: &str, value: String, message: String| {
@@ -285,25 +307,27 @@ pub fn check_rows(rows: &[RowInput], rules: &Rules<'_>) -> Result<Vec<ValidRow>,
                 ),
             );
         }
-        let key = (
-            row.indicator.as_str(),
-            row.region.as_str(),
-            row.year,
-            row.sex.as_str(),
-            row.age_group.as_str(),
-            row.residence.as_str(),
-        );
-        if let Some(first) = seen.get(&key) {
-            err(
-                "row",
-                format!(
-                    "{} {} {} {}/{}/{}",
-                    row.indicator, row.region, row.year, row.sex, row.age_group, row.residence
-                ),
-                format!("expected each key once per batch; row {first} has the same key"),
+        if let (Some(i), Some(r)) = (indicator, region) {
+            let key = (
+                i.id,
+                r.id,
+                row.year,
+                position(Dimension::Sex, &row.sex),
+                position(Dimension::Age, &row.age_group),
+                position(Dimension::Residence, &row.residence),
             );
-        } else {
-            seen.insert(key, index);
+            if let Some(first) = seen.0.get(&key) {
+                err(
+                    "row",
+                    format!(
+                        "{} {} {} {}/{}/{}",
+                        row.indicator, row.region, row.year, row.sex, row.age_group, row.residence
+                    ),
+                    format!("expected each key once per batch; row {first} has the same key"),
+                );
+            } else {
+                seen.0.insert(key, offset + index);
+            }
         }
         if errors.len() == before
             && let (Some(i), Some(r)) = (indicator, region)
