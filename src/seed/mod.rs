@@ -6,9 +6,10 @@ pub mod demo;
 pub mod regions;
 
 use crate::error::AppResult;
+use crate::service::submissions::store::{Common, NewRow, insert};
 use crate::vocabulary::{Dimension, Sensitivity, Status, TargetKind, Unit, codes};
 use catalogue::{Catalogue, decimals_for, natural_limit_for};
-use entity::{department, dimension_code, domain, indicator, observation, region, target};
+use entity::{department, dimension_code, domain, indicator, region, target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, TransactionTrait,
@@ -217,34 +218,34 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         .into_iter()
         .map(|i| (i.code, i.id))
         .collect();
-    let now = chrono::Utc::now();
-    let rows: Vec<observation::ActiveModel> = demo::observations(&catalogue.targets, &seeds)
+    let common = Common {
+        status: Status::Approved.as_str().into(),
+        is_latest: true,
+        is_published: true,
+        submission_id: None,
+        created_by: "demo".into(),
+        created_at: chrono::Utc::now(),
+    };
+    let rows: Vec<NewRow> = demo::observations(&catalogue.targets, &seeds)
         .into_iter()
         .filter_map(|o| {
-            Some(observation::ActiveModel {
-                indicator_id: Set(*indicator_ids.get(&o.indicator)?),
-                region_id: Set(*region_ids.get(&o.region)?),
-                year: Set(o.year),
-                sex: Set(o.sex.into()),
-                age_group: Set(o.age_group.into()),
-                residence: Set(o.residence.into()),
-                value: Set(o.value),
-                numerator: Set(o.numerator),
-                denominator: Set(o.denominator),
-                status: Set(Status::Approved.as_str().into()),
-                revision: Set(1),
-                is_latest: Set(true),
-                is_published: Set(true),
-                submission_id: Set(None),
-                quality_flag: Set(None),
-                created_by: Set("demo".into()),
-                created_at: Set(now),
-                ..Default::default()
+            Some(NewRow {
+                indicator_id: *indicator_ids.get(&o.indicator)?,
+                region_id: *region_ids.get(&o.region)?,
+                year: o.year,
+                sex: o.sex.into(),
+                age_group: o.age_group.into(),
+                residence: o.residence.into(),
+                value: o.value,
+                numerator: o.numerator,
+                denominator: o.denominator,
+                revision: 1,
+                quality_flag: None,
             })
         })
         .collect();
     let observations = rows.len();
-    crate::service::submissions::insert_observations(&txn, rows).await?;
+    insert(&txn, &common, &rows).await?;
     txn.commit().await?;
     Ok(DemoLoad {
         regions: seeds.len(),

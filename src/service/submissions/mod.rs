@@ -2,6 +2,7 @@
 //! in one transaction with its audit entry, and is idempotent: re-sending identical values writes nothing.
 //! A changed value becomes a new revision; approved revisions are never changed, only superseded.
 
+pub mod store;
 pub mod validate;
 
 use crate::auth::{Identity, policy};
@@ -185,21 +186,23 @@ pub async fn submit_checked(
     }
 }
 
-/// Stored rows (any status) of the given keys and of the year before each, newest revision only.
+/// The newest stored revision (any status) of each key of `keys`, for the year each key names.
 async fn latest_rows(
     db: &impl ConnectionTrait,
-    rows: &[ValidRow],
+    keys: &[Key],
 ) -> AppResult<HashMap<Key, observation::Model>> {
     let mut out = HashMap::new();
-    // Chunks keep the `IN` lists small on big imports.
-    for chunk in rows.chunks(2000) {
-        let mut indicators: Vec<i32> = chunk.iter().map(|r| r.indicator_id).collect();
-        let mut regions: Vec<i32> = chunk.iter().map(|r| r.region_id).collect();
-        let mut years: Vec<i32> = chunk.iter().flat_map(|r| [r.year, r.year - 1]).collect();
+    // One query per chunk, by the chunk's distinct indicators, regions and years: a superset that the
+    // partial index on newest revisions serves, filtered to the exact keys here.
+    for chunk in keys.chunks(10_000) {
+        let mut indicators: Vec<i32> = chunk.iter().map(|k| k.0).collect();
+        let mut regions: Vec<i32> = chunk.iter().map(|k| k.1).collect();
+        let mut years: Vec<i32> = chunk.iter().map(|k| k.2).collect();
         for v in [&mut indicators, &mut regions, &mut years] {
             v.sort_unstable();
             v.dedup();
         }
+        let wanted: std::collections::HashSet<&Key> = chunk.iter().collect();
         let found = observation::Entity::find()
             .filter(observation::Column::IndicatorId.is_in(indicators))
             .filter(observation::Column::RegionId.is_in(regions))
@@ -216,7 +219,9 @@ async fn latest_rows(
                 m.age_group.clone(),
                 m.residence.clone(),
             );
-            out.insert(key, m);
+            if wanted.contains(&key) {
+                out.insert(key, m);
+            }
         }
     }
     Ok(out)
@@ -264,16 +269,8 @@ impl Plan<'_> {
 
 /// Compares a batch with the stored newest revisions (read in the write's transaction).
 pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppResult<Plan<'a>> {
-    let mut stored = latest_rows(db, rows).await?;
-    let mut previous: HashMap<Key, f64> = HashMap::new();
-    for row in rows {
-        let mut key = row.key();
-        key.2 -= 1;
-        if let Some(p) = stored.get(&key) {
-            previous.insert(key, p.value);
-        }
-    }
-    previous.extend(rows.iter().map(|r| (r.key(), r.value)));
+    let keys: Vec<Key> = rows.iter().map(ValidRow::key).collect();
+    let mut stored = latest_rows(db, &keys).await?;
     let mut changed = Vec::new();
     let mut unchanged = 0;
     for row in rows {
@@ -290,6 +287,23 @@ pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppRes
             changed.push((row, current));
         }
     }
+    // The year before each changed value, for the data-quality check: from the batch, else stored.
+    let mut previous: HashMap<Key, f64> = rows.iter().map(|r| (r.key(), r.value)).collect();
+    let missing: Vec<Key> = changed
+        .iter()
+        .map(|(row, _)| {
+            let mut key = row.key();
+            key.2 -= 1;
+            key
+        })
+        .filter(|k| !previous.contains_key(k))
+        .collect();
+    previous.extend(
+        latest_rows(db, &missing)
+            .await?
+            .into_iter()
+            .map(|(k, m)| (k, m.value)),
+    );
     Ok(Plan {
         changed,
         unchanged,
@@ -355,8 +369,15 @@ pub async fn apply(
             ));
         }
     }
-    let subject = ctx.identity.subject().to_owned();
-    let models: Vec<observation::ActiveModel> = plan
+    let common = store::Common {
+        status: Status::Pending.as_str().into(),
+        is_latest: true,
+        is_published: false,
+        submission_id: Some(submission.id),
+        created_by: ctx.identity.subject().to_owned(),
+        created_at: submission.created_at,
+    };
+    let rows: Vec<store::NewRow> = plan
         .changed
         .iter()
         .map(|(row, current)| {
@@ -371,29 +392,22 @@ pub async fn apply(
                 .get(&previous_key)
                 .filter(|p| implausible_jump(unit, **p, row.value, settings.plan.jump_threshold))
                 .map(|_| IMPLAUSIBLE_JUMP.to_owned());
-            observation::ActiveModel {
-                indicator_id: Set(row.indicator_id),
-                region_id: Set(row.region_id),
-                year: Set(row.year),
-                sex: Set(row.sex.clone()),
-                age_group: Set(row.age_group.clone()),
-                residence: Set(row.residence.clone()),
-                value: Set(row.value),
-                numerator: Set(row.numerator),
-                denominator: Set(row.denominator),
-                status: Set(Status::Pending.as_str().into()),
-                revision: Set(current.as_ref().map_or(1, |c| c.revision + 1)),
-                is_latest: Set(true),
-                is_published: Set(false),
-                submission_id: Set(Some(submission.id)),
-                quality_flag: Set(flag),
-                created_by: Set(subject.clone()),
-                created_at: Set(submission.created_at),
-                ..Default::default()
+            store::NewRow {
+                indicator_id: row.indicator_id,
+                region_id: row.region_id,
+                year: row.year,
+                sex: row.sex.clone(),
+                age_group: row.age_group.clone(),
+                residence: row.residence.clone(),
+                value: row.value,
+                numerator: row.numerator,
+                denominator: row.denominator,
+                revision: current.as_ref().map_or(1, |c| c.revision + 1),
+                quality_flag: flag,
             }
         })
         .collect();
-    insert_observations(db, models).await
+    store::insert(db, &common, &rows).await
 }
 
 /// The before and after values a submission's audit entry records: every changed row up to
@@ -495,25 +509,6 @@ async fn write(
         submission: Some(created),
         row_errors: Vec::new(),
     })
-}
-
-/// Inserts observations in chunks below every backend's bind-parameter limit, mapping a unique
-/// violation (a concurrent writer) to a conflict.
-pub async fn insert_observations(
-    db: &impl ConnectionTrait,
-    rows: Vec<observation::ActiveModel>,
-) -> AppResult<()> {
-    // 18 columns × 1000 rows stays under SQLite's 32766 and PostgreSQL's 65535 parameters.
-    const CHUNK: usize = 1000;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
-        observation::Entity::insert_many(chunk)
-            .exec(db)
-            .await
-            .map_err(map_write_error)?;
-    }
-    Ok(())
 }
 
 /// A decision on a pending submission.

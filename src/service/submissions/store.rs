@@ -1,0 +1,135 @@
+//! Storing new observation rows. On PostgreSQL one `INSERT … SELECT FROM UNNEST(arrays)` statement carries
+//! ten thousand rows with seventeen parameters, which is several times faster than multi-row `VALUES` for
+//! bulk imports; SQLite takes multi-row inserts sized under its bind-parameter limit.
+
+use crate::error::AppResult;
+use crate::service::submissions::map_write_error;
+use entity::observation;
+use sea_orm::sea_query::{ArrayType, Value};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
+
+/// What every row of one insert shares.
+#[derive(Clone, Debug)]
+pub struct Common {
+    pub status: String,
+    pub is_latest: bool,
+    pub is_published: bool,
+    pub submission_id: Option<i64>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One new row.
+#[derive(Clone, Debug)]
+pub struct NewRow {
+    pub indicator_id: i32,
+    pub region_id: i32,
+    pub year: i32,
+    pub sex: String,
+    pub age_group: String,
+    pub residence: String,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub revision: i32,
+    pub quality_flag: Option<String>,
+}
+
+/// The driver binds arrays without NULL elements, so missing numbers travel as NaN (never a valid value:
+/// validation refuses it) and a missing flag as an empty string, and become NULL here.
+const UNNEST_INSERT: &str = "INSERT INTO observation (indicator_id, region_id, year, sex, age_group, residence, \
+     value, numerator, denominator, revision, quality_flag, status, is_latest, is_published, submission_id, \
+     created_by, created_at) \
+     SELECT u.i, u.r, u.y, u.s, u.a, u.res, u.v, NULLIF(u.n, 'NaN'::float8), NULLIF(u.d, 'NaN'::float8), \
+     u.rev, NULLIF(u.q, ''), $12, $13, $14, $15, $16, $17 \
+     FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::float8[], \
+     $8::float8[], $9::float8[], $10::int4[], $11::text[]) AS u(i, r, y, s, a, res, v, n, d, rev, q)";
+
+fn array(ty: ArrayType, values: Vec<Value>) -> Value {
+    Value::Array(ty, Some(Box::new(values)))
+}
+
+/// Inserts the rows; a unique violation (a concurrent writer) comes back as a conflict.
+pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow]) -> AppResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        for chunk in rows.chunks(10_000) {
+            let column = |f: &dyn Fn(&NewRow) -> Value| chunk.iter().map(f).collect::<Vec<_>>();
+            let values = vec![
+                array(
+                    ArrayType::Int,
+                    column(&|r| Value::Int(Some(r.indicator_id))),
+                ),
+                array(ArrayType::Int, column(&|r| Value::Int(Some(r.region_id)))),
+                array(ArrayType::Int, column(&|r| Value::Int(Some(r.year)))),
+                array(
+                    ArrayType::String,
+                    column(&|r| Value::String(Some(r.sex.clone()))),
+                ),
+                array(
+                    ArrayType::String,
+                    column(&|r| Value::String(Some(r.age_group.clone()))),
+                ),
+                array(
+                    ArrayType::String,
+                    column(&|r| Value::String(Some(r.residence.clone()))),
+                ),
+                array(ArrayType::Double, column(&|r| Value::Double(Some(r.value)))),
+                array(
+                    ArrayType::Double,
+                    column(&|r| Value::Double(Some(r.numerator.unwrap_or(f64::NAN)))),
+                ),
+                array(
+                    ArrayType::Double,
+                    column(&|r| Value::Double(Some(r.denominator.unwrap_or(f64::NAN)))),
+                ),
+                array(ArrayType::Int, column(&|r| Value::Int(Some(r.revision)))),
+                array(
+                    ArrayType::String,
+                    column(&|r| Value::String(Some(r.quality_flag.clone().unwrap_or_default()))),
+                ),
+                common.status.clone().into(),
+                common.is_latest.into(),
+                common.is_published.into(),
+                common.submission_id.into(),
+                common.created_by.clone().into(),
+                common.created_at.into(),
+            ];
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                UNNEST_INSERT,
+                values,
+            ))
+            .await
+            .map_err(map_write_error)?;
+        }
+        return Ok(());
+    }
+    // 17 columns × 1000 rows stays under SQLite's 32766 bind parameters.
+    for chunk in rows.chunks(1000) {
+        let models = chunk.iter().map(|r| observation::ActiveModel {
+            indicator_id: Set(r.indicator_id),
+            region_id: Set(r.region_id),
+            year: Set(r.year),
+            sex: Set(r.sex.clone()),
+            age_group: Set(r.age_group.clone()),
+            residence: Set(r.residence.clone()),
+            value: Set(r.value),
+            numerator: Set(r.numerator),
+            denominator: Set(r.denominator),
+            revision: Set(r.revision),
+            quality_flag: Set(r.quality_flag.clone()),
+            status: Set(common.status.clone()),
+            is_latest: Set(common.is_latest),
+            is_published: Set(common.is_published),
+            submission_id: Set(common.submission_id),
+            created_by: Set(common.created_by.clone()),
+            created_at: Set(common.created_at),
+            ..Default::default()
+        });
+        observation::Entity::insert_many(models)
+            .exec(db)
+            .await
+            .map_err(map_write_error)?;
+    }
+    Ok(())
+}
