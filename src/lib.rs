@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod monitor;
 pub mod seed;
 pub mod service;
 pub mod startup;
