@@ -9,6 +9,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod monitor;
+pub mod report;
 pub mod seed;
 pub mod service;
 pub mod startup;

@@ -128,6 +128,21 @@ pub struct IndicatorsOfDomain(pub i32);
 /// The visible indicators a department owns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IndicatorsOfDepartment(pub i32);
+/// The progress of an indicator's targets in an area (default: the only city) and year.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProgressOf {
+    pub indicator_id: i32,
+    pub region: Option<String>,
+    pub year: Option<i32>,
+}
+
+/// The assessed area, the evaluation year and the indicator's targets.
+pub type ProgressValue = (
+    region::Model,
+    i32,
+    Vec<crate::service::progress::TargetProgress>,
+);
+
 /// The latest all-totals value of every readable indicator in a region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LatestIn(pub i32);
@@ -298,5 +313,46 @@ impl Loader<LatestIn> for Source {
             .iter()
             .filter_map(|k| found.remove(&k.0).map(|v| (*k, v)))
             .collect())
+    }
+}
+
+impl Loader<ProgressOf> for Source {
+    type Value = ProgressValue;
+    type Error = AppError;
+    async fn load(&self, keys: &[ProgressOf]) -> Loaded<ProgressOf, Self::Value> {
+        // One assessment per (area, year) asked for, covering every indicator asked for there.
+        let mut groups: HashMap<(Option<String>, Option<i32>), Vec<&ProgressOf>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.region.clone(), k.year))
+                .or_default()
+                .push(k);
+        }
+        let indicators = self.indicators().await?;
+        let mut out = HashMap::new();
+        for ((region, year), group) in groups {
+            let codes: Vec<String> = group
+                .iter()
+                .filter_map(|k| indicators.iter().find(|i| i.id == k.indicator_id))
+                .map(|i| i.code.clone())
+                .collect();
+            let filter = crate::service::progress::ProgressFilter {
+                indicators: Some(codes),
+                region,
+                year,
+                ..Default::default()
+            };
+            let a = crate::service::progress::assess(&self.db, &self.identity, &filter).await?;
+            for k in group {
+                let mine = a
+                    .targets
+                    .iter()
+                    .filter(|t| t.indicator.id == k.indicator_id)
+                    .cloned()
+                    .collect();
+                out.insert(k.clone(), (a.area.clone(), a.year, mine));
+            }
+        }
+        Ok(out)
     }
 }

@@ -5,6 +5,7 @@ pub mod context;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
+pub mod progress_types;
 pub mod query;
 pub mod types;
 pub mod workflow_types;

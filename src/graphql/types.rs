@@ -90,6 +90,31 @@ pub struct Indicator(pub indicator::Model);
 
 #[Object]
 impl Indicator {
+    /// How the indicator's targets progress in `region` (default: the only city) as of `year`
+    /// (default: the latest year with approved values).
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        region: Option<String>,
+        year: Option<i32>,
+    ) -> Result<Vec<crate::graphql::progress_types::TargetProgress>> {
+        let key = crate::graphql::loaders::ProgressOf {
+            indicator_id: self.0.id,
+            region,
+            year,
+        };
+        let Some((area, year, targets)) = loaders(ctx)?.load_one(key).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(targets
+            .into_iter()
+            .map(|model| crate::graphql::progress_types::TargetProgress {
+                model,
+                region: area.clone(),
+                year,
+            })
+            .collect())
+    }
     /// Stable code, e.g. `HEA-03`.
     async fn code(&self) -> &str {
         &self.0.code

@@ -20,6 +20,8 @@ pub struct TargetSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TownshipResult<R> {
     pub region: R,
+    /// The township's series, as measured.
+    pub series: Vec<Point>,
     pub progress: Progress,
     /// Its latest value breaches the floor (or ceiling).
     pub below_floor: bool,
@@ -62,6 +64,10 @@ pub fn measure_series(spec: &TargetSpec, series: &[Point]) -> Progress {
         natural_limit: spec.natural_limit,
     };
     let mut measured = progress::measure(&goal, series);
+    // A rate cannot pass its natural limit (100% coverage) however fast it grows now.
+    if let (Some(limit), Some(p)) = (spec.natural_limit, measured.projection) {
+        measured.projection = Some(p.min(limit));
+    }
     match spec.kind {
         // A yes/no event: done, or not yet (the growth of a 0/1 series means nothing).
         TargetKind::Milestone if measured.status != ProgressStatus::Achieved => {
@@ -87,8 +93,8 @@ pub fn measure_series(spec: &TargetSpec, series: &[Point]) -> Progress {
 /// one); `townships` are every township's series, used by `each_township` targets.
 ///
 /// For `each_township`, every township is measured on its own; the target is achieved when all of them
-/// are, and otherwise its status is that of the townships' mean score (Open SDG's way of averaging
-/// series), so that one township far below the floor pulls the target down.
+/// are, and otherwise its status is that of the mean score (Open SDG's way of averaging series) of the
+/// townships not there yet, so that townships below the floor decide the target's status.
 pub fn evaluate<R: Clone>(
     spec: &TargetSpec,
     series: Vec<Point>,
@@ -96,7 +102,12 @@ pub fn evaluate<R: Clone>(
 ) -> Evaluation<R> {
     let target = target_value(spec, &series);
     if spec.scope != TargetScope::EachTownship {
-        return Evaluation { progress: measure_series(spec, &series), target_value: target, series, townships: Vec::new() };
+        return Evaluation {
+            progress: measure_series(spec, &series),
+            target_value: target,
+            series,
+            townships: Vec::new(),
+        };
     }
     let results: Vec<TownshipResult<R>> = townships
         .into_iter()
@@ -104,28 +115,48 @@ pub fn evaluate<R: Clone>(
             let progress = measure_series(spec, &s);
             let below_floor = matches!((progress.current, target), (Some(c), Some(t)) if
                 if spec.kind.direction() > 0 { c.value < t } else { c.value > t });
-            TownshipResult { region, progress, below_floor }
+            TownshipResult {
+                region,
+                series: s,
+                progress,
+                below_floor,
+            }
         })
         .collect();
     let mut progress = measure_series(spec, &series);
-    let measured: Vec<&TownshipResult<R>> =
-        results.iter().filter(|t| t.progress.status != ProgressStatus::NoData).collect();
+    let measured: Vec<&TownshipResult<R>> = results
+        .iter()
+        .filter(|t| t.progress.status != ProgressStatus::NoData)
+        .collect();
     if !measured.is_empty() {
-        if measured.iter().all(|t| t.progress.status == ProgressStatus::Achieved) && results.len() == measured.len() {
+        // The townships that still have to reach the floor decide: their mean score says whether they
+        // will make it in time.
+        let lagging: Vec<f64> = measured
+            .iter()
+            .filter(|t| t.progress.status != ProgressStatus::Achieved)
+            .filter_map(|t| t.progress.score)
+            .collect();
+        let all_achieved = measured
+            .iter()
+            .all(|t| t.progress.status == ProgressStatus::Achieved);
+        if all_achieved && results.len() == measured.len() {
             progress.status = ProgressStatus::Achieved;
             progress.score = Some(5.0);
+        } else if lagging.is_empty() {
+            progress.status = ProgressStatus::NoData;
+            progress.score = None;
         } else {
-            let scores: Vec<f64> = measured.iter().filter_map(|t| t.progress.score).collect();
-            let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+            let mean = lagging.iter().sum::<f64>() / lagging.len() as f64;
             progress.score = Some(mean);
-            progress.status = if scores.is_empty() {
-                ProgressStatus::NoData
-            } else {
-                ProgressStatus::from_score(mean)
-            };
+            progress.status = ProgressStatus::from_score(mean);
         }
     }
-    Evaluation { progress, target_value: target, series, townships: results }
+    Evaluation {
+        progress,
+        target_value: target,
+        series,
+        townships: results,
+    }
 }
 
 #[cfg(test)]
@@ -133,17 +164,31 @@ mod tests {
     use super::*;
 
     fn spec(kind: TargetKind, value: Option<f64>, scope: TargetScope) -> TargetSpec {
-        TargetSpec { kind, value, baseline_year: 2020, target_year: 2030, scope, natural_limit: None }
+        TargetSpec {
+            kind,
+            value,
+            baseline_year: 2020,
+            target_year: 2030,
+            scope,
+            natural_limit: None,
+        }
     }
 
     fn series(values: &[(i32, f64)]) -> Vec<Point> {
-        values.iter().map(|&(year, value)| Point { year, value }).collect()
+        values
+            .iter()
+            .map(|&(year, value)| Point { year, value })
+            .collect()
     }
 
     #[test]
     fn reduce_by_percent_targets_the_cut_baseline() {
         let s = series(&[(2020, 12.0), (2025, 10.5)]);
-        let e = evaluate::<()>(&spec(TargetKind::ReduceByPercent, Some(20.0), TargetScope::City), s, vec![]);
+        let e = evaluate::<()>(
+            &spec(TargetKind::ReduceByPercent, Some(20.0), TargetScope::City),
+            s,
+            vec![],
+        );
         assert_eq!(e.target_value, Some(12.0 * 0.8));
         assert_eq!(e.progress.status, ProgressStatus::OnTrack);
     }
@@ -151,16 +196,28 @@ mod tests {
     #[test]
     fn a_milestone_is_achieved_or_not_yet() {
         let open = spec(TargetKind::Milestone, Some(1.0), TargetScope::City);
-        assert_eq!(measure_series(&open, &series(&[(2020, 0.0), (2023, 1.0)])).status, ProgressStatus::Achieved);
-        assert_eq!(measure_series(&open, &series(&[(2020, 0.0), (2023, 0.0)])).status, ProgressStatus::LimitedProgress);
+        assert_eq!(
+            measure_series(&open, &series(&[(2020, 0.0), (2023, 1.0)])).status,
+            ProgressStatus::Achieved
+        );
+        assert_eq!(
+            measure_series(&open, &series(&[(2020, 0.0), (2023, 0.0)])).status,
+            ProgressStatus::LimitedProgress
+        );
         assert_eq!(measure_series(&open, &[]).status, ProgressStatus::NoData);
     }
 
     #[test]
     fn a_flat_series_meets_a_not_up_target() {
         let s = spec(TargetKind::TrendNotUp, None, TargetScope::City);
-        assert_eq!(measure_series(&s, &series(&[(2020, 15.0), (2025, 15.0)])).status, ProgressStatus::OnTrack);
-        assert_eq!(measure_series(&s, &series(&[(2020, 15.0), (2025, 17.0)])).status, ProgressStatus::Deteriorating);
+        assert_eq!(
+            measure_series(&s, &series(&[(2020, 15.0), (2025, 15.0)])).status,
+            ProgressStatus::OnTrack
+        );
+        assert_eq!(
+            measure_series(&s, &series(&[(2020, 15.0), (2025, 17.0)])).status,
+            ProgressStatus::Deteriorating
+        );
     }
 
     #[test]
@@ -172,10 +229,26 @@ mod tests {
             ("C", series(&[(2020, 97.5), (2025, 98.0)])),
         ];
         let e = evaluate(&s, series(&[(2020, 97.8), (2025, 98.2)]), towns);
-        let below: Vec<&str> = e.townships.iter().filter(|t| t.below_floor).map(|t| t.region).collect();
+        let below: Vec<&str> = e
+            .townships
+            .iter()
+            .filter(|t| t.below_floor)
+            .map(|t| t.region)
+            .collect();
         assert_eq!(below, ["B"]);
-        assert_ne!(e.progress.status, ProgressStatus::Achieved, "the city total meets 97%, one township does not");
-        let all_met = evaluate(&s, vec![], vec![("A", series(&[(2025, 98.0)])), ("C", series(&[(2025, 97.1)]))]);
+        assert_ne!(
+            e.progress.status,
+            ProgressStatus::Achieved,
+            "the city total meets 97%, one township does not"
+        );
+        let all_met = evaluate(
+            &s,
+            vec![],
+            vec![
+                ("A", series(&[(2025, 98.0)])),
+                ("C", series(&[(2025, 97.1)])),
+            ],
+        );
         assert_eq!(all_met.progress.status, ProgressStatus::Achieved);
     }
 }

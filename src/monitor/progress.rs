@@ -209,7 +209,11 @@ pub fn current_point(series: &[Point]) -> Option<Point> {
 }
 
 fn met(goal: &Goal, value: f64, target: f64) -> bool {
-    if goal.direction > 0.0 { value >= target } else { value <= target }
+    if goal.direction > 0.0 {
+        value >= target
+    } else {
+        value <= target
+    }
 }
 
 /// Measures one series against one goal.
@@ -249,7 +253,8 @@ pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
     let years = f64::from(cur.year - base.year);
     let observed = cagr(base_value, cur.value, years);
     out.cagr_observed = Some(observed);
-    out.projection = Some(cur.value * (1.0 + observed).powf(f64::from(goal.target_year - cur.year)));
+    out.projection =
+        Some(cur.value * (1.0 + observed).powf(f64::from(goal.target_year - cur.year)));
     let s = if base.value < 0.0 { -1.0 } else { 1.0 };
     match goal.target {
         Some(target) => {
@@ -261,7 +266,11 @@ pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
             out.cagr_required = Some(required);
             let r = if required.abs() < f64::EPSILON {
                 // The base already sat on the target; any move the right way keeps it on track.
-                if s * goal.direction * observed >= 0.0 { ON_TRACK_R } else { -1.0 }
+                if s * goal.direction * observed >= 0.0 {
+                    ON_TRACK_R
+                } else {
+                    -1.0
+                }
             } else {
                 s * goal.direction * observed / required.abs()
             };
@@ -287,7 +296,13 @@ mod tests {
     }
 
     fn goal(direction: f64, target: Option<f64>) -> Goal {
-        Goal { direction, target, baseline_year: 2020, target_year: 2030, natural_limit: None }
+        Goal {
+            direction,
+            target,
+            baseline_year: 2020,
+            target_year: 2030,
+            natural_limit: None,
+        }
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -296,7 +311,10 @@ mod tests {
 
     #[test]
     fn example_1_infant_mortality_needs_acceleration() {
-        let m = measure(&goal(-1.0, Some(4.0)), &[p(2020, 5.9), p(2022, 5.6), p(2025, 5.2)]);
+        let m = measure(
+            &goal(-1.0, Some(4.0)),
+            &[p(2020, 5.9), p(2022, 5.6), p(2025, 5.2)],
+        );
         assert_eq!(m.status, ProgressStatus::NeedsAcceleration);
         assert!(close(m.cagr_observed.unwrap_or(0.0), -0.024943), "{m:?}");
         assert!(close(m.cagr_required.unwrap_or(0.0), -0.038120), "{m:?}");
@@ -315,13 +333,19 @@ mod tests {
 
     #[test]
     fn example_3_a_rising_coverage_rate_near_its_limit_is_on_track() {
-        let g = Goal { natural_limit: Some(100.0), ..goal(1.0, None) };
+        let g = Goal {
+            natural_limit: Some(100.0),
+            ..goal(1.0, None)
+        };
         let m = measure(&g, &[p(2020, 88.0), p(2025, 92.0)]);
         assert!(close(limit_scale(88.0, Some(100.0)), 0.433112));
         assert!(close(m.ratio.unwrap_or(0.0), 0.008930), "{m:?}");
         assert_eq!(m.status, ProgressStatus::OnTrack);
         // Without the limit the same growth only needs acceleration.
-        assert_eq!(measure(&goal(1.0, None), &[p(2020, 88.0), p(2025, 92.0)]).status, ProgressStatus::NeedsAcceleration);
+        assert_eq!(
+            measure(&goal(1.0, None), &[p(2020, 88.0), p(2025, 92.0)]).status,
+            ProgressStatus::NeedsAcceleration
+        );
     }
 
     #[test]
@@ -349,23 +373,38 @@ mod tests {
 
     #[test]
     fn the_base_is_never_earlier_than_the_baseline_year() {
-        let m = measure(&goal(1.0, Some(60.0)), &[p(2019, 10.0), p(2021, 46.6), p(2025, 52.0)]);
+        let m = measure(
+            &goal(1.0, Some(60.0)),
+            &[p(2019, 10.0), p(2021, 46.6), p(2025, 52.0)],
+        );
         assert_eq!(m.base, Some(p(2021, 46.6)));
     }
 
     #[test]
     fn a_zero_base_is_replaced_and_signs_must_agree() {
         let m = measure(&goal(1.0, None), &[p(2020, 0.0), p(2025, 1.0)]);
-        assert!(close(m.cagr_observed.unwrap_or(0.0), 1000f64.powf(0.2) - 1.0), "{m:?}");
+        assert!(
+            close(m.cagr_observed.unwrap_or(0.0), 1000f64.powf(0.2) - 1.0),
+            "{m:?}"
+        );
         let m = measure(&goal(1.0, None), &[p(2020, -1.0), p(2025, 1.0)]);
         assert_eq!(m.status, ProgressStatus::NoData);
     }
 
     #[test]
     fn scores_map_back_to_the_thresholds() {
-        for (r, status) in [(0.95, ProgressStatus::OnTrack), (0.6, ProgressStatus::NeedsAcceleration), (0.0, ProgressStatus::LimitedProgress), (-0.1, ProgressStatus::Deteriorating)] {
+        for (r, status) in [
+            (0.95, ProgressStatus::OnTrack),
+            (0.6, ProgressStatus::NeedsAcceleration),
+            (0.0, ProgressStatus::LimitedProgress),
+            (-0.1, ProgressStatus::Deteriorating),
+        ] {
             assert_eq!(status_for_ratio(r), status);
-            assert_eq!(ProgressStatus::from_score(score(r) + 1e-9), status, "R = {r}");
+            assert_eq!(
+                ProgressStatus::from_score(score(r) + 1e-9),
+                status,
+                "R = {r}"
+            );
         }
     }
 }

@@ -50,7 +50,9 @@ pub struct Warning<R> {
 fn off_track(status: ProgressStatus) -> bool {
     matches!(
         status,
-        ProgressStatus::NeedsAcceleration | ProgressStatus::LimitedProgress | ProgressStatus::Deteriorating
+        ProgressStatus::NeedsAcceleration
+            | ProgressStatus::LimitedProgress
+            | ProgressStatus::Deteriorating
     )
 }
 
@@ -105,7 +107,11 @@ pub fn for_target<R: Clone>(
     if off_track(progress.status) {
         let deteriorating = progress.status == ProgressStatus::Deteriorating;
         out.push(Warning {
-            kind: if deteriorating { WarningKind::Deteriorating } else { WarningKind::OffTrack },
+            kind: if deteriorating {
+                WarningKind::Deteriorating
+            } else {
+                WarningKind::OffTrack
+            },
             severity: match progress.status {
                 ProgressStatus::Deteriorating => Severity::High,
                 ProgressStatus::LimitedProgress => Severity::Medium,
@@ -122,23 +128,32 @@ pub fn for_target<R: Clone>(
     if let Some(threshold) = evaluation.target_value {
         for township in evaluation.townships.iter().filter(|t| t.below_floor) {
             let current = township.progress.current;
+            let latest = current.map_or(year, |c| c.year);
             out.push(Warning {
                 kind: WarningKind::BelowFloor,
                 severity: Severity::High,
                 region: Some(township.region.clone()),
-                year: current.map_or(year, |c| c.year),
-                since: current.map_or(year, |c| c.year),
+                year: latest,
+                since: breach_since(spec.kind, &township.series, threshold).unwrap_or(latest),
                 value: current.map(|c| c.value),
                 threshold: Some(threshold),
                 status: Some(township.progress.status),
             });
         }
         if maintain {
-            for p in evaluation.series.iter().filter(|p| p.year >= spec.baseline_year && p.year <= year) {
+            for p in evaluation
+                .series
+                .iter()
+                .filter(|p| p.year >= spec.baseline_year && p.year <= year)
+            {
                 if breaches(spec.kind, p.value, threshold) {
                     out.push(Warning {
                         kind: WarningKind::MaintainBreach,
-                        severity: if p.year == year { Severity::High } else { Severity::Medium },
+                        severity: if p.year == year {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        },
                         region: None,
                         year: p.year,
                         since: p.year,
@@ -153,23 +168,6 @@ pub fn for_target<R: Clone>(
     out
 }
 
-/// Sets `since` of each below-floor finding from that township's series.
-pub fn with_floor_runs<R: Clone + PartialEq>(
-    mut warnings: Vec<Warning<R>>,
-    kind: TargetKind,
-    townships: &[(R, Vec<Point>)],
-) -> Vec<Warning<R>> {
-    for w in warnings.iter_mut().filter(|w| w.kind == WarningKind::BelowFloor) {
-        let series = townships.iter().find(|(r, _)| Some(r) == w.region.as_ref()).map(|(_, s)| s);
-        if let (Some(series), Some(threshold)) = (series, w.threshold)
-            && let Some(since) = breach_since(kind, series, threshold)
-        {
-            w.since = since;
-        }
-    }
-    warnings
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,35 +175,75 @@ mod tests {
     use crate::vocabulary::TargetScope;
 
     fn series(values: &[(i32, f64)]) -> Vec<Point> {
-        values.iter().map(|&(year, value)| Point { year, value }).collect()
+        values
+            .iter()
+            .map(|&(year, value)| Point { year, value })
+            .collect()
     }
 
     #[test]
     fn a_maintained_level_is_breached_in_the_year_it_dips() {
-        let spec = TargetSpec { kind: TargetKind::AtLeast, value: Some(99.41), baseline_year: 2020, target_year: 2030, scope: TargetScope::City, natural_limit: None };
+        let spec = TargetSpec {
+            kind: TargetKind::AtLeast,
+            value: Some(99.41),
+            baseline_year: 2020,
+            target_year: 2030,
+            scope: TargetScope::City,
+            natural_limit: None,
+        };
         let s = series(&[(2020, 99.5), (2021, 99.45), (2022, 99.32), (2023, 99.46)]);
         let e = evaluate::<()>(&spec, s, vec![]);
         assert_eq!(e.progress.status, ProgressStatus::Achieved);
         let w = for_target(&spec, true, &e, 2023);
         assert_eq!(w.len(), 1);
-        assert_eq!((w[0].kind, w[0].year, w[0].severity), (WarningKind::MaintainBreach, 2022, Severity::Medium));
+        assert_eq!(
+            (w[0].kind, w[0].year, w[0].severity),
+            (WarningKind::MaintainBreach, 2022, Severity::Medium)
+        );
     }
 
     #[test]
     fn a_township_below_the_floor_says_since_when() {
-        let spec = TargetSpec { kind: TargetKind::AtLeast, value: Some(97.0), baseline_year: 2020, target_year: 2030, scope: TargetScope::EachTownship, natural_limit: None };
-        let towns = vec![("T1", series(&[(2020, 97.2), (2021, 96.8), (2022, 96.5)])), ("T2", series(&[(2020, 98.0), (2022, 98.1)]))];
-        let e = evaluate(&spec, series(&[(2020, 97.6), (2022, 97.4)]), towns.clone());
-        let w = with_floor_runs(for_target(&spec, false, &e, 2022), spec.kind, &towns);
-        let floor: Vec<_> = w.iter().filter(|w| w.kind == WarningKind::BelowFloor).collect();
+        let spec = TargetSpec {
+            kind: TargetKind::AtLeast,
+            value: Some(97.0),
+            baseline_year: 2020,
+            target_year: 2030,
+            scope: TargetScope::EachTownship,
+            natural_limit: None,
+        };
+        let towns = vec![
+            ("T1", series(&[(2020, 97.2), (2021, 96.8), (2022, 96.5)])),
+            ("T2", series(&[(2020, 98.0), (2022, 98.1)])),
+        ];
+        let e = evaluate(&spec, series(&[(2020, 97.6), (2022, 97.4)]), towns);
+        let w = for_target(&spec, false, &e, 2022);
+        let floor: Vec<_> = w
+            .iter()
+            .filter(|w| w.kind == WarningKind::BelowFloor)
+            .collect();
         assert_eq!(floor.len(), 1);
-        assert_eq!((floor[0].region, floor[0].since, floor[0].value), (Some("T1"), 2021, Some(96.5)));
+        assert_eq!(
+            (floor[0].region, floor[0].since, floor[0].value),
+            (Some("T1"), 2021, Some(96.5))
+        );
     }
 
     #[test]
     fn off_track_findings_match_the_status() {
-        let spec = TargetSpec { kind: TargetKind::TrendDown, value: None, baseline_year: 2020, target_year: 2030, scope: TargetScope::City, natural_limit: None };
-        let e = evaluate::<()>(&spec, series(&[(2020, 2.8), (2022, 2.9), (2024, 3.0)]), vec![]);
+        let spec = TargetSpec {
+            kind: TargetKind::TrendDown,
+            value: None,
+            baseline_year: 2020,
+            target_year: 2030,
+            scope: TargetScope::City,
+            natural_limit: None,
+        };
+        let e = evaluate::<()>(
+            &spec,
+            series(&[(2020, 2.8), (2022, 2.9), (2024, 3.0)]),
+            vec![],
+        );
         let w = for_target(&spec, false, &e, 2024);
         assert_eq!(w[0].kind, WarningKind::Deteriorating);
         assert_eq!(w[0].status, Some(e.progress.status));

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod export;
 pub mod import;
 pub mod observations;
+pub mod progress;
 pub mod quality;
 pub mod regions;
 pub mod submissions;

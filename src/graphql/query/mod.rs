@@ -4,6 +4,7 @@ mod catalogue;
 mod entities;
 mod me;
 pub(crate) mod observations;
+mod progress;
 mod regions;
 mod workflow;
 
@@ -19,4 +20,5 @@ pub struct Query(
     me::MeQuery,
     entities::EntityQuery,
     workflow::WorkflowQuery,
+    progress::ProgressQuery,
 );

@@ -1,0 +1,244 @@
+//! Object types of progress, summaries and early warnings.
+
+use crate::graphql::context::loaders;
+use crate::graphql::loaders::DomainId;
+use crate::graphql::types::{Domain, Indicator, Region, Target};
+use crate::monitor::{Point, ProgressStatus, Severity, WarningKind};
+use crate::service::progress::{
+    EarlyWarning as EarlyWarningModel, TargetProgress as TargetProgressModel,
+};
+use async_graphql::{Context, Object, Result, SimpleObject};
+
+/// One value of a series.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct SeriesPoint {
+    pub year: i32,
+    pub value: f64,
+}
+
+impl From<Point> for SeriesPoint {
+    fn from(p: Point) -> Self {
+        SeriesPoint {
+            year: p.year,
+            value: p.value,
+        }
+    }
+}
+
+/// A township's progress under a per-township target.
+pub struct TownshipProgress {
+    pub region: entity::region::Model,
+    pub status: ProgressStatus,
+    pub latest: Option<Point>,
+    pub below_floor: bool,
+}
+
+#[Object]
+impl TownshipProgress {
+    async fn region(&self) -> Region {
+        Region(self.region.clone())
+    }
+    async fn status(&self) -> ProgressStatus {
+        self.status
+    }
+    async fn latest(&self) -> Option<SeriesPoint> {
+        self.latest.map(Into::into)
+    }
+    /// Its latest value breaches the per-township floor.
+    async fn below_floor(&self) -> bool {
+        self.below_floor
+    }
+}
+
+/// How a target is progressing (Open SDG progress measure; see docs/progress.md).
+pub struct TargetProgress {
+    pub model: TargetProgressModel,
+    pub region: entity::region::Model,
+    pub year: i32,
+}
+
+#[Object]
+impl TargetProgress {
+    async fn indicator(&self) -> Indicator {
+        Indicator(self.model.indicator.clone())
+    }
+    async fn target(&self) -> Target {
+        Target(self.model.target.clone())
+    }
+    /// The area assessed.
+    async fn region(&self) -> Region {
+        Region(self.region.clone())
+    }
+    /// The evaluation year: values after it are not used.
+    async fn year(&self) -> i32 {
+        self.year
+    }
+    async fn status(&self) -> ProgressStatus {
+        self.model.evaluation.progress.status
+    }
+    /// The latest value of the series the target's scope names.
+    async fn latest(&self) -> Option<SeriesPoint> {
+        self.model.evaluation.progress.current.map(Into::into)
+    }
+    /// The base point: the baseline year's value, else the first later one.
+    async fn baseline(&self) -> Option<SeriesPoint> {
+        self.model.evaluation.progress.base.map(Into::into)
+    }
+    /// The numeric target measured against (for "reduce by p%" derived from the baseline value).
+    async fn target_value(&self) -> Option<f64> {
+        self.model.evaluation.target_value
+    }
+    /// The current value grown at the observed rate to the target year.
+    async fn projection(&self) -> Option<f64> {
+        self.model.evaluation.progress.projection
+    }
+    /// How far the latest value still is from the target, in the direction it must move.
+    async fn gap(&self) -> Option<f64> {
+        self.model.evaluation.progress.gap
+    }
+    /// R (with a numeric target) or the growth x = s·d·CAGR (without).
+    async fn ratio(&self) -> Option<f64> {
+        self.model.evaluation.progress.ratio
+    }
+    /// Open SDG's score, −5 to 5.
+    async fn score(&self) -> Option<f64> {
+        self.model.evaluation.progress.score
+    }
+    async fn cagr_observed(&self) -> Option<f64> {
+        self.model.evaluation.progress.cagr_observed
+    }
+    async fn cagr_required(&self) -> Option<f64> {
+        self.model.evaluation.progress.cagr_required
+    }
+    /// The series measured.
+    async fn series(&self) -> Vec<SeriesPoint> {
+        self.model
+            .evaluation
+            .series
+            .iter()
+            .copied()
+            .map(Into::into)
+            .collect()
+    }
+    /// Per-township results (targets that every township must meet).
+    async fn townships(&self) -> Vec<TownshipProgress> {
+        self.model
+            .evaluation
+            .townships
+            .iter()
+            .map(|t| TownshipProgress {
+                region: t.region.clone(),
+                status: t.progress.status,
+                latest: t.progress.current,
+                below_floor: t.below_floor,
+            })
+            .collect()
+    }
+    /// Townships whose latest value breaches the floor.
+    async fn below_floor(&self) -> Vec<Region> {
+        self.model
+            .evaluation
+            .townships
+            .iter()
+            .filter(|t| t.below_floor)
+            .map(|t| Region(t.region.clone()))
+            .collect()
+    }
+    /// The trend chart (SVG): values, target line and projection.
+    async fn chart_svg(&self) -> Result<String> {
+        Ok(crate::report::trend_of(&self.model)?)
+    }
+}
+
+/// How many targets have a status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    pub status: ProgressStatus,
+    pub count: i32,
+}
+
+/// The counts of one domain.
+pub struct DomainSummary {
+    pub domain_id: i32,
+    pub counts: Vec<StatusCount>,
+    pub total: i32,
+}
+
+#[Object]
+impl DomainSummary {
+    async fn domain(&self, ctx: &Context<'_>) -> Result<Option<Domain>> {
+        Ok(loaders(ctx)?
+            .load_one(DomainId(self.domain_id))
+            .await?
+            .map(Domain))
+    }
+    async fn counts(&self) -> &[StatusCount] {
+        &self.counts
+    }
+    async fn total(&self) -> i32 {
+        self.total
+    }
+}
+
+/// Targets per status per domain for a year.
+#[derive(SimpleObject)]
+pub struct ProgressSummary {
+    pub year: i32,
+    pub region: Region,
+    pub domains: Vec<DomainSummary>,
+    /// All domains together.
+    pub counts: Vec<StatusCount>,
+}
+
+/// A finding that needs attention.
+pub struct EarlyWarning(pub EarlyWarningModel);
+
+#[Object]
+impl EarlyWarning {
+    async fn kind(&self) -> WarningKind {
+        self.0.warning.kind
+    }
+    async fn severity(&self) -> Severity {
+        self.0.warning.severity
+    }
+    async fn indicator(&self) -> Indicator {
+        Indicator(self.0.indicator.clone())
+    }
+    /// The township concerned, or the area.
+    async fn region(&self) -> Region {
+        Region(self.0.region.clone())
+    }
+    /// The department that reports the indicator (and should act).
+    async fn department(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::types::Department>> {
+        let id = self.0.indicator.owner_department_id;
+        Ok(loaders(ctx)?
+            .load_one(crate::graphql::loaders::DepartmentId(id))
+            .await?
+            .map(crate::graphql::types::Department))
+    }
+    async fn year(&self) -> i32 {
+        self.0.warning.year
+    }
+    /// The first year of the run that leads to the finding.
+    async fn since(&self) -> i32 {
+        self.0.warning.since
+    }
+    async fn value(&self) -> Option<f64> {
+        self.0.warning.value
+    }
+    /// The target or floor breached.
+    async fn threshold(&self) -> Option<f64> {
+        self.0.warning.threshold
+    }
+    /// The target's status, for off-track findings.
+    async fn status(&self) -> Option<ProgressStatus> {
+        self.0.warning.status
+    }
+    /// What, where, how bad and since when, in a sentence.
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+}

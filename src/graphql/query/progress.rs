@@ -1,0 +1,129 @@
+//! Root fields of monitoring: progress per target, the summary by domain, early warnings.
+
+use crate::graphql::context::{db, identity};
+use crate::graphql::progress_types::{
+    DomainSummary, EarlyWarning, ProgressSummary, StatusCount, TargetProgress,
+};
+use crate::graphql::types::Region;
+use crate::monitor::{ProgressStatus, Severity};
+use crate::service::progress::{self, ProgressFilter};
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// Which targets to assess, where and when.
+#[derive(InputObject, Default)]
+#[graphql(name = "ProgressFilter")]
+pub struct ProgressFilterInput {
+    /// Domain code.
+    pub domain: Option<String>,
+    /// Owner department code.
+    pub department: Option<String>,
+    /// Indicator codes.
+    pub indicators: Option<Vec<String>>,
+    /// The area (default: the only city).
+    pub region: Option<String>,
+    /// The evaluation year (default: the latest year with approved values).
+    pub year: Option<i32>,
+}
+
+impl From<ProgressFilterInput> for ProgressFilter {
+    fn from(f: ProgressFilterInput) -> Self {
+        ProgressFilter {
+            domain: f.domain,
+            department: f.department,
+            indicators: f.indicators,
+            region: f.region,
+            year: f.year,
+        }
+    }
+}
+
+fn counts(statuses: impl Iterator<Item = ProgressStatus> + Clone) -> Vec<StatusCount> {
+    ProgressStatus::ALL
+        .iter()
+        .map(|s| StatusCount {
+            status: *s,
+            count: statuses.clone().filter(|x| x == s).count() as i32,
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct ProgressQuery;
+
+#[Object]
+impl ProgressQuery {
+    /// One row per target: latest value, baseline, target, status, projection. The dashboard query.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProgressFilterInput>,
+    ) -> Result<Vec<TargetProgress>> {
+        let a =
+            progress::assess(db(ctx)?, identity(ctx), &filter.unwrap_or_default().into()).await?;
+        let (area, year) = (a.area.clone(), a.year);
+        Ok(a.targets
+            .into_iter()
+            .map(|model| TargetProgress {
+                model,
+                region: area.clone(),
+                year,
+            })
+            .collect())
+    }
+
+    /// Counts of targets per status per domain.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+        region: Option<String>,
+    ) -> Result<ProgressSummary> {
+        let filter = ProgressFilter {
+            year,
+            region,
+            ..ProgressFilter::default()
+        };
+        let a = progress::assess(db(ctx)?, identity(ctx), &filter).await?;
+        let domains = progress::summarise(&a)
+            .into_iter()
+            .map(|(domain_id, by_status)| {
+                let total = by_status.values().sum::<usize>() as i32;
+                DomainSummary {
+                    domain_id,
+                    counts: ProgressStatus::ALL
+                        .iter()
+                        .map(|s| StatusCount {
+                            status: *s,
+                            count: by_status.get(s).copied().unwrap_or(0) as i32,
+                        })
+                        .collect(),
+                    total,
+                }
+            })
+            .collect();
+        Ok(ProgressSummary {
+            year: a.year,
+            counts: counts(a.targets.iter().map(|t| t.evaluation.progress.status)),
+            region: Region(a.area),
+            domains,
+        })
+    }
+
+    /// Findings that need attention for `year`, most severe first: off-track or deteriorating targets,
+    /// townships below a floor, breaches of a maintained level, implausible jumps, missing values.
+    async fn early_warnings(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+        #[graphql(default_with = "Severity::Low")] severity: Severity,
+        region: Option<String>,
+    ) -> Result<Vec<EarlyWarning>> {
+        let filter = ProgressFilter {
+            year,
+            region,
+            ..ProgressFilter::default()
+        };
+        let found = progress::early_warnings(db(ctx)?, identity(ctx), &filter, severity).await?;
+        Ok(found.into_iter().map(EarlyWarning).collect())
+    }
+}

@@ -1,0 +1,439 @@
+//! Progress of the plan's targets and early warnings, computed from the approved values the caller may
+//! read (restricted data with its suppression) by the pure `monitor` module. Nothing is stored: every
+//! answer reflects the data as approved at the time of asking, so approvals recompute it.
+
+use crate::auth::Identity;
+use crate::error::{AppError, AppResult};
+use crate::monitor::evaluate::{Evaluation, TargetSpec, evaluate};
+use crate::monitor::warnings::{self, Severity, Warning, WarningKind};
+use crate::monitor::{Point, ProgressStatus};
+use crate::service::observations::{ReadScope, Record, Version, protect};
+use crate::service::regions::valid_in;
+use crate::vocabulary::{RegionLevel, TOTAL, TargetKind, TargetScope};
+use entity::{department, domain, indicator, observation, region, target};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::{HashMap, HashSet};
+
+/// Which targets to assess, where and when.
+#[derive(Clone, Debug, Default)]
+pub struct ProgressFilter {
+    pub domain: Option<String>,
+    pub department: Option<String>,
+    pub indicators: Option<Vec<String>>,
+    /// The area: a city (its townships are its children) or any region; default: the only city.
+    pub region: Option<String>,
+    /// The evaluation year: values after it are ignored. Default: the latest year with values.
+    pub year: Option<i32>,
+}
+
+/// One assessed target.
+#[derive(Clone, Debug)]
+pub struct TargetProgress {
+    pub indicator: indicator::Model,
+    pub target: target::Model,
+    pub spec: TargetSpec,
+    /// The plan asks to reach and keep the level (its clause says 保持).
+    pub maintain: bool,
+    pub evaluation: Evaluation<region::Model>,
+}
+
+/// An assessment of many targets in one area and year.
+#[derive(Clone, Debug)]
+pub struct Assessment {
+    pub year: i32,
+    pub area: region::Model,
+    pub townships: Vec<region::Model>,
+    pub targets: Vec<TargetProgress>,
+}
+
+/// The spec the monitor needs, from stored rows.
+pub fn spec_of(target: &target::Model, indicator: &indicator::Model) -> AppResult<TargetSpec> {
+    let bad = |what: &str, v: &str| AppError::Internal(format!("stored {what} {v:?} is not known"));
+    Ok(TargetSpec {
+        kind: TargetKind::parse(&target.kind).ok_or_else(|| bad("target kind", &target.kind))?,
+        value: target.value,
+        baseline_year: target.baseline_year,
+        target_year: target.target_year,
+        scope: TargetScope::parse(&target.scope)
+            .ok_or_else(|| bad("target scope", &target.scope))?,
+        natural_limit: indicator.natural_limit,
+    })
+}
+
+async fn resolve_area(db: &impl ConnectionTrait, code: Option<&str>) -> AppResult<region::Model> {
+    if let Some(code) = code {
+        return region::Entity::find()
+            .filter(region::Column::Code.eq(code))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::invalid("region", code, "a region code (see `regions`)"));
+    }
+    let cities = region::Entity::find()
+        .filter(region::Column::Level.eq(RegionLevel::City.as_str()))
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await?;
+    match cities.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(AppError::NotFound(
+            "there is no city region yet; import the regions first".into(),
+        )),
+        many => Err(AppError::invalid(
+            "region",
+            "",
+            format!(
+                "a city code, one of {}",
+                many.iter()
+                    .map(|c| c.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Assesses the targets matching `filter` with the values the caller may read.
+pub async fn assess(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &ProgressFilter,
+) -> AppResult<Assessment> {
+    let scope = ReadScope::load(db, identity).await?;
+    let area = resolve_area(db, filter.region.as_deref()).await?;
+    let domain_id = match &filter.domain {
+        Some(code) => Some(
+            domain::Entity::find()
+                .filter(domain::Column::Code.eq(code.as_str()))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid("filter.domain", code, "a domain code (see `domains`)")
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let department_id = match &filter.department {
+        Some(code) => Some(
+            department::Entity::find()
+                .filter(department::Column::Code.eq(code.as_str()))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::invalid("filter.department", code, "a department code"))?
+                .id,
+        ),
+        None => None,
+    };
+    if let Some(codes) = &filter.indicators {
+        for code in codes {
+            if scope.by_code(code).is_none() {
+                return Err(AppError::invalid(
+                    "indicators",
+                    code,
+                    "an indicator code (see `indicators`)",
+                ));
+            }
+        }
+    }
+    let mut indicators: Vec<indicator::Model> = scope
+        .indicators
+        .values()
+        .map(|(i, _)| i.clone())
+        .filter(|i| domain_id.is_none_or(|d| i.domain_id == d))
+        .filter(|i| department_id.is_none_or(|d| i.owner_department_id == d))
+        .filter(|i| {
+            filter
+                .indicators
+                .as_ref()
+                .is_none_or(|codes| codes.contains(&i.code))
+        })
+        .collect();
+    indicators.sort_by(|a, b| a.code.cmp(&b.code));
+    let ids: Vec<i32> = indicators.iter().map(|i| i.id).collect();
+    let targets = target::Entity::find()
+        .filter(target::Column::IndicatorId.is_in(ids.clone()))
+        .order_by_asc(target::Column::Id)
+        .all(db)
+        .await?;
+
+    let mut townships: Vec<region::Model> = region::Entity::find()
+        .filter(region::Column::ParentId.eq(area.id))
+        .filter(region::Column::Level.eq(RegionLevel::Township.as_str()))
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await?;
+    let mut region_ids: Vec<i32> = townships.iter().map(|t| t.id).collect();
+    region_ids.push(area.id);
+    let models = observation::Entity::find()
+        .filter(scope.condition(Version::Published, Some(&ids)))
+        .filter(observation::Column::RegionId.is_in(region_ids))
+        .filter(observation::Column::Sex.eq(TOTAL))
+        .filter(observation::Column::AgeGroup.eq(TOTAL))
+        .order_by_asc(observation::Column::Year)
+        .all(db)
+        .await?;
+    let records: Vec<Record> = protect(db, &scope, models).await?;
+    let year = filter.year.unwrap_or_else(|| {
+        records
+            .iter()
+            .filter(|r| r.value().is_some())
+            .map(|r| r.model.year)
+            .max()
+            .unwrap_or(2020)
+    });
+    // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
+    let existed = region::Entity::find()
+        .filter(region::Column::ParentId.eq(area.id))
+        .filter(valid_in(year))
+        .all(db)
+        .await?;
+    let existed: HashSet<i32> = existed.iter().map(|r| r.id).collect();
+    townships.retain(|t| existed.contains(&t.id));
+
+    // (indicator, region, residence) → the series up to the evaluation year.
+    let mut series: HashMap<(i32, i32, &str), Vec<Point>> = HashMap::new();
+    for r in &records {
+        let Some(value) = r.value() else { continue };
+        if r.model.year > year {
+            continue;
+        }
+        series
+            .entry((
+                r.model.indicator_id,
+                r.model.region_id,
+                r.model.residence.as_str(),
+            ))
+            .or_default()
+            .push(Point {
+                year: r.model.year,
+                value,
+            });
+    }
+    let mut out = Vec::new();
+    for t in targets {
+        let Some(indicator) = indicators.iter().find(|i| i.id == t.indicator_id) else {
+            continue;
+        };
+        let spec = spec_of(&t, indicator)?;
+        let residence = match spec.scope {
+            TargetScope::Urban => "U",
+            TargetScope::Rural => "R",
+            TargetScope::City | TargetScope::EachTownship => TOTAL,
+        };
+        let own = series
+            .get(&(indicator.id, area.id, residence))
+            .cloned()
+            .unwrap_or_default();
+        let per_township: Vec<(region::Model, Vec<Point>)> =
+            if spec.scope == TargetScope::EachTownship {
+                townships
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.clone(),
+                            series
+                                .get(&(indicator.id, r.id, TOTAL))
+                                .cloned()
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        out.push(TargetProgress {
+            maintain: t.value.is_some() && indicator.plan_clause.contains("保持"),
+            evaluation: evaluate(&spec, own, per_township),
+            indicator: indicator.clone(),
+            target: t,
+            spec,
+        });
+    }
+    Ok(Assessment {
+        year,
+        area,
+        townships,
+        targets: out,
+    })
+}
+
+/// Counts of targets per status, per domain.
+pub fn summarise(assessment: &Assessment) -> Vec<(i32, HashMap<ProgressStatus, usize>)> {
+    let mut by_domain: HashMap<i32, HashMap<ProgressStatus, usize>> = HashMap::new();
+    for t in &assessment.targets {
+        *by_domain
+            .entry(t.indicator.domain_id)
+            .or_default()
+            .entry(t.evaluation.progress.status)
+            .or_default() += 1;
+    }
+    let mut out: Vec<_> = by_domain.into_iter().collect();
+    out.sort_by_key(|(d, _)| *d);
+    out
+}
+
+/// An early warning, with what a reader needs to act on it.
+#[derive(Clone, Debug)]
+pub struct EarlyWarning {
+    pub warning: Warning<region::Model>,
+    pub indicator: indicator::Model,
+    /// The region concerned: the township, or the area.
+    pub region: region::Model,
+    pub message: String,
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    })
+}
+
+fn describe(
+    w: &Warning<region::Model>,
+    indicator: &indicator::Model,
+    place: &region::Model,
+) -> String {
+    let name = format!("{} ({})", indicator.name_en, indicator.name_zh);
+    let place = format!("{} ({})", place.name_en, place.name_zh);
+    match w.kind {
+        WarningKind::OffTrack | WarningKind::Deteriorating => format!(
+            "{name} in {place}: {} since {}; latest {} against a target of {}",
+            w.status.map_or("off track", |s| s.label_en()),
+            w.since,
+            number(w.value),
+            number(w.threshold)
+        ),
+        WarningKind::BelowFloor => format!(
+            "{name} in {place} is {} in {}, below the floor of {} since {}",
+            number(w.value),
+            w.year,
+            number(w.threshold),
+            w.since
+        ),
+        WarningKind::MaintainBreach => format!(
+            "{name} in {place} was {} in {}, under the level of {} the plan asks to maintain",
+            number(w.value),
+            w.year,
+            number(w.threshold)
+        ),
+        WarningKind::ImplausibleJump => format!(
+            "{name} in {place} jumped to {} in {}: check the value",
+            number(w.value),
+            w.year
+        ),
+        WarningKind::MissingData => {
+            format!("{name} has no approved value for {} in {place}", w.year)
+        }
+    }
+}
+
+/// Early warnings for `year` of at least `min_severity`, most severe first.
+pub async fn early_warnings(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &ProgressFilter,
+    min_severity: Severity,
+) -> AppResult<Vec<EarlyWarning>> {
+    let assessment = assess(db, identity, filter).await?;
+    let year = assessment.year;
+    let mut out: Vec<EarlyWarning> = Vec::new();
+    for t in &assessment.targets {
+        for w in warnings::for_target(&t.spec, t.maintain, &t.evaluation, year) {
+            let place = w.region.clone().unwrap_or_else(|| assessment.area.clone());
+            out.push(EarlyWarning {
+                message: describe(&w, &t.indicator, &place),
+                warning: w,
+                indicator: t.indicator.clone(),
+                region: place,
+            });
+        }
+    }
+    // Implausible jumps flagged on approved values, and indicators with no approved value for the year.
+    let scope = ReadScope::load(db, identity).await?;
+    let mut region_ids: Vec<i32> = assessment.townships.iter().map(|t| t.id).collect();
+    region_ids.push(assessment.area.id);
+    let ids: Vec<i32> = assessment.targets.iter().map(|t| t.indicator.id).collect();
+    let in_year = observation::Entity::find()
+        .filter(scope.condition(Version::Published, Some(&ids)))
+        .filter(observation::Column::RegionId.is_in(region_ids))
+        .filter(observation::Column::Year.eq(year))
+        .all(db)
+        .await?;
+    let reported: HashSet<i32> = in_year.iter().map(|o| o.indicator_id).collect();
+    let regions: HashMap<i32, region::Model> = assessment
+        .townships
+        .iter()
+        .chain(std::iter::once(&assessment.area))
+        .map(|r| (r.id, r.clone()))
+        .collect();
+    for record in protect(
+        db,
+        &scope,
+        in_year
+            .into_iter()
+            .filter(|o| o.quality_flag.is_some())
+            .collect(),
+    )
+    .await?
+    {
+        let (Some(indicator), Some(place)) = (
+            assessment
+                .targets
+                .iter()
+                .find(|t| t.indicator.id == record.model.indicator_id)
+                .map(|t| t.indicator.clone()),
+            regions.get(&record.model.region_id).cloned(),
+        ) else {
+            continue;
+        };
+        let w = Warning {
+            kind: WarningKind::ImplausibleJump,
+            severity: Severity::Low,
+            region: Some(place.clone()),
+            year,
+            since: year,
+            value: record.value(),
+            threshold: None,
+            status: None,
+        };
+        out.push(EarlyWarning {
+            message: describe(&w, &indicator, &place),
+            warning: w,
+            indicator,
+            region: place,
+        });
+    }
+    let mut missing_seen = HashSet::new();
+    for t in &assessment.targets {
+        if reported.contains(&t.indicator.id) || !missing_seen.insert(t.indicator.id) {
+            continue;
+        }
+        let w = Warning {
+            kind: WarningKind::MissingData,
+            severity: Severity::Medium,
+            region: None,
+            year,
+            since: year,
+            value: None,
+            threshold: None,
+            status: None,
+        };
+        out.push(EarlyWarning {
+            message: describe(&w, &t.indicator, &assessment.area),
+            warning: w,
+            indicator: t.indicator.clone(),
+            region: assessment.area.clone(),
+        });
+    }
+    out.retain(|w| w.warning.severity >= min_severity);
+    out.sort_by(|a, b| {
+        b.warning
+            .severity
+            .cmp(&a.warning.severity)
+            .then(a.indicator.code.cmp(&b.indicator.code))
+            .then(a.region.code.cmp(&b.region.code))
+            .then(a.warning.year.cmp(&b.warning.year))
+    });
+    Ok(out)
+}
