@@ -6,6 +6,7 @@ use crate::auth::authenticate::local_identity;
 use crate::auth::token::{issue_dev_token, parse_ttl};
 use crate::config::{Environment, Overrides, Settings};
 use crate::error::{AppError, AppResult};
+use crate::report::{ReportFormat, ReportKind};
 use crate::service::audit::WriteContext;
 use crate::service::export::{self, ExportFormat};
 use crate::service::import::{self, ImportOptions};
@@ -57,6 +58,24 @@ pub enum Command {
     /// Export data to a file or stdout.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Write a monitoring report (annual, mid-term or final) as HTML or Markdown.
+    Report {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value = "annual")]
+        kind: ReportKind,
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The area (default: the only city).
+        #[arg(long)]
+        region: Option<String>,
+        /// The department reading, e.g. `statistics` (default: statistics, a coordinator).
+        #[arg(long = "as", default_value = "statistics")]
+        department: String,
+    },
     /// Print a development token signed with the configured HS256 secret.
     Token {
         /// Department code, e.g. `health`.
@@ -243,6 +262,28 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             eprintln!("exported {rows} observations");
             Ok(())
         }
+        Command::Report {
+            year,
+            kind,
+            format,
+            out,
+            region,
+            department,
+        } => {
+            let db = startup::connect(&settings).await?;
+            let identity = local_identity(&db, &department, &[Role::Viewer]).await?;
+            let body = crate::report::render(&db, &identity, year, kind, format, region).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, body).map_err(|e| {
+                        AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+                    })?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{body}"),
+            }
+            Ok(())
+        }
         Command::Token {
             dept,
             roles,
@@ -404,10 +445,11 @@ async fn serve(settings: Settings) -> AppResult<()> {
     println!("childhub is listening on http://{addr}");
     match token {
         Some(token) => {
-            println!("GraphiQL (signed in as a statistics-bureau viewer for 8 hours):");
-            println!("  http://{addr}/graphiql#token={token}");
+            println!("Signed in as a statistics-bureau viewer for 8 hours:");
+            println!("  GraphiQL:  http://{addr}/graphiql#token={token}");
+            println!("  Dashboard: http://{addr}/#token={token}");
         }
-        None => println!("GraphiQL: http://{addr}/graphiql"),
+        None => println!("GraphiQL: http://{addr}/graphiql    Dashboard: http://{addr}/"),
     }
     startup::serve(listener, app.router, startup::shutdown_signal()).await
 }

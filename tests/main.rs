@@ -6,6 +6,7 @@ mod support;
 mod catalogue;
 mod cli;
 mod http;
+mod monitoring;
 mod policy;
 mod read_api;
 mod schema;

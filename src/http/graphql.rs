@@ -35,10 +35,12 @@ fn error_body(status: StatusCode, code_name: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn app_error_response(err: &AppError) -> Response {
+/// An error as an HTTP response: the status its code stands for and a GraphQL-shaped body.
+pub fn error_response(err: &AppError) -> Response {
     let status = match err.code() {
         code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
         code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
         code::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
@@ -169,7 +171,7 @@ async fn execute(
         .and_then(|v| v.to_str().ok());
     let identity = match state.auth.identify(&state.db, authorization).await {
         Ok(identity) => identity,
-        Err(err) => return app_error_response(&err),
+        Err(err) => return error_response(&err),
     };
     let request_id = headers
         .get("x-request-id")
@@ -192,7 +194,7 @@ async fn execute(
     };
     match body {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
-        Err(e) => app_error_response(&AppError::Internal(format!("serialising a response: {e}"))),
+        Err(e) => error_response(&AppError::Internal(format!("serialising a response: {e}"))),
     }
 }
 

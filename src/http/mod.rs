@@ -1,8 +1,10 @@
-//! The HTTP surface (axum only): `/graphql`, `/graphiql`, `/healthz`, `/readyz`, and the layers every
+//! The HTTP surface (axum only): `/` (dashboard), `/graphql`, `/graphiql`, `/reports/…`, `/healthz`,
+//! `/readyz`, and the layers every
 //! request goes through (request id, tracing, timeout, body limit, CORS).
 
 pub mod graphql;
 pub mod health;
+pub mod reports;
 
 use crate::auth::authenticate::Authenticator;
 use crate::config::Settings;
@@ -30,6 +32,12 @@ pub struct AppState {
 }
 
 const GRAPHIQL_PAGE: &str = include_str!("graphiql.html");
+const DASHBOARD_PAGE: &str = include_str!("dashboard.html");
+
+/// The dashboard: a static page that signs in with a token and reads `/graphql`.
+async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD_PAGE)
+}
 
 async fn graphiql() -> Html<&'static str> {
     Html(GRAPHIQL_PAGE)
@@ -50,7 +58,9 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
+        .route("/", get(dashboard))
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/reports/{year}/{file}", get(reports::get))
         .route("/graphiql", get(graphiql))
         .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))

@@ -95,7 +95,7 @@ fn breach_since(kind: TargetKind, series: &[Point], threshold: f64) -> Option<i3
 }
 
 /// Findings of one evaluated target for `year`. `maintain` marks targets the plan asks to reach and keep
-/// ("保持"): every year below the level is a finding, not only the latest.
+/// ("保持"): once the level is reached, every later year below it is a finding, not only the latest.
 pub fn for_target<R: Clone>(
     spec: &TargetSpec,
     maintain: bool,
@@ -141,10 +141,19 @@ pub fn for_target<R: Clone>(
             });
         }
         if maintain {
+            // A level to maintain is breached by any year below it once it has been reached.
+            let reached = evaluation
+                .series
+                .iter()
+                .filter(|p| {
+                    p.year >= spec.baseline_year && !breaches(spec.kind, p.value, threshold)
+                })
+                .map(|p| p.year)
+                .min();
             for p in evaluation
                 .series
                 .iter()
-                .filter(|p| p.year >= spec.baseline_year && p.year <= year)
+                .filter(|p| p.year <= year && reached.is_some_and(|r| p.year > r))
             {
                 if breaches(spec.kind, p.value, threshold) {
                     out.push(Warning {
@@ -199,6 +208,24 @@ mod tests {
         assert_eq!(
             (w[0].kind, w[0].year, w[0].severity),
             (WarningKind::MaintainBreach, 2022, Severity::Medium)
+        );
+    }
+
+    #[test]
+    fn a_level_not_yet_reached_is_not_a_maintain_breach() {
+        let spec = TargetSpec {
+            kind: TargetKind::AtLeast,
+            value: Some(95.0),
+            baseline_year: 2020,
+            target_year: 2030,
+            scope: TargetScope::City,
+            natural_limit: None,
+        };
+        let e = evaluate::<()>(&spec, series(&[(2020, 88.0), (2025, 92.9)]), vec![]);
+        assert!(
+            for_target(&spec, true, &e, 2025)
+                .iter()
+                .all(|w| w.kind != WarningKind::MaintainBreach)
         );
     }
 

@@ -91,6 +91,27 @@ struct Report<'a> {
     domains: &'a [entity::domain::Model],
 }
 
+/// The target in words and symbols: `≥ 95.0%`, `≤ 9.6 (−20%)`, `falling`, …
+fn target_text(t: &TargetProgress, decimals: i32, unit: &str) -> String {
+    use crate::vocabulary::TargetKind;
+    let value = t
+        .evaluation
+        .target_value
+        .map(|v| format!("{v:.*}{unit}", decimals.clamp(0, 4) as usize));
+    match (t.spec.kind, value) {
+        (TargetKind::AtLeast, Some(v)) => format!("≥ {v}"),
+        (TargetKind::AtMost, Some(v)) => format!("≤ {v}"),
+        (TargetKind::ReduceByPercent, Some(v)) => {
+            format!("≤ {v} (−{}%)", t.spec.value.unwrap_or(0.0))
+        }
+        (TargetKind::Milestone, _) => "达成 done".to_owned(),
+        (TargetKind::TrendUp, _) => "持续上升 rising".to_owned(),
+        (TargetKind::TrendDown, _) => "持续下降 falling".to_owned(),
+        (TargetKind::TrendNotUp, _) => "不再上升 not rising".to_owned(),
+        (_, None) => "–".to_owned(),
+    }
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -276,14 +297,7 @@ impl Report<'_> {
                 "完成进度/时间进度 Covered / elapsed"
             }
         );
-        let target_text = match (e.target_value, t.spec.kind.has_value()) {
-            (Some(v), _) => format!(
-                "{} {v:.*}{unit}",
-                t.spec.kind,
-                decimals.clamp(0, 4) as usize
-            ),
-            (None, _) => t.spec.kind.to_string(),
-        };
+        let target_text = target_text(t, decimals, unit);
         let last_column = if self.kind == ReportKind::Annual {
             escape(&t.indicator.plan_clause)
         } else {
@@ -425,14 +439,13 @@ impl Report<'_> {
                 let dec = t.indicator.decimals;
                 let _ = writeln!(
                     m,
-                    "| {} {} ({}) | {} ({}) | {} {} | {} {} | {} |",
+                    "| {} {} ({}) | {} ({}) | {} | {} {} | {} |",
                     t.indicator.code,
                     t.indicator.name_zh,
                     t.indicator.name_en,
                     fmt(p.current.map(|c| c.value), dec),
                     p.current.map_or("–".into(), |c| c.year.to_string()),
-                    t.spec.kind,
-                    fmt(t.evaluation.target_value, dec),
+                    target_text(t, dec, Self::unit(t)),
                     p.status.label_zh(),
                     p.status.label_en(),
                     fmt(p.projection, dec),

@@ -115,7 +115,7 @@ impl ProgressQuery {
         &self,
         ctx: &Context<'_>,
         year: Option<i32>,
-        #[graphql(default_with = "Severity::Low")] severity: Severity,
+        #[graphql(desc = "The least severe finding to list (default: LOW, everything).")] severity: Option<Severity>,
         region: Option<String>,
     ) -> Result<Vec<EarlyWarning>> {
         let filter = ProgressFilter {
@@ -123,7 +123,13 @@ impl ProgressQuery {
             region,
             ..ProgressFilter::default()
         };
-        let found = progress::early_warnings(db(ctx)?, identity(ctx), &filter, severity).await?;
+        let found = progress::early_warnings(
+            db(ctx)?,
+            identity(ctx),
+            &filter,
+            severity.unwrap_or(Severity::Low),
+        )
+        .await?;
         Ok(found.into_iter().map(EarlyWarning).collect())
     }
 }

@@ -1,0 +1,500 @@
+//! Progress, early warnings, reports and the dashboard on the demo data.
+
+use crate::on_both_backends;
+use crate::submissions::SUBMIT;
+use crate::support::TestApp;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+const PROGRESS: &str = r#"query($f: ProgressFilter) { progress(filter: $f) {
+  indicator { code } status latest { year value } baseline { year value } targetValue projection gap
+  belowFloor { code } townships { region { code } belowFloor status } } }"#;
+
+fn by_code<'a>(rows: &'a Value, code: &str) -> &'a Value {
+    rows.as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["indicator"]["code"] == code)
+        .unwrap_or_else(|| panic!("{code} missing"))
+}
+
+on_both_backends!(
+    every_target_has_a_status_on_the_demo,
+    |app: TestApp| async move {
+        let d = app.data(&app.coordinator(), PROGRESS, json!({})).await;
+        let rows = &d["progress"];
+        assert_eq!(
+            rows.as_array().map(Vec::len),
+            Some(41),
+            "one row per target"
+        );
+        assert!(
+            rows.as_array()
+                .expect("list")
+                .iter()
+                .all(|r| r["status"] != "NO_DATA"),
+            "{rows}"
+        );
+        // What a coordinator reading the demo would notice first.
+        assert_eq!(by_code(rows, "HEA-08")["status"], "ACHIEVED");
+        assert_eq!(
+            by_code(rows, "HEA-09")["status"],
+            "DETERIORATING",
+            "obesity keeps rising"
+        );
+        assert_eq!(
+            by_code(rows, "WEL-05")["status"],
+            "ACHIEVED",
+            "the hotline opened in 2023"
+        );
+        let infant = by_code(rows, "HEA-03");
+        assert_eq!(infant["baseline"]["year"], 2020);
+        assert_eq!(infant["latest"]["year"], 2025);
+        assert_eq!(infant["targetValue"], 4.0);
+        assert!(
+            infant["projection"].as_f64().is_some_and(|p| p > 4.0),
+            "infant mortality will miss 4‰ at this pace"
+        );
+        assert!(matches!(
+            infant["status"].as_str(),
+            Some("NEEDS_ACCELERATION" | "LIMITED_PROGRESS")
+        ));
+        // Reduce by 20%: the target comes from the 2020 value.
+        let injury = by_code(rows, "SAF-01");
+        let base = injury["baseline"]["value"].as_f64().expect("base");
+        assert!((injury["targetValue"].as_f64().expect("target") - base * 0.8).abs() < 1e-9);
+        // Vaccination: every township must reach 97%; three do not.
+        let vaccination = by_code(rows, "HEA-06");
+        let below: Vec<&str> = vaccination["belowFloor"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|r| r["code"].as_str())
+            .collect();
+        assert_eq!(below, ["DEMO-T03", "DEMO-T08", "DEMO-T12"]);
+        assert_ne!(
+            vaccination["status"], "ACHIEVED",
+            "the city total meets 97%, but not every township"
+        );
+        assert_eq!(
+            vaccination["townships"].as_array().map(Vec::len),
+            Some(19),
+            "the township merged in 2024 no longer counts in 2025"
+        );
+        // Health literacy has no 2021 value; EDU-04 none for 2025: the latest point is 2024.
+        assert_eq!(by_code(rows, "EDU-04")["latest"]["year"], 2024);
+
+        let summary = app
+        .data(&app.coordinator(), "{ summary { year domains { domain { code } total counts { status count } } counts { status count } } }", json!({}))
+        .await;
+        let s = &summary["summary"];
+        assert_eq!(s["year"], 2025);
+        let total: i64 = s["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .filter_map(|c| c["count"].as_i64())
+            .sum();
+        assert_eq!(total, 41);
+        let health = s["domains"]
+            .as_array()
+            .expect("domains")
+            .iter()
+            .find(|d| d["domain"]["code"] == "health")
+            .expect("health");
+        assert_eq!(health["total"], 21);
+        let deteriorating = |list: &Value| {
+            list.as_array()
+                .expect("counts")
+                .iter()
+                .find(|c| c["status"] == "DETERIORATING")
+                .and_then(|c| c["count"].as_i64())
+        };
+        let from_rows = rows
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|r| r["status"] == "DETERIORATING")
+            .count() as i64;
+        assert_eq!(
+            deteriorating(&s["counts"]),
+            Some(from_rows),
+            "the summary counts the same statuses as the rows"
+        );
+    }
+);
+
+on_both_backends!(
+    indicator_progress_can_look_back_to_an_earlier_year,
+    |app: TestApp| async move {
+        let q = r#"{ indicator(code: "HEA-03") { now: progress { year latest { year } status }
+                 then: progress(year: 2023) { year latest { year } }
+                 township: progress(region: "DEMO-T01", year: 2024) { region { code } latest { year } } } }"#;
+        let d = app.data(&app.coordinator(), q, json!({})).await;
+        let i = &d["indicator"];
+        assert_eq!(i["now"][0]["year"], 2025);
+        assert_eq!(i["then"][0]["year"], 2023);
+        assert_eq!(
+            i["then"][0]["latest"]["year"], 2023,
+            "values after the evaluation year are ignored"
+        );
+        assert_eq!(i["township"][0]["region"]["code"], "DEMO-T01");
+        let bad = app
+            .gql(
+                &app.coordinator(),
+                r#"{ progress(filter: { region: "ATLANTIS" }) { status } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+);
+
+const WARNINGS: &str = r#"query($y: Int, $s: Severity) { earlyWarnings(year: $y, severity: $s) {
+  kind severity indicator { code } region { code } department { code } year since value threshold status message } }"#;
+
+on_both_backends!(
+    early_warnings_agree_with_progress,
+    |app: TestApp| async move {
+        let t = app.coordinator();
+        let progress = app.data(&t, PROGRESS, json!({})).await;
+        let warnings = app.data(&t, WARNINGS, json!({ "y": 2025 })).await;
+        let list = warnings["earlyWarnings"].as_array().expect("list");
+        // Every off-track target has its warning, with the same status, and no other target has one.
+        for row in progress["progress"].as_array().expect("rows") {
+            let code = row["indicator"]["code"].as_str().expect("code");
+            let status = row["status"].as_str().expect("status");
+            let off = matches!(
+                status,
+                "NEEDS_ACCELERATION" | "LIMITED_PROGRESS" | "DETERIORATING"
+            );
+            let warned: Vec<&Value> = list
+                .iter()
+                .filter(|w| {
+                    w["indicator"]["code"] == code
+                        && matches!(w["kind"].as_str(), Some("OFF_TRACK" | "DETERIORATING"))
+                })
+                .collect();
+            assert_eq!(
+                warned.len(),
+                usize::from(off),
+                "{code} is {status}: {warned:?}"
+            );
+            if let Some(w) = warned.first() {
+                assert_eq!(w["status"], status);
+            }
+        }
+        let floor: Vec<(&str, i64)> = list
+            .iter()
+            .filter(|w| w["kind"] == "BELOW_FLOOR")
+            .map(|w| {
+                (
+                    w["region"]["code"].as_str().unwrap_or(""),
+                    w["since"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            floor,
+            [("DEMO-T03", 2020), ("DEMO-T08", 2020), ("DEMO-T12", 2020)]
+        );
+        let vaccination = list
+            .iter()
+            .find(|w| w["kind"] == "BELOW_FLOOR")
+            .expect("floor warning");
+        assert_eq!(vaccination["severity"], "HIGH");
+        assert_eq!(vaccination["department"]["code"], "health");
+        assert_eq!(vaccination["threshold"], 97.0);
+        assert!(
+            vaccination["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("below the floor of 97")
+                    && m.contains("适龄儿童免疫规划疫苗接种率")),
+            "{vaccination}"
+        );
+        // Retention dipped below the 99.41% it is to maintain in 2022.
+        let retention: Vec<&Value> = list
+            .iter()
+            .filter(|w| w["kind"] == "MAINTAIN_BREACH")
+            .collect();
+        assert_eq!(retention.len(), 1, "{retention:?}");
+        assert_eq!(
+            (
+                retention[0]["indicator"]["code"].as_str(),
+                retention[0]["year"].as_i64()
+            ),
+            (Some("EDU-02"), Some(2022))
+        );
+        // No approved 2025 value for EDU-04.
+        assert!(
+            list.iter()
+                .any(|w| w["kind"] == "MISSING_DATA" && w["indicator"]["code"] == "EDU-04")
+        );
+        // Most severe first; the filter keeps only what is at least as severe.
+        let rank = |s: &str| {
+            ["LOW", "MEDIUM", "HIGH"]
+                .iter()
+                .position(|x| *x == s)
+                .unwrap_or(0)
+        };
+        let ranks: Vec<usize> = list
+            .iter()
+            .map(|w| rank(w["severity"].as_str().unwrap_or("")))
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] >= w[1]));
+        let high = app
+            .data(&t, WARNINGS, json!({ "y": 2025, "s": "HIGH" }))
+            .await;
+        assert!(
+            high["earlyWarnings"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|w| w["severity"] == "HIGH")
+        );
+        let literacy = app.data(&t, WARNINGS, json!({ "y": 2021 })).await;
+        assert!(
+            literacy["earlyWarnings"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|w| w["kind"] == "MISSING_DATA" && w["indicator"]["code"] == "HEA-01")
+        );
+    }
+);
+
+on_both_backends!(warnings_follow_approvals, |app: TestApp| async move {
+    let health = app.token("health", &["submitter"]);
+    let approver = app.token("statistics", &["approver"]);
+    let rows: Vec<Value> = ["DEMO-T03", "DEMO-T08", "DEMO-T12"]
+        .iter()
+        .map(|t| json!({ "indicator": "HEA-06", "region": t, "year": 2026, "value": 97.6 }))
+        .collect();
+    let floor = |v: &Value| {
+        v["earlyWarnings"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|w| w["kind"] == "BELOW_FLOOR")
+            .count()
+    };
+    let before = app
+        .data(&app.coordinator(), WARNINGS, json!({ "y": 2026 }))
+        .await;
+    assert_eq!(floor(&before), 3);
+    let d = app.data(&health, SUBMIT, json!({ "rows": rows })).await;
+    let id = d["submitObservations"]["submission"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let pending = app
+        .data(&app.coordinator(), WARNINGS, json!({ "y": 2026 }))
+        .await;
+    assert_eq!(floor(&pending), 3, "pending values do not count yet");
+    app.data(
+        &approver,
+        r#"mutation($id: ID!) { approveSubmission(id: $id) { status } }"#,
+        json!({ "id": id }),
+    )
+    .await;
+    let after = app
+        .data(&app.coordinator(), WARNINGS, json!({ "y": 2026 }))
+        .await;
+    assert_eq!(floor(&after), 0, "approval recomputes the warnings");
+});
+
+/// Debian's Chromium, which `.ci/run` installs.
+fn chromium() -> PathBuf {
+    let path = PathBuf::from(
+        std::env::var("CHILDHUB_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    assert!(
+        path.exists(),
+        "{} is missing: install Debian's chromium package (.ci/run does)",
+        path.display()
+    );
+    path
+}
+
+/// Loads a page in headless Chromium, lets its scripts run, and returns the DOM a person would see.
+fn rendered_dom(url: &str) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "childhub-chromium-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=15000",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .expect("run chromium");
+    let _ = std::fs::remove_dir_all(profile);
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_midterm_report_renders_in_a_browser() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let dir =
+        std::env::temp_dir().join(format!("childhub-report-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let html = dir.join("midterm-2025.html");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+        .args([
+            "report",
+            "--year",
+            "2025",
+            "--kind",
+            "midterm",
+            "--format",
+            "html",
+            "--out",
+            html.to_str().expect("path"),
+        ])
+        .env("CHILDHUB_DATABASE_URL", &app.settings.database_url)
+        .env("CHILDHUB_LOG", "warn")
+        .output()
+        .expect("run childhub report");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = rendered_dom(&format!("file://{}", html.display()));
+    assert!(
+        dom.contains("中期评估报告") && dom.contains("mid-term evaluation report 2025"),
+        "bilingual title"
+    );
+    assert!(
+        dom.contains("50% of the plan period"),
+        "elapsed share of 2020–2030"
+    );
+    assert_eq!(
+        dom.matches("<article class=\"target\"").count(),
+        41,
+        "every target has its section"
+    );
+    for (zh, en) in [
+        ("儿童与健康", "Children and health"),
+        ("儿童与法律保护", "Children and legal protection"),
+    ] {
+        assert!(dom.contains(zh) && dom.contains(en));
+    }
+    assert!(
+        dom.matches("<svg").count() >= 42,
+        "a trend chart per target and the township chart"
+    );
+    assert!(dom.contains("HEA-06 分乡镇（街道）Township breakdown 2025"));
+    assert!(
+        dom.contains("3 townships below the floor: DEMO-T03"),
+        "the township breakdown names them"
+    );
+    assert!(
+        dom.contains("under the level of 99.41 the plan asks to maintain"),
+        "the retention breach is reported"
+    );
+
+    // The same report over HTTP, for callers with a token only.
+    let response = app
+        .client
+        .get(app.url("/reports/2025/annual.md"))
+        .bearer_auth(app.coordinator())
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/markdown")
+    );
+    let md = response.text().await.expect("body");
+    assert!(
+        md.contains("# 示范市（演示数据）儿童发展规划（2021—2030年）年度监测报告（2025年）"),
+        "{}",
+        &md[..200.min(md.len())]
+    );
+    assert!(md.contains("| HEA-03 婴儿死亡率 (Infant mortality rate) |"));
+    let anonymous = app
+        .client
+        .get(app.url("/reports/2025/annual.html"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status(), 401);
+    let unknown = app
+        .client
+        .get(app.url("/reports/2025/weekly.html"))
+        .bearer_auth(app.coordinator())
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unknown.status(), 400);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_tiles_targets_and_charts() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let dom = rendered_dom(&app.url(&format!("/#token={}", app.coordinator())));
+    assert!(
+        dom.contains("statistics · viewer"),
+        "signed in as the token's department"
+    );
+    assert!(dom.contains("示范市（演示数据） Demo City (synthetic data) · 2025"));
+    for domain in [
+        "health",
+        "safety",
+        "education",
+        "welfare",
+        "family",
+        "environment",
+        "legal",
+    ] {
+        assert!(
+            dom.contains(&format!("data-domain=\"{domain}\"")),
+            "a tile for {domain}"
+        );
+    }
+    assert_eq!(
+        dom.matches("<tr data-code=").count(),
+        41,
+        "a row per target"
+    );
+    assert!(dom.contains("<tr data-code=\"HEA-09\" data-status=\"DETERIORATING\">"));
+    assert!(dom.contains("趋于恶化 Deteriorating"));
+    assert_eq!(
+        dom.matches("<figure data-code=").count(),
+        41,
+        "a chart per indicator"
+    );
+    assert!(dom.contains("below the floor of 97"), "the warnings list");
+    // Without a token the page asks for one and shows no data.
+    let signed_out = rendered_dom(&app.url("/"));
+    assert!(
+        signed_out.contains("<section id=\"signin\">"),
+        "the sign-in form is shown"
+    );
+    assert!(
+        signed_out.contains("<section id=\"content\" hidden"),
+        "no data is shown"
+    );
+    assert!(!signed_out.contains("<tr data-code="));
+}
