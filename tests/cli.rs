@@ -232,3 +232,53 @@ on_both_backends!(a_cli_export_obeys_the_policy, |app: TestApp| async move {
     );
     assert!(rows.iter().all(|r| r["numerator"].is_null()));
 });
+
+on_both_backends!(
+    a_citys_regions_are_imported_all_or_nothing,
+    |app: TestApp| async move {
+        use entity::region;
+        let dir = temp_dir();
+        let file = dir.join("regions.csv");
+        write(
+            &file,
+            "code,name_zh,name_en,level,residence,parent,valid_from,valid_to\n\
+        YS,榆树市,Yushu City,city,_T,,,\n\
+        YS-01,华昌街道,Huachang Street,township,U,YS,,\n\
+        YS-02,某镇,Some Town,township,R,NOWHERE,,\n\
+        YS-03,另一镇,Other Town,hamlet,R,YS,2019,2018\n",
+        );
+        let out = childhub(&app, &["import-regions", file.to_str().expect("path")]);
+        assert!(!out.status.success());
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("row 3: parent \"NOWHERE\""), "{stderr}");
+        assert!(stderr.contains("row 4: level \"hamlet\""), "{stderr}");
+        assert!(stderr.contains("row 4: valid_to \"2018\""), "{stderr}");
+        let stored = region::Entity::find()
+            .filter(region::Column::Code.eq("YS"))
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(stored, 0, "nothing was written");
+
+        write(
+            &file,
+            "code,name_zh,name_en,level,residence,parent,valid_from,valid_to\n\
+        YS,榆树市,Yushu City,city,_T,,,\n\
+        YS-01,华昌街道,Huachang Street,township,U,YS,,\n\
+        YS-02,某镇,Some Town,township,R,YS,,2023\n",
+        );
+        let out = childhub(&app, &["import-regions", file.to_str().expect("path")]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("3 created, 0 updated"));
+        let again = childhub(&app, &["import-regions", file.to_str().expect("path")]);
+        assert!(text(&again.stdout).contains("0 created, 3 updated"));
+        let merged = region::Entity::find()
+            .filter(region::Column::Code.eq("YS-02"))
+            .one(&app.db)
+            .await
+            .expect("q")
+            .expect("YS-02");
+        assert_eq!(merged.valid_to, Some(2023));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
