@@ -38,6 +38,7 @@ on_both_backends!(
             "every township has its latest values of most indicators ({cells})"
         );
         assert_eq!(streets["regions"].as_array().map(Vec::len), Some(5));
+        eprintln!("dashboard query: {large} SQL statements for {cells} values");
         assert_eq!(
             small, large,
             "statements must not grow with the number of rows"
