@@ -386,3 +386,73 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    rates_made_of_small_counts_are_suppressed_too,
+    |app: TestApp| async move {
+        // Public security reports the share of minors among offenders with its counts; girls: 3 of 60.
+        let owner = app.token("public_security", &["submitter", "viewer"]);
+        let rows = json!([
+            { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "value": 4.0, "numerator": 48, "denominator": 1200 },
+            { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "sex": "M", "value": 4.5, "numerator": 45, "denominator": 1000 },
+            { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "sex": "F", "value": 1.5, "numerator": 3, "denominator": 200 }
+        ]);
+        let d = app
+            .data(&owner, crate::submissions::SUBMIT, json!({ "rows": rows }))
+            .await;
+        let id = d["submitObservations"]["submission"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        app.data(
+            &app.token("wcwc", &["approver"]),
+            "mutation($id: ID!) { approveSubmission(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+        let q = r#"{ observations(filter: { indicators: ["LAW-02"], years: { from: 2026, to: 2026 } }) { edges { node { sex value numerator denominator suppressed } } } }"#;
+        let cells = |d: &Value| -> Vec<(String, Value, bool)> {
+            let mut out: Vec<(String, Value, bool)> = d["observations"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| {
+                    (
+                        e["node"]["sex"].as_str().unwrap_or("").to_owned(),
+                        e["node"]["value"].clone(),
+                        e["node"]["suppressed"] == true,
+                    )
+                })
+                .collect();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            out
+        };
+        let full = app.data(&owner, q, json!({})).await;
+        assert!(
+            cells(&full).iter().all(|(_, v, s)| v.is_number() && !s),
+            "the owner sees every rate"
+        );
+        assert_eq!(full["observations"]["edges"][0]["node"]["numerator"], 48.0);
+        let health = app
+            .data(&app.token("health", &["viewer"]), q, json!({}))
+            .await;
+        let seen = cells(&health);
+        let girls = seen.iter().find(|(sex, _, _)| sex == "F").expect("F");
+        assert!(
+            girls.2 && girls.1.is_null(),
+            "a rate over 3 offenders is hidden: {seen:?}"
+        );
+        assert_eq!(
+            seen.iter().filter(|(_, _, s)| *s).count(),
+            2,
+            "and one more, so that 48 − 45 does not give it away: {seen:?}"
+        );
+        assert!(
+            health["observations"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .all(|e| e["node"]["numerator"].is_null() && e["node"]["denominator"].is_null())
+        );
+    }
+);

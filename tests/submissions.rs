@@ -1098,3 +1098,36 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    the_history_of_a_value_keeps_every_revision,
+    |app: TestApp| async move {
+        let health = app.token("health", &["submitter"]);
+        let approver = app.token("statistics", &["approver"]);
+        let education = app.token("education", &["viewer"]);
+        let first = app
+            .data(&health, SUBMIT, json!({ "rows": [row(3.9)] }))
+            .await;
+        let id = first["submitObservations"]["submission"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        app.data(&approver, APPROVE, json!({ "id": id })).await;
+        app.data(&health, SUBMIT, json!({ "rows": [row(3.6)] }))
+            .await;
+        let q = r#"{ observations(filter: { indicators: ["HEA-03"], regions: ["DEMO-T01"], years: { from: 2026, to: 2026 } }) {
+        edges { node { value history { revision value status } } } } }"#;
+        let history = |d: &Value| d["observations"]["edges"][0]["node"]["history"].clone();
+        let mine = app.data(&health, q, json!({})).await;
+        assert_eq!(
+            history(&mine),
+            json!([{ "revision": 1, "value": 3.9, "status": "APPROVED" }, { "revision": 2, "value": 3.6, "status": "PENDING" }])
+        );
+        let theirs = app.data(&education, q, json!({})).await;
+        assert_eq!(
+            history(&theirs),
+            json!([{ "revision": 1, "value": 3.9, "status": "APPROVED" }]),
+            "the pending correction stays with health"
+        );
+    }
+);

@@ -8,7 +8,7 @@
 
 use crate::auth::{Identity, policy};
 use crate::error::AppError;
-use crate::service::observations::{self, ReadScope, Record, SeriesKey};
+use crate::service::observations::{self, CellKey, ReadScope, Record, SeriesKey};
 use crate::service::{catalogue, regions};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{department, domain, indicator, region, target};
@@ -354,5 +354,13 @@ impl Loader<ProgressOf> for Source {
             }
         }
         Ok(out)
+    }
+}
+
+impl Loader<CellKey> for Source {
+    type Value = Vec<Record>;
+    type Error = AppError;
+    async fn load(&self, keys: &[CellKey]) -> Loaded<CellKey, Self::Value> {
+        observations::load_history(&self.db, &self.scope().await?, keys).await
     }
 }

@@ -385,6 +385,13 @@ impl Observation {
     async fn revision(&self) -> i32 {
         self.0.model.revision
     }
+    /// Every revision of this value the caller may see, oldest first (owner department and coordinators:
+    /// pending and rejected ones too; everyone else: the approved ones).
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
+        let key = crate::service::observations::CellKey::of(&self.0.model);
+        let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
+        Ok(found.into_iter().map(Observation).collect())
+    }
     /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`.
     async fn quality_flag(&self) -> Option<&str> {
         self.0.model.quality_flag.as_deref()

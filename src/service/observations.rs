@@ -522,3 +522,70 @@ async fn hidden_cells(
     }
     Ok(hidden)
 }
+
+/// One cell: a series key and a year.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CellKey {
+    pub series: SeriesKey,
+    pub year: i32,
+}
+
+impl CellKey {
+    /// The cell of an observation.
+    pub fn of(m: &observation::Model) -> Self {
+        CellKey {
+            series: SeriesKey::of(m),
+            year: m.year,
+        }
+    }
+}
+
+/// Every revision of the given cells that the caller may see, oldest first: all of them for the owner
+/// department and coordinators, the approved ones for everyone else.
+pub async fn load_history(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    keys: &[CellKey],
+) -> AppResult<HashMap<CellKey, Vec<Record>>> {
+    let wanted: HashSet<&CellKey> = keys.iter().collect();
+    let mut everything = Vec::new();
+    let mut approved_only = Vec::new();
+    for k in keys {
+        match scope.indicators.get(&k.series.indicator_id) {
+            Some((_, DataAccess::Full { unapproved: true })) => {
+                everything.push(k.series.indicator_id)
+            }
+            Some(_) => approved_only.push(k.series.indicator_id),
+            None => {}
+        }
+    }
+    let visible = Condition::any()
+        .add(observation::Column::IndicatorId.is_in(everything))
+        .add(
+            Condition::all()
+                .add(observation::Column::IndicatorId.is_in(approved_only))
+                .add(observation::Column::Status.eq(crate::vocabulary::Status::Approved.as_str())),
+        );
+    let mut query = observation::Entity::find()
+        .filter(visible)
+        .filter(observation::Column::RegionId.is_in(keys.iter().map(|k| k.series.region_id)))
+        .filter(observation::Column::Year.is_in(keys.iter().map(|k| k.year)))
+        .order_by_asc(observation::Column::Revision);
+    if scope.city_level_only {
+        query = query
+            .filter(observation::Column::RegionId.in_subquery(regions_of_level(RegionLevel::City)));
+    }
+    let models: Vec<_> = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| wanted.contains(&CellKey::of(m)))
+        .collect();
+    let mut out: HashMap<CellKey, Vec<Record>> = HashMap::new();
+    for record in protect(db, scope, models).await? {
+        out.entry(CellKey::of(&record.model))
+            .or_default()
+            .push(record);
+    }
+    Ok(out)
+}
