@@ -9,6 +9,7 @@
 use crate::auth::{Identity, policy};
 use crate::error::AppError;
 use crate::service::observations::{self, CellKey, ReadScope, Record, SeriesKey};
+use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::{catalogue, regions};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{department, domain, indicator, region, target};
@@ -30,6 +31,7 @@ pub fn for_request(db: DatabaseConnection, identity: Identity) -> Loaders {
         departments: OnceCell::new(),
         domains: OnceCell::new(),
         regions: OnceCell::new(),
+        assessments: tokio::sync::Mutex::new(HashMap::new()),
     };
     // Big batches: observation queries use `IN` lists of distinct ids, far below bind limits.
     DataLoader::new(source, tokio::spawn).max_batch_size(10_000)
@@ -52,6 +54,9 @@ pub struct Source {
     departments: OnceCell<Arc<HashMap<i32, department::Model>>>,
     domains: OnceCell<Arc<HashMap<i32, domain::Model>>>,
     regions: OnceCell<Arc<RegionTable>>,
+    /// Assessments made in this request, so that `summary`, `progress` and `earlyWarnings` side by side
+    /// assess once.
+    assessments: tokio::sync::Mutex<HashMap<ProgressFilter, Arc<Assessment>>>,
 }
 
 impl Source {
@@ -60,6 +65,17 @@ impl Source {
             .get_or_try_init(|| async { Ok(Arc::new(catalogue::all_indicators(&self.db).await?)) })
             .await
             .cloned()
+    }
+
+    /// The assessment for `filter`, made at most once per request.
+    pub async fn assessment(&self, filter: &ProgressFilter) -> Result<Arc<Assessment>, AppError> {
+        let mut cache = self.assessments.lock().await;
+        if let Some(found) = cache.get(filter) {
+            return Ok(found.clone());
+        }
+        let made = Arc::new(progress::assess(&self.db, &self.identity, filter).await?);
+        cache.insert(filter.clone(), made.clone());
+        Ok(made)
     }
 
     async fn scope(&self) -> Result<ReadScope, AppError> {
@@ -336,13 +352,13 @@ impl Loader<ProgressOf> for Source {
                 .filter_map(|k| indicators.iter().find(|i| i.id == k.indicator_id))
                 .map(|i| i.code.clone())
                 .collect();
-            let filter = crate::service::progress::ProgressFilter {
+            let filter = ProgressFilter {
                 indicators: Some(codes),
                 region,
                 year,
                 ..Default::default()
             };
-            let a = crate::service::progress::assess(&self.db, &self.identity, &filter).await?;
+            let a = self.assessment(&filter).await?;
             for k in group {
                 let mine = a
                     .targets

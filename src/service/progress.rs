@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use std::collections::{HashMap, HashSet};
 
 /// Which targets to assess, where and when.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProgressFilter {
     pub domain: Option<String>,
     pub department: Option<String>,
@@ -336,6 +336,16 @@ pub async fn early_warnings(
     min_severity: Severity,
 ) -> AppResult<Vec<EarlyWarning>> {
     let assessment = assess(db, identity, filter).await?;
+    warnings_of(db, identity, &assessment, min_severity).await
+}
+
+/// Early warnings of an assessment already made (so that progress and warnings share one).
+pub async fn warnings_of(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    assessment: &Assessment,
+    min_severity: Severity,
+) -> AppResult<Vec<EarlyWarning>> {
     let year = assessment.year;
     let mut out: Vec<EarlyWarning> = Vec::new();
     for t in &assessment.targets {

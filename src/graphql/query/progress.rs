@@ -1,6 +1,6 @@
 //! Root fields of monitoring: progress per target, the summary by domain, early warnings.
 
-use crate::graphql::context::{db, identity};
+use crate::graphql::context::{db, identity, loaders};
 use crate::graphql::progress_types::{
     DomainSummary, EarlyWarning, ProgressSummary, StatusCount, TargetProgress,
 };
@@ -58,11 +58,12 @@ impl ProgressQuery {
         ctx: &Context<'_>,
         filter: Option<ProgressFilterInput>,
     ) -> Result<Vec<TargetProgress>> {
-        let a =
-            progress::assess(db(ctx)?, identity(ctx), &filter.unwrap_or_default().into()).await?;
+        let filter: ProgressFilter = filter.unwrap_or_default().into();
+        let a = loaders(ctx)?.loader().assessment(&filter).await?;
         let (area, year) = (a.area.clone(), a.year);
         Ok(a.targets
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|model| TargetProgress {
                 model,
                 region: area.clone(),
@@ -83,7 +84,7 @@ impl ProgressQuery {
             region,
             ..ProgressFilter::default()
         };
-        let a = progress::assess(db(ctx)?, identity(ctx), &filter).await?;
+        let a = loaders(ctx)?.loader().assessment(&filter).await?;
         let domains = progress::summarise(&a)
             .into_iter()
             .map(|(domain_id, by_status)| {
@@ -104,7 +105,7 @@ impl ProgressQuery {
         Ok(ProgressSummary {
             year: a.year,
             counts: counts(a.targets.iter().map(|t| t.evaluation.progress.status)),
-            region: Region(a.area),
+            region: Region(a.area.clone()),
             domains,
         })
     }
@@ -123,10 +124,11 @@ impl ProgressQuery {
             region,
             ..ProgressFilter::default()
         };
-        let found = progress::early_warnings(
+        let a = loaders(ctx)?.loader().assessment(&filter).await?;
+        let found = progress::warnings_of(
             db(ctx)?,
             identity(ctx),
-            &filter,
+            &a,
             severity.unwrap_or(Severity::Low),
         )
         .await?;

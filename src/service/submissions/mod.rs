@@ -77,8 +77,15 @@ impl Snapshot {
 /// How many times a write is retried when a concurrent writer took the same revision first.
 const ATTEMPTS: usize = 8;
 
-fn is_conflict(err: &AppError) -> bool {
-    matches!(err, AppError::Conflict(_))
+/// What a write that lost a race to a concurrent writer reports; such writes are retried.
+const RACED: &str = "another write changed the same values at the same time";
+/// What a write reports when SQLite's single writer was busy; such writes are retried too.
+const BUSY: &str = "another write held the database; try again";
+
+/// Whether a write failed only because a concurrent writer got there first (worth retrying), as opposed
+/// to a conflict the caller must resolve (approving twice).
+fn is_retryable(err: &AppError) -> bool {
+    matches!(err, AppError::Conflict(m) if m == RACED || m == BUSY)
 }
 
 /// Maps the errors a concurrent writer causes to a conflict (retried), everything else to internal.
@@ -86,10 +93,8 @@ fn is_conflict(err: &AppError) -> bool {
 pub(crate) fn map_write_error(err: DbErr) -> AppError {
     let busy = err.to_string().contains("database is locked");
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::Conflict("another write changed the same values at the same time".into())
-        }
-        _ if busy => AppError::Conflict("another write held the database; try again".into()),
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(RACED.into()),
+        _ if busy => AppError::Conflict(BUSY.into()),
         _ => AppError::from(err),
     }
 }
@@ -176,7 +181,7 @@ pub async fn submit_checked(
     loop {
         attempt += 1;
         match write(db, ctx, settings, &valid, &units, dry_run).await {
-            Err(e) if is_conflict(&e) && attempt < ATTEMPTS => {
+            Err(e) if is_retryable(&e) && attempt < ATTEMPTS => {
                 tracing::info!(attempt, "submission raced another writer; retrying");
                 back_off(attempt).await;
                 continue;
@@ -364,9 +369,7 @@ pub async fn apply(
             .await
             .map_err(map_write_error)?;
         if result.rows_affected != chunk.len() as u64 {
-            return Err(AppError::Conflict(
-                "another write changed the same values at the same time".into(),
-            ));
+            return Err(AppError::Conflict(RACED.into()));
         }
     }
     let common = store::Common {
@@ -539,9 +542,7 @@ pub async fn decide(
     loop {
         attempt += 1;
         match decide_once(db, ctx, &approver.subject, id, &decision).await {
-            Err(e)
-                if is_conflict(&e) && attempt < ATTEMPTS && !e.to_string().contains("already") =>
-            {
+            Err(e) if is_retryable(&e) && attempt < ATTEMPTS => {
                 back_off(attempt).await;
                 continue;
             }
