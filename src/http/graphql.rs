@@ -117,6 +117,14 @@ async fn execute(
     batch: BatchRequest,
     is_get: bool,
 ) -> Response {
+    // Who is asking comes first: a caller without a valid token learns nothing else.
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let identity = match state.auth.identify(&state.db, authorization).await {
+        Ok(identity) => identity,
+        Err(err) => return error_response(&err),
+    };
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));
     let requests = match batch {
@@ -166,13 +174,6 @@ async fn execute(
         }
     }
 
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(&state.db, authorization).await {
-        Ok(identity) => identity,
-        Err(err) => return error_response(&err),
-    };
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
