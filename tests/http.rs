@@ -263,3 +263,54 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    cors_answers_only_the_configured_origins,
+    settings = |s: &mut childhub::config::Settings| {
+        s.http.cors_origins = vec!["https://dashboard.city.example".into()]
+    },
+    |app: TestApp| async move {
+        let preflight = |origin: &'static str| {
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                )
+                .send()
+        };
+        let allowed = preflight("https://dashboard.city.example")
+            .await
+            .expect("options");
+        assert_eq!(
+            allowed
+                .headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("https://dashboard.city.example")
+        );
+        let other = preflight("https://evil.example").await.expect("options");
+        assert!(other.headers().get("access-control-allow-origin").is_none());
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_is_off_by_default() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", "https://dashboard.city.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("options");
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

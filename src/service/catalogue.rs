@@ -55,20 +55,6 @@ pub async fn list_dimension_codes(
         .await?)
 }
 
-/// Every indicator the caller may see, in code order.
-pub async fn list_visible_indicators(
-    db: &impl ConnectionTrait,
-    identity: &Identity,
-) -> AppResult<Vec<indicator::Model>> {
-    Ok(indicator::Entity::find()
-        .order_by_asc(indicator::Column::Code)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|i| policy::may_see_indicator(identity, i))
-        .collect())
-}
-
 /// Indicators matching the filter that the caller may see. Unknown domain or department codes are errors
 /// that name the code.
 pub async fn list_indicators(
