@@ -191,14 +191,28 @@ pub async fn submit_checked(
     }
 }
 
-/// The newest stored revision (any status) of each key of `keys`, for the year each key names.
-async fn latest_rows(
+/// The natural key of a stored observation.
+fn key_of(m: &observation::Model) -> Key {
+    (
+        m.indicator_id,
+        m.region_id,
+        m.year,
+        m.sex.clone(),
+        m.age_group.clone(),
+        m.residence.clone(),
+    )
+}
+
+/// For each key of `keys`, the stored revision whose `flag` column (`IsLatest`: the newest of any status;
+/// `IsPublished`: the approved one in force) is set.
+async fn flagged_rows(
     db: &impl ConnectionTrait,
     keys: &[Key],
+    flag: observation::Column,
 ) -> AppResult<HashMap<Key, observation::Model>> {
     let mut out = HashMap::new();
     // One query per chunk, by the chunk's distinct indicators, regions and years: a superset that the
-    // partial index on newest revisions serves, filtered to the exact keys here.
+    // partial indexes on newest and published revisions serve, filtered to the exact keys here.
     for chunk in keys.chunks(10_000) {
         let mut indicators: Vec<i32> = chunk.iter().map(|k| k.0).collect();
         let mut regions: Vec<i32> = chunk.iter().map(|k| k.1).collect();
@@ -212,24 +226,25 @@ async fn latest_rows(
             .filter(observation::Column::IndicatorId.is_in(indicators))
             .filter(observation::Column::RegionId.is_in(regions))
             .filter(observation::Column::Year.is_in(years))
-            .filter(observation::Column::IsLatest.eq(true))
+            .filter(flag.eq(true))
             .all(db)
             .await?;
         for m in found {
-            let key = (
-                m.indicator_id,
-                m.region_id,
-                m.year,
-                m.sex.clone(),
-                m.age_group.clone(),
-                m.residence.clone(),
-            );
+            let key = key_of(&m);
             if wanted.contains(&key) {
                 out.insert(key, m);
             }
         }
     }
     Ok(out)
+}
+
+/// The newest stored revision (any status) of each key.
+async fn latest_rows(
+    db: &impl ConnectionTrait,
+    keys: &[Key],
+) -> AppResult<HashMap<Key, observation::Model>> {
+    flagged_rows(db, keys, observation::Column::IsLatest).await
 }
 
 /// Whether a value jumps implausibly from the year before (a relative change above the threshold, for
@@ -625,53 +640,12 @@ async fn decide_once(
 
 /// Makes each approved row the published value of its key, unless a newer revision is published.
 async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppResult<usize> {
-    let valid: Vec<ValidRow> = rows
-        .iter()
-        .map(|m| ValidRow {
-            index: 0,
-            indicator_id: m.indicator_id,
-            region_id: m.region_id,
-            year: m.year,
-            sex: m.sex.clone(),
-            age_group: m.age_group.clone(),
-            residence: m.residence.clone(),
-            value: m.value,
-            numerator: m.numerator,
-            denominator: m.denominator,
-        })
-        .collect();
-    let mut current: HashMap<Key, observation::Model> = HashMap::new();
-    for chunk in valid.chunks(2000) {
-        let mut indicators: Vec<i32> = chunk.iter().map(|r| r.indicator_id).collect();
-        let mut regions: Vec<i32> = chunk.iter().map(|r| r.region_id).collect();
-        let mut years: Vec<i32> = chunk.iter().map(|r| r.year).collect();
-        for v in [&mut indicators, &mut regions, &mut years] {
-            v.sort_unstable();
-            v.dedup();
-        }
-        for m in observation::Entity::find()
-            .filter(observation::Column::IndicatorId.is_in(indicators))
-            .filter(observation::Column::RegionId.is_in(regions))
-            .filter(observation::Column::Year.is_in(years))
-            .filter(observation::Column::IsPublished.eq(true))
-            .all(db)
-            .await?
-        {
-            let key = (
-                m.indicator_id,
-                m.region_id,
-                m.year,
-                m.sex.clone(),
-                m.age_group.clone(),
-                m.residence.clone(),
-            );
-            current.insert(key, m);
-        }
-    }
+    let keys: Vec<Key> = rows.iter().map(key_of).collect();
+    let current = flagged_rows(db, &keys, observation::Column::IsPublished).await?;
     let mut retire = Vec::new();
     let mut promote = Vec::new();
-    for (row, m) in valid.iter().zip(rows) {
-        match current.get(&row.key()) {
+    for (key, m) in keys.iter().zip(rows) {
+        match current.get(key) {
             Some(p) if p.revision > m.revision => {}
             Some(p) => {
                 retire.push(p.id);
