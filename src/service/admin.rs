@@ -5,13 +5,14 @@
 use crate::auth::policy;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
+use crate::service::{catalogue, regions};
 use crate::vocabulary::{
     DepartmentKind, Dimension, RegionLevel, Sensitivity, TargetKind, TargetScope, Unit,
 };
-use entity::{department, domain, indicator, observation, region, target};
+use entity::{department, indicator, observation, region, target};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -40,42 +41,6 @@ fn check_name(field: &str, name: &str) -> AppResult<()> {
     }
 }
 
-async fn find_department(
-    db: &impl ConnectionTrait,
-    field: &str,
-    code: &str,
-) -> AppResult<department::Model> {
-    department::Entity::find()
-        .filter(department::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::invalid(field, code, "a department code (see `departments`)"))
-}
-
-async fn find_indicator(
-    db: &impl ConnectionTrait,
-    field: &str,
-    code: &str,
-) -> AppResult<indicator::Model> {
-    indicator::Entity::find()
-        .filter(indicator::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::invalid(field, code, "an indicator code (see `indicators`)"))
-}
-
-async fn find_region(
-    db: &impl ConnectionTrait,
-    field: &str,
-    code: &str,
-) -> AppResult<region::Model> {
-    region::Entity::find()
-        .filter(region::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::invalid(field, code, "a region code (see `regions`)"))
-}
-
 /// A department's fields; on update, `None` keeps the stored value.
 #[derive(Clone, Debug, Default)]
 pub struct DepartmentInput {
@@ -95,10 +60,7 @@ pub async fn save_department(
     policy::authorize_admin(&ctx.identity)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
-    let existing = department::Entity::find()
-        .filter(department::Column::Code.eq(code))
-        .one(&txn)
-        .await?;
+    let existing = catalogue::find_department(&txn, code).await?;
     let saved = match (existing.clone(), create) {
         (Some(_), true) => {
             return Err(AppError::Conflict(format!(
@@ -192,10 +154,7 @@ pub async fn save_indicator(
     policy::authorize_admin(&ctx.identity)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
-    let existing = indicator::Entity::find()
-        .filter(indicator::Column::Code.eq(code))
-        .one(&txn)
-        .await?;
+    let existing = catalogue::find_indicator(&txn, &ctx.identity, code).await?;
     let mut model: indicator::ActiveModel = match (&existing, create) {
         (Some(_), true) => {
             return Err(AppError::Conflict(format!(
@@ -246,17 +205,11 @@ pub async fn save_indicator(
         model.name_en = Set(n);
     }
     if let Some(code) = &input.domain {
-        let found = domain::Entity::find()
-            .filter(domain::Column::Code.eq(code.as_str()))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("input.domain", code, "a domain code (see `domains`)")
-            })?;
+        let found = catalogue::require_domain(&txn, "input.domain", code).await?;
         model.domain_id = Set(found.id);
     }
     if let Some(code) = &input.owner_department {
-        let found = find_department(&txn, "input.ownerDepartment", code).await?;
+        let found = catalogue::require_department(&txn, "input.ownerDepartment", code).await?;
         if found.kind != DepartmentKind::Owner.as_str() {
             return Err(AppError::invalid(
                 "input.ownerDepartment",
@@ -373,7 +326,8 @@ pub async fn set_targets(
         }
     }
     let txn = db.begin().await?;
-    let indicator = find_indicator(&txn, "indicator", indicator_code).await?;
+    let indicator =
+        catalogue::require_indicator(&txn, &ctx.identity, "indicator", indicator_code).await?;
     let before = target::Entity::find()
         .filter(target::Column::IndicatorId.eq(indicator.id))
         .all(&txn)
@@ -439,10 +393,7 @@ pub async fn save_region(
     policy::authorize_admin(&ctx.identity)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
-    let existing = region::Entity::find()
-        .filter(region::Column::Code.eq(code))
-        .one(&txn)
-        .await?;
+    let existing = regions::find_region(&txn, code).await?;
     let mut model: region::ActiveModel = match (&existing, create) {
         (Some(_), true) => return Err(AppError::Conflict(format!("region {code} exists already"))),
         (None, false) => return Err(AppError::NotFound(format!("region {code} does not exist"))),
@@ -489,7 +440,7 @@ pub async fn save_region(
         sea_orm::ActiveValue::NotSet => RegionLevel::Township.as_str().to_owned(),
     };
     if let Some(p) = &input.parent {
-        let parent = find_region(&txn, "input.parent", p).await?;
+        let parent = regions::require_region(&txn, "input.parent", p).await?;
         let rank = |l: &str| RegionLevel::parse(l).map_or(3, |l| l as u8);
         if rank(&parent.level) >= rank(&level) || parent.code == code {
             return Err(AppError::invalid(

@@ -36,6 +36,30 @@ pub async fn find_department(
         .await?)
 }
 
+/// The department with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
+pub async fn require_department(
+    db: &impl ConnectionTrait,
+    field: &str,
+    code: &str,
+) -> AppResult<department::Model> {
+    find_department(db, code)
+        .await?
+        .ok_or_else(|| AppError::invalid(field, code, "a department code (see `departments`)"))
+}
+
+/// The domain with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
+pub async fn require_domain(
+    db: &impl ConnectionTrait,
+    field: &str,
+    code: &str,
+) -> AppResult<domain::Model> {
+    domain::Entity::find()
+        .filter(domain::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid(field, code, "a domain code (see `domains`)"))
+}
+
 /// The plan's domains in plan order.
 pub async fn list_domains(db: &impl ConnectionTrait) -> AppResult<Vec<domain::Model>> {
     Ok(domain::Entity::find()
@@ -64,23 +88,11 @@ pub async fn list_indicators(
 ) -> AppResult<Vec<indicator::Model>> {
     let mut query = indicator::Entity::find().order_by_asc(indicator::Column::Code);
     if let Some(code) = &filter.domain {
-        let domain = domain::Entity::find()
-            .filter(domain::Column::Code.eq(code.as_str()))
-            .one(db)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("filter.domain", code, "a domain code (see `domains`)")
-            })?;
+        let domain = require_domain(db, "filter.domain", code).await?;
         query = query.filter(indicator::Column::DomainId.eq(domain.id));
     }
     if let Some(code) = &filter.department {
-        let department = find_department(db, code).await?.ok_or_else(|| {
-            AppError::invalid(
-                "filter.department",
-                code,
-                "a department code (see `departments`)",
-            )
-        })?;
+        let department = require_department(db, "filter.department", code).await?;
         query = query.filter(indicator::Column::OwnerDepartmentId.eq(department.id));
     }
     let needle = filter.search.as_deref().map(str::to_lowercase);
@@ -111,6 +123,19 @@ pub async fn find_indicator(
         .one(db)
         .await?
         .filter(|i| policy::may_see_indicator(identity, i)))
+}
+
+/// The indicator with this code that the caller may see; otherwise a `BAD_USER_INPUT` error naming
+/// `field` (a hidden indicator and a missing one look the same).
+pub async fn require_indicator(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    field: &str,
+    code: &str,
+) -> AppResult<indicator::Model> {
+    find_indicator(db, identity, code)
+        .await?
+        .ok_or_else(|| AppError::invalid(field, code, "an indicator code (see `indicators`)"))
 }
 
 /// Every indicator, unfiltered: for callers that apply the policy themselves (the per-request

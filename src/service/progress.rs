@@ -7,10 +7,11 @@ use crate::error::{AppError, AppResult};
 use crate::monitor::evaluate::{Evaluation, TargetSpec, evaluate};
 use crate::monitor::warnings::{self, Severity, Warning, WarningKind};
 use crate::monitor::{Point, ProgressStatus};
+use crate::service::catalogue::{require_department, require_domain};
 use crate::service::observations::{ReadScope, Record, Version, protect};
-use crate::service::regions::valid_in;
+use crate::service::regions::{require_region, valid_in};
 use crate::vocabulary::{RegionLevel, TOTAL, TargetKind, TargetScope};
-use entity::{department, domain, indicator, observation, region, target};
+use entity::{indicator, observation, region, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{HashMap, HashSet};
 
@@ -62,11 +63,7 @@ pub fn spec_of(target: &target::Model, indicator: &indicator::Model) -> AppResul
 
 async fn resolve_area(db: &impl ConnectionTrait, code: Option<&str>) -> AppResult<region::Model> {
     if let Some(code) = code {
-        return region::Entity::find()
-            .filter(region::Column::Code.eq(code))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::invalid("region", code, "a region code (see `regions`)"));
+        return require_region(db, "region", code).await;
     }
     let cities = region::Entity::find()
         .filter(region::Column::Level.eq(RegionLevel::City.as_str()))
@@ -101,27 +98,11 @@ pub async fn assess(
     let scope = ReadScope::load(db, identity).await?;
     let area = resolve_area(db, filter.region.as_deref()).await?;
     let domain_id = match &filter.domain {
-        Some(code) => Some(
-            domain::Entity::find()
-                .filter(domain::Column::Code.eq(code.as_str()))
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid("filter.domain", code, "a domain code (see `domains`)")
-                })?
-                .id,
-        ),
+        Some(code) => Some(require_domain(db, "filter.domain", code).await?.id),
         None => None,
     };
     let department_id = match &filter.department {
-        Some(code) => Some(
-            department::Entity::find()
-                .filter(department::Column::Code.eq(code.as_str()))
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::invalid("filter.department", code, "a department code"))?
-                .id,
-        ),
+        Some(code) => Some(require_department(db, "filter.department", code).await?.id),
         None => None,
     };
     if let Some(codes) = &filter.indicators {

@@ -27,9 +27,7 @@ pub async fn list_regions(
         query = query.filter(region::Column::Level.eq(level.as_str()));
     }
     if let Some(code) = &filter.parent {
-        let parent = find_region(db, code).await?.ok_or_else(|| {
-            AppError::invalid("filter.parent", code, "a region code (see `regions`)")
-        })?;
+        let parent = require_region(db, "filter.parent", code).await?;
         query = query.filter(region::Column::ParentId.eq(parent.id));
     }
     if let Some(residence) = &filter.residence {
@@ -72,6 +70,17 @@ pub async fn find_region(
         .filter(region::Column::Code.eq(code))
         .one(db)
         .await?)
+}
+
+/// The region with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
+pub async fn require_region(
+    db: &impl ConnectionTrait,
+    field: &str,
+    code: &str,
+) -> AppResult<region::Model> {
+    find_region(db, code)
+        .await?
+        .ok_or_else(|| AppError::invalid(field, code, "a region code (see `regions`)"))
 }
 
 /// Regions with these codes; the first unknown code is an error naming it and `field`.

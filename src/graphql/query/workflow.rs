@@ -81,11 +81,8 @@ impl WorkflowQuery {
         let db = db(ctx)?;
         let department_id = match &f.department {
             Some(code) => Some(
-                crate::service::catalogue::find_department(db, code)
+                crate::service::catalogue::require_department(db, "filter.department", code)
                     .await?
-                    .ok_or_else(|| {
-                        AppError::invalid("filter.department", code, "a department code")
-                    })?
                     .id,
             ),
             None => None,

@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::vocabulary::{Status, Unit};
-use entity::{department, indicator, observation, region, submission};
+use entity::{indicator, observation, region, submission};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
@@ -689,11 +689,8 @@ pub async fn list_submissions(
         .order_by_desc(submission::Column::Id)
         .limit(limit);
     if let Some(code) = &filter.department {
-        let department = department::Entity::find()
-            .filter(department::Column::Code.eq(code.as_str()))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::invalid("filter.department", code, "a department code"))?;
+        let department =
+            crate::service::catalogue::require_department(db, "filter.department", code).await?;
         if !policy::may_read_department_records(identity, department.id) {
             return Err(AppError::Forbidden(format!(
                 "department {} reads its own submissions only",
