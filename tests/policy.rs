@@ -359,9 +359,27 @@ on_both_backends!(
             "the demo's LAW-01 table has small cells"
         );
         assert!(whole.iter().all(|n| n["numerator"].is_null()));
-        // Every hidden cell of a relation has a hidden partner: no total minus visible parts gives it away.
         for n in whole.iter().filter(|n| n["suppressed"] == true) {
             assert!(n["value"].is_null());
+        }
+        // Every hidden cell of a sum has a hidden partner, so no total minus visible parts gives it away:
+        // within each region, the sex cells (total, boys, girls) and the age cells hide 0 or at least 2.
+        let regions: std::collections::BTreeSet<String> = whole
+            .iter()
+            .map(|n| n["region"]["code"].to_string())
+            .collect();
+        for region in &regions {
+            for (dimension, other) in [("sex", "ageGroup"), ("ageGroup", "sex")] {
+                let hidden = whole
+                    .iter()
+                    .filter(|n| &n["region"]["code"].to_string() == region && n[other] == "_T")
+                    .filter(|n| n["suppressed"] == true)
+                    .count();
+                assert_ne!(
+                    hidden, 1,
+                    "{region}: a lone hidden {dimension} cell could be recovered"
+                );
+            }
         }
         // Narrower queries show exactly the same pattern.
         for narrower in [

@@ -127,9 +127,9 @@ proptest! {
     }
 
     #[test]
-    fn the_pattern_depends_only_on_the_table(parts in prop::collection::vec((0u32..25, 0u32..25), 2..6)) {
+    fn tables_without_small_counts_are_shown_whole(parts in prop::collection::vec((5u32..40, 5u32..40), 2..7)) {
         let parts: Vec<(f64, f64)> = parts.into_iter().map(|(m, f)| (f64::from(m), f64::from(f))).collect();
         let cells = table(&parts);
-        prop_assert_eq!(suppress(&cells), suppress(&cells));
+        prop_assert!(suppress(&cells).iter().all(|hidden| !hidden), "nothing to protect, nothing hidden");
     }
 }

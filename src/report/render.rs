@@ -68,7 +68,7 @@ pub async fn render(
         ..ProgressFilter::default()
     };
     let assessment = progress::assess(db, identity, &filter).await?;
-    let warnings = progress::warnings_of(db, identity, &assessment, Severity::Low).await?;
+    let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
     let domains = catalogue::list_domains(db).await?;
     let report = Report {
         kind,

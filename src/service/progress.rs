@@ -41,6 +41,8 @@ pub struct TargetProgress {
 /// An assessment of many targets in one area and year.
 #[derive(Clone, Debug)]
 pub struct Assessment {
+    /// What the caller may read: the warnings of this assessment read through the same scope.
+    pub scope: ReadScope,
     pub year: i32,
     pub area: region::Model,
     pub townships: Vec<region::Model>,
@@ -231,6 +233,7 @@ pub async fn assess(
         });
     }
     Ok(Assessment {
+        scope,
         year,
         area,
         townships,
@@ -309,21 +312,10 @@ fn describe(
     }
 }
 
-/// Early warnings for `year` of at least `min_severity`, most severe first.
-pub async fn early_warnings(
-    db: &impl ConnectionTrait,
-    identity: &Identity,
-    filter: &ProgressFilter,
-    min_severity: Severity,
-) -> AppResult<Vec<EarlyWarning>> {
-    let assessment = assess(db, identity, filter).await?;
-    warnings_of(db, identity, &assessment, min_severity).await
-}
-
-/// Early warnings of an assessment already made (so that progress and warnings share one).
+/// Early warnings of an assessment, of at least `min_severity`, most severe first. They are derived
+/// from the assessment itself, so they always agree with its progress.
 pub async fn warnings_of(
     db: &impl ConnectionTrait,
-    identity: &Identity,
     assessment: &Assessment,
     min_severity: Severity,
 ) -> AppResult<Vec<EarlyWarning>> {
@@ -341,7 +333,7 @@ pub async fn warnings_of(
         }
     }
     // Implausible jumps flagged on approved values, and indicators with no approved value for the year.
-    let scope = ReadScope::load(db, identity).await?;
+    let scope = &assessment.scope;
     let mut region_ids: Vec<i32> = assessment.townships.iter().map(|t| t.id).collect();
     region_ids.push(assessment.area.id);
     let ids: Vec<i32> = assessment.targets.iter().map(|t| t.indicator.id).collect();
@@ -360,7 +352,7 @@ pub async fn warnings_of(
         .collect();
     for record in protect(
         db,
-        &scope,
+        scope,
         in_year
             .into_iter()
             .filter(|o| o.quality_flag.is_some())

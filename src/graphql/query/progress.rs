@@ -1,6 +1,6 @@
 //! Root fields of monitoring: progress per target, the summary by domain, early warnings.
 
-use crate::graphql::context::{db, identity, loaders};
+use crate::graphql::context::{db, loaders};
 use crate::graphql::progress_types::{
     DomainSummary, EarlyWarning, ProgressSummary, StatusCount, TargetProgress,
 };
@@ -125,13 +125,7 @@ impl ProgressQuery {
             ..ProgressFilter::default()
         };
         let a = loaders(ctx)?.loader().assessment(&filter).await?;
-        let found = progress::warnings_of(
-            db(ctx)?,
-            identity(ctx),
-            &a,
-            severity.unwrap_or(Severity::Low),
-        )
-        .await?;
+        let found = progress::warnings_of(db(ctx)?, &a, severity.unwrap_or(Severity::Low)).await?;
         Ok(found.into_iter().map(EarlyWarning).collect())
     }
 }
