@@ -3,7 +3,7 @@
 
 use crate::auth::Identity;
 use crate::error::{AppError, AppResult};
-use crate::service::observations::{self, ObservationFilter, PageRequest, Record};
+use crate::service::observations::{self, ObservationFilter, ReadScope, Record};
 use crate::service::{catalogue, regions};
 use std::collections::HashMap;
 use std::io::Write;
@@ -70,20 +70,12 @@ pub async fn export(
         ExportFormat::Json => out.write_all(b"[").map_err(io)?,
     }
     let mut written = 0;
-    let mut after: Option<String> = None;
+    // The scope and the filter are resolved once; pages follow by observation id.
+    let scope = ReadScope::load(db, identity).await?;
+    let condition = observations::filter_condition(db, &scope, filter).await?;
+    let mut after: Option<i64> = None;
     loop {
-        let page = observations::list_observations(
-            db,
-            identity,
-            filter,
-            PageRequest {
-                first: Some(PAGE as i32),
-                after: after.as_deref(),
-                default_size: PAGE,
-                max_size: PAGE,
-            },
-        )
-        .await?;
+        let page = observations::read_page(db, &scope, condition.clone(), PAGE, after).await?;
         if written + page.records.len() > limit {
             return Err(AppError::invalid(
                 "filter",
@@ -136,10 +128,7 @@ pub async fn export(
         if !page.has_next {
             break;
         }
-        after = page
-            .records
-            .last()
-            .map(|r| observations::encode_cursor(r.model.id));
+        after = page.records.last().map(|r| r.model.id);
     }
     if format == ExportFormat::Json {
         out.write_all(b"]").map_err(io)?;

@@ -304,6 +304,18 @@ pub async fn list_observations(
     let after = page.after.map(decode_cursor).transpose()?;
     let scope = ReadScope::load(db, identity).await?;
     let condition = filter_condition(db, &scope, filter).await?;
+    read_page(db, &scope, condition, size, after).await
+}
+
+/// The page of at most `size` rows after observation id `after` that `condition` (already scoped by
+/// `scope`) selects, with the value rules applied. Exports call it repeatedly with one condition.
+pub async fn read_page(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    condition: Condition,
+    size: usize,
+    after: Option<i64>,
+) -> AppResult<Page> {
     let mut query = observation::Entity::find()
         .filter(condition.clone())
         .order_by_asc(observation::Column::Id)
@@ -314,7 +326,7 @@ pub async fn list_observations(
     let mut models = query.all(db).await?;
     let has_next = models.len() > size;
     models.truncate(size);
-    let records = protect(db, &scope, models).await?;
+    let records = protect(db, scope, models).await?;
     Ok(Page {
         records,
         has_next,
