@@ -1,135 +1,355 @@
-//! Property tests for small-cell suppression: for random tables (regions × sexes), no hidden cell can be
-//! worked out from the visible cells and totals. The check here is independent of the algorithm: it
-//! builds the table's equations itself and tests, by rank, whether each hidden cell is determined.
+//! Property tests for small-cell suppression, checked independently of the suppression code: random tables
+//! (a city, townships, sometimes villages; split by sex and by age groups or not; many zeros and small
+//! counts) are written out with their equations here, and a linear-programming solver computes, for every
+//! hidden small count, the range of values consistent with everything visible and counts ≥ 0 — over one
+//! release, and over two releases with corrections in between (the differencing attack).
 
-use childhub::auth::suppression::{Cell, THRESHOLD, suppress};
+use childhub::auth::suppression::{Cell, PROTECTION_WIDTH, Release, THRESHOLD, suppress_after};
+use good_lp::{
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, microlp,
+    variable,
+};
 use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// A table: a city and `townships`, each split by sex, with parts drawn at random and totals summed.
-fn table(parts: &[(f64, f64)]) -> Vec<Cell> {
-    let cell = |region: i32, parent: Option<i32>, sex: &str, amount: f64| Cell {
-        region,
-        parent,
-        sex: sex.into(),
-        age: "_T".into(),
-        residence: "_T".into(),
-        amount: Some(amount),
-    };
-    let (mut city_m, mut city_f) = (0.0, 0.0);
-    let mut cells = Vec::new();
-    for (i, (m, f)) in parts.iter().enumerate() {
-        let region = i as i32 + 2;
-        cells.push(cell(region, Some(1), "_T", m + f));
-        cells.push(cell(region, Some(1), "M", *m));
-        cells.push(cell(region, Some(1), "F", *f));
-        city_m += m;
-        city_f += f;
-    }
-    cells.push(cell(1, None, "_T", city_m + city_f));
-    cells.push(cell(1, None, "M", city_m));
-    cells.push(cell(1, None, "F", city_f));
-    cells
+const AGES: [&str; 4] = ["Y0T5", "Y6T11", "Y12T14", "Y15T17"];
+
+/// The shape of a generated table.
+#[derive(Clone, Debug)]
+struct Shape {
+    /// Villages under each township.
+    villages: Vec<usize>,
+    by_sex: bool,
+    by_age: bool,
 }
 
-/// The equations of the table, written out from its structure: for each region `_T − M − F = 0`, and for
-/// each sex `city − Σ townships = 0`.
-fn equations(cells: &[Cell]) -> Vec<Vec<f64>> {
-    let index = |region: i32, sex: &str| {
-        cells
-            .iter()
-            .position(|c| c.region == region && c.sex == sex)
-    };
-    let regions: Vec<i32> = {
-        let mut r: Vec<i32> = cells.iter().map(|c| c.region).collect();
-        r.dedup();
-        r.sort_unstable();
-        r.dedup();
-        r
-    };
-    let mut rows = Vec::new();
-    for &region in &regions {
-        let mut row = vec![0.0; cells.len()];
-        row[index(region, "_T").expect("_T")] = 1.0;
-        row[index(region, "M").expect("M")] = -1.0;
-        row[index(region, "F").expect("F")] = -1.0;
-        rows.push(row);
-    }
-    for sex in ["_T", "M", "F"] {
-        let mut row = vec![0.0; cells.len()];
-        row[index(1, sex).expect("city")] = 1.0;
-        for &region in regions.iter().filter(|&&r| r != 1) {
-            row[index(region, sex).expect("township")] = -1.0;
+/// A generated table: leaf counts by (leaf region, sex, age) and everything summed from them.
+#[derive(Clone, Debug)]
+struct Table {
+    shape: Shape,
+    /// region → parent
+    regions: BTreeMap<i32, Option<i32>>,
+    /// (leaf region, sex part, age part) → count: what every cell is summed from.
+    leaves: BTreeMap<(i32, String, String), f64>,
+    /// (region, sex, age) → (value id, amount)
+    cells: BTreeMap<(i32, String, String), (i64, f64)>,
+}
+
+fn sexes(shape: &Shape) -> Vec<&'static str> {
+    if shape.by_sex { vec!["M", "F"] } else { vec![] }
+}
+
+fn ages(shape: &Shape) -> Vec<&'static str> {
+    if shape.by_age { AGES.to_vec() } else { vec![] }
+}
+
+impl Table {
+    /// Builds the table from leaf counts (one per leaf region × sex part × age part, in order).
+    fn new(shape: Shape, leaves: &[u32], next_id: &mut i64) -> Table {
+        let mut regions = BTreeMap::from([(1, None)]);
+        let mut leaf_regions = Vec::new();
+        let mut id = 2;
+        for &villages in &shape.villages {
+            let township = id;
+            id += 1;
+            regions.insert(township, Some(1));
+            if villages == 0 {
+                leaf_regions.push(township);
+            }
+            for _ in 0..villages {
+                regions.insert(id, Some(township));
+                leaf_regions.push(id);
+                id += 1;
+            }
         }
-        rows.push(row);
-    }
-    rows
-}
-
-fn rank(mut rows: Vec<Vec<f64>>) -> usize {
-    let columns = rows.first().map_or(0, Vec::len);
-    let mut rank = 0;
-    for col in 0..columns {
-        let Some(pivot) = (rank..rows.len()).find(|&r| rows[r][col].abs() > 1e-9) else {
-            continue;
+        let sex_parts = if shape.by_sex {
+            sexes(&shape)
+        } else {
+            vec!["_T"]
         };
-        rows.swap(rank, pivot);
-        for r in 0..rows.len() {
-            if r != rank && rows[r][col].abs() > 1e-9 {
-                let factor = rows[r][col] / rows[rank][col];
-                let pivot_row = rows[rank].clone();
-                for (v, p) in rows[r].iter_mut().zip(pivot_row) {
-                    *v -= factor * p;
+        let age_parts = if shape.by_age {
+            ages(&shape)
+        } else {
+            vec!["_T"]
+        };
+        let mut leaf_amounts = BTreeMap::new();
+        let mut k = 0;
+        for &r in &leaf_regions {
+            for &s in &sex_parts {
+                for &a in &age_parts {
+                    let amount = f64::from(leaves[k % leaves.len()]);
+                    leaf_amounts.insert((r, s.to_owned(), a.to_owned()), amount);
+                    k += 1;
                 }
             }
         }
-        rank += 1;
+        let mut table = Table {
+            shape,
+            regions,
+            leaves: leaf_amounts,
+            cells: BTreeMap::new(),
+        };
+        table.fill(next_id);
+        table
     }
-    rank
-}
 
-/// Whether hidden cell `i` is determined by the equations once the visible cells are known: it is iff
-/// removing its column from the hidden-cell system lowers the rank.
-fn determined(equations: &[Vec<f64>], hidden: &[bool], i: usize) -> bool {
-    let restrict = |keep: &dyn Fn(usize) -> bool| -> Vec<Vec<f64>> {
-        equations
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(c, _)| keep(*c))
-                    .map(|(_, v)| *v)
-                    .collect()
-            })
-            .collect()
-    };
-    let with = rank(restrict(&|c| hidden[c]));
-    let without = rank(restrict(&|c| hidden[c] && c != i));
-    without < with
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
-
-    #[test]
-    fn no_hidden_cell_can_be_recovered(parts in prop::collection::vec((0u32..25, 0u32..25), 2..7)) {
-        let parts: Vec<(f64, f64)> = parts.into_iter().map(|(m, f)| (f64::from(m), f64::from(f))).collect();
-        let cells = table(&parts);
-        let hidden = suppress(&cells);
-        let eqs = equations(&cells);
-        for (i, c) in cells.iter().enumerate() {
-            if c.amount.is_some_and(|a| a < THRESHOLD) {
-                prop_assert!(hidden[i], "a count below {THRESHOLD} is shown: {c:?}");
-            }
-            if hidden[i] {
-                prop_assert!(!determined(&eqs, &hidden, i), "hidden cell {c:?} can be worked out; hidden = {hidden:?}");
+    /// Sums every cell from the leaves; cells get fresh value ids.
+    fn fill(&mut self, next_id: &mut i64) {
+        let sex_codes: Vec<&str> = std::iter::once("_T").chain(sexes(&self.shape)).collect();
+        let age_codes: Vec<&str> = std::iter::once("_T").chain(ages(&self.shape)).collect();
+        self.cells.clear();
+        for &region in self.regions.keys() {
+            for &s in &sex_codes {
+                for &a in &age_codes {
+                    let amount: f64 = self
+                        .leaves
+                        .iter()
+                        .filter(|((r, ls, la), _)| {
+                            self.is_under(*r, region)
+                                && (s == "_T" || *ls == s)
+                                && (a == "_T" || *la == a)
+                        })
+                        .map(|(_, v)| v)
+                        .sum();
+                    // Marginal tables only: sex × age cross cells are not published.
+                    if s != "_T" && a != "_T" {
+                        continue;
+                    }
+                    *next_id += 1;
+                    self.cells
+                        .insert((region, s.to_owned(), a.to_owned()), (*next_id, amount));
+                }
             }
         }
     }
 
+    fn is_under(&self, mut region: i32, ancestor: i32) -> bool {
+        loop {
+            if region == ancestor {
+                return true;
+            }
+            match self.regions.get(&region).copied().flatten() {
+                Some(p) => region = p,
+                None => return false,
+            }
+        }
+    }
+
+    fn as_cells(&self) -> Vec<Cell> {
+        self.cells
+            .iter()
+            .map(|((region, sex, age), (value, amount))| Cell {
+                value: *value,
+                region: *region,
+                parent: self.regions[region],
+                sex: sex.clone(),
+                age: age.clone(),
+                residence: "_T".into(),
+                amount: Some(*amount),
+            })
+            .collect()
+    }
+
+    /// The table's equations over value ids, written from its structure: `_T = M + F` per region and
+    /// age total, `_T = Σ age groups` per region and sex total, and `parent = Σ children` per cell.
+    fn equations(&self) -> Vec<Vec<(i64, f64)>> {
+        let id = |r: i32, s: &str, a: &str| self.cells[&(r, s.to_owned(), a.to_owned())].0;
+        let mut out = Vec::new();
+        for &region in self.regions.keys() {
+            if self.shape.by_sex {
+                out.push(vec![
+                    (id(region, "_T", "_T"), 1.0),
+                    (id(region, "M", "_T"), -1.0),
+                    (id(region, "F", "_T"), -1.0),
+                ]);
+            }
+            if self.shape.by_age {
+                let mut row = vec![(id(region, "_T", "_T"), 1.0)];
+                row.extend(AGES.iter().map(|a| (id(region, "_T", a), -1.0)));
+                out.push(row);
+            }
+        }
+        let children: BTreeMap<i32, Vec<i32>> =
+            self.regions
+                .iter()
+                .fold(BTreeMap::new(), |mut acc, (r, p)| {
+                    if let Some(p) = p {
+                        acc.entry(*p).or_insert_with(Vec::new).push(*r);
+                    }
+                    acc
+                });
+        for (parent, kids) in children {
+            for (s, a) in self
+                .cells
+                .keys()
+                .filter(|(r, _, _)| *r == parent)
+                .map(|(_, s, a)| (s.clone(), a.clone()))
+                .collect::<Vec<_>>()
+            {
+                let mut row = vec![(id(parent, &s, &a), 1.0)];
+                row.extend(kids.iter().map(|k| (id(*k, &s, &a), -1.0)));
+                out.push(row);
+            }
+        }
+        out
+    }
+}
+
+/// For every hidden small count of the releases, its range given all visible values, equations and
+/// counts ≥ 0 — solved here from the tables' own equations.
+fn ranges(releases: &[(&Table, &[bool])]) -> BTreeMap<i64, (f64, f64)> {
+    let mut amounts: HashMap<i64, f64> = HashMap::new();
+    let mut known: BTreeSet<i64> = BTreeSet::new();
+    let mut small: BTreeSet<i64> = BTreeSet::new();
+    let mut equations = Vec::new();
+    for (table, hidden) in releases {
+        for (((value, amount), hide), _) in table.cells.values().zip(hidden.iter()).zip(0..) {
+            amounts.insert(*value, *amount);
+            if !hide {
+                known.insert(*value);
+            }
+            if *amount < THRESHOLD {
+                small.insert(*value);
+            }
+        }
+        equations.extend(table.equations());
+    }
+    let unknown: Vec<i64> = amounts
+        .keys()
+        .copied()
+        .filter(|v| !known.contains(v))
+        .collect();
+    let mut out = BTreeMap::new();
+    for &target in small.iter().filter(|v| !known.contains(v)) {
+        let bound = |maximise: bool| {
+            let mut problem = ProblemVariables::new();
+            let vars: HashMap<i64, Variable> = unknown
+                .iter()
+                .map(|v| (*v, problem.add(variable().min(0.0))))
+                .collect();
+            let objective: Expression = vars[&target].into();
+            let mut lp = if maximise {
+                problem.maximise(objective)
+            } else {
+                problem.minimise(objective)
+            }
+            .using(microlp);
+            for equation in &equations {
+                let mut e = Expression::default();
+                for (v, c) in equation {
+                    match vars.get(v) {
+                        Some(var) => e.add_mul(*c, *var),
+                        None => e += *c * amounts[v],
+                    }
+                }
+                lp = lp.with(e.eq(0.0));
+            }
+            match lp.solve() {
+                Ok(s) => s.value(vars[&target]),
+                Err(ResolutionError::Unbounded) => f64::INFINITY,
+                Err(e) => panic!("the published table is inconsistent: {e}"),
+            }
+        };
+        out.insert(target, (bound(false), bound(true)));
+    }
+    out
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (
+        prop::collection::vec(prop_oneof![3 => Just(0usize), 1 => 1usize..4], 2..5),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(villages, by_sex, by_age)| Shape {
+            villages,
+            by_sex,
+            by_age,
+        })
+}
+
+/// Leaf counts: many zeros and small counts, some large ones.
+fn leaves() -> impl Strategy<Value = Vec<u32>> {
+    prop::collection::vec(
+        prop_oneof![3 => Just(0u32), 4 => 1u32..5, 3 => 5u32..40],
+        1..40,
+    )
+}
+
+fn check(
+    releases: &[(&Table, &[bool])],
+    describe: &dyn Fn() -> String,
+) -> Result<(), TestCaseError> {
+    for (table, hidden) in releases {
+        for ((_, amount), hide) in table.cells.values().zip(hidden.iter()) {
+            prop_assert!(
+                *amount >= THRESHOLD || *hide,
+                "a small count is shown: {}",
+                describe()
+            );
+        }
+    }
+    for (value, (lo, hi)) in ranges(releases) {
+        prop_assert!(
+            hi - lo >= PROTECTION_WIDTH - 1e-6 && hi >= THRESHOLD - 1e-6,
+            "hidden count {value} can be narrowed to {lo}..{hi}: {}",
+            describe()
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
     #[test]
-    fn tables_without_small_counts_are_shown_whole(parts in prop::collection::vec((5u32..40, 5u32..40), 2..7)) {
-        let parts: Vec<(f64, f64)> = parts.into_iter().map(|(m, f)| (f64::from(m), f64::from(f))).collect();
-        let cells = table(&parts);
-        prop_assert!(suppress(&cells).iter().all(|hidden| !hidden), "nothing to protect, nothing hidden");
+    fn every_hidden_small_count_keeps_a_wide_range(shape in shape(), leaves in leaves()) {
+        let mut next = 0;
+        let table = Table::new(shape, &leaves, &mut next);
+        let pattern = suppress_after(&[], &table.as_cells());
+        prop_assert!(pattern.unprotected.is_empty(), "gave up on {:?}", pattern.unprotected);
+        let hidden = pattern.hidden;
+        check(&[(&table, &hidden)], &|| format!("{table:?} hidden {hidden:?}"))?;
+    }
+
+    #[test]
+    fn corrections_do_not_open_a_differencing_attack(
+        shape in shape(),
+        leaves in leaves(),
+        changes in prop::collection::vec((0usize..200, 1u32..6), 1..4),
+    ) {
+        let mut next = 0;
+        let first = Table::new(shape, &leaves, &mut next);
+        let first_hidden = suppress_after(&[], &first.as_cells()).hidden;
+        // Corrections add a few cases to some leaves; every cell whose amount changes gets a new value
+        // id (a new revision), the others keep theirs.
+        let mut second = first.clone();
+        let keys: Vec<(i32, String, String)> = second.leaves.keys().cloned().collect();
+        for (which, delta) in &changes {
+            if let Some(v) = second.leaves.get_mut(&keys[which % keys.len()]) {
+                *v += f64::from(*delta);
+            }
+        }
+        second.fill(&mut next);
+        for (key, (id, amount)) in second.cells.iter_mut() {
+            let (old_id, old_amount) = first.cells[key];
+            if *amount == old_amount {
+                *id = old_id;
+            }
+        }
+        let history = [Release { cells: first.as_cells(), hidden: first_hidden.clone() }];
+        let pattern = suppress_after(&history, &second.as_cells());
+        prop_assert!(pattern.unprotected.is_empty(), "gave up on {:?}", pattern.unprotected);
+        check(
+            &[(&first, &first_hidden), (&second, &pattern.hidden)],
+            &|| format!("{first:?} then {second:?}: {first_hidden:?} then {:?}", pattern.hidden),
+        )?;
+    }
+
+    #[test]
+    fn tables_without_small_counts_are_shown_whole(shape in shape(), leaves in prop::collection::vec(5u32..40, 1..20)) {
+        let mut next = 0;
+        let table = Table::new(shape, &leaves, &mut next);
+        prop_assert!(suppress_after(&[], &table.as_cells()).hidden.iter().all(|h| !h));
     }
 }

@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod department;
 pub mod dimension_code;
+pub mod disclosure_release;
 pub mod domain;
 pub mod indicator;
 pub mod observation;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod catalogue;
+pub mod disclosure;
 pub mod export;
 pub mod import;
 pub mod observations;

@@ -4,8 +4,8 @@
 
 use crate::auth::Identity;
 use crate::auth::policy::{self, DataAccess};
-use crate::auth::suppression::{self, Cell};
 use crate::error::{AppError, AppResult};
+use crate::service::disclosure;
 use crate::service::regions::resolve_region_codes;
 use crate::vocabulary::{Dimension, RegionLevel, TOTAL, Unit, is_code};
 use base64::Engine;
@@ -474,65 +474,27 @@ pub async fn protect(
         .collect())
 }
 
-/// Ids of the published cells to hide in the whole tables of the given (indicator, year) pairs.
+/// Ids of the published cells to hide in the whole tables of the given (indicator, year) pairs, as
+/// released to every reader with suppressed access.
 async fn hidden_cells(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
     tables: &HashSet<(i32, i32)>,
 ) -> AppResult<HashSet<i64>> {
-    let indicator_ids: HashSet<i32> = tables.iter().map(|(i, _)| *i).collect();
-    let years: HashSet<i32> = tables.iter().map(|(_, y)| *y).collect();
-    let rows = observation::Entity::find()
-        .filter(observation::Column::IndicatorId.is_in(indicator_ids))
-        .filter(observation::Column::Year.is_in(years))
-        .filter(observation::Column::IsPublished.eq(true))
-        .order_by_asc(observation::Column::Id)
-        .all(db)
-        .await?;
-    let parents: HashMap<i32, Option<i32>> = region::Entity::find()
-        .select_only()
-        .column(region::Column::Id)
-        .column(region::Column::ParentId)
-        .into_tuple::<(i32, Option<i32>)>()
-        .all(db)
-        .await?
-        .into_iter()
+    let mut tables: Vec<disclosure::Table> = tables
+        .iter()
+        .map(|&(indicator_id, year)| disclosure::Table {
+            indicator_id,
+            year,
+            additive: scope
+                .indicators
+                .get(&indicator_id)
+                .and_then(|(i, _)| Unit::parse(&i.unit))
+                .is_some_and(Unit::is_additive),
+        })
         .collect();
-    let mut by_table: HashMap<(i32, i32), Vec<observation::Model>> = HashMap::new();
-    for row in rows {
-        if tables.contains(&(row.indicator_id, row.year)) {
-            by_table
-                .entry((row.indicator_id, row.year))
-                .or_default()
-                .push(row);
-        }
-    }
-    let mut hidden = HashSet::new();
-    for ((indicator_id, _), rows) in by_table {
-        let additive = scope
-            .indicators
-            .get(&indicator_id)
-            .and_then(|(i, _)| Unit::parse(&i.unit))
-            .is_some_and(Unit::is_additive);
-        let cells: Vec<Cell> = rows
-            .iter()
-            .map(|r| Cell {
-                region: r.region_id,
-                parent: parents.get(&r.region_id).copied().flatten(),
-                sex: r.sex.clone(),
-                age: r.age_group.clone(),
-                residence: r.residence.clone(),
-                // Rates are protected through the counts they are made of.
-                amount: if additive { Some(r.value) } else { r.numerator },
-            })
-            .collect();
-        for (row, hide) in rows.iter().zip(suppression::suppress(&cells)) {
-            if hide {
-                hidden.insert(row.id);
-            }
-        }
-    }
-    Ok(hidden)
+    tables.sort();
+    disclosure::hidden_values(db, &tables).await
 }
 
 /// One cell: a series key and a year.

@@ -1,0 +1,276 @@
+//! Releases of restricted tables. Readers without full access to a restricted indicator get each
+//! indicator-year table with small counts suppressed; the pattern of every such release is recorded, and a
+//! new release (after an approval changed the table) is computed against all earlier ones, so that no
+//! hidden count can be worked out by comparing answers over time. Every path that shows suppressed values
+//! (queries, exports, reports, events) goes through [`hidden_values`], so all of them hide the same cells.
+
+use crate::auth::suppression::{self, Cell, Release};
+use crate::error::{AppError, AppResult};
+use entity::{disclosure_release, observation, region};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
+};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One table to release: an indicator and a year, and whether its values are counts (else a rate,
+/// protected through its numerators).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Table {
+    pub indicator_id: i32,
+    pub year: i32,
+    pub additive: bool,
+}
+
+/// How often a release is recomputed when a concurrent reader released the same table first.
+const ATTEMPTS: usize = 4;
+
+/// Ids of the published values to hide in the given tables, releasing each table whose published values
+/// changed since its last release.
+pub async fn hidden_values(db: &impl ConnectionTrait, tables: &[Table]) -> AppResult<HashSet<i64>> {
+    if tables.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let parents = region_parents(db).await?;
+    let mut rows = published_rows(db, tables).await?;
+    let mut releases = load_releases(db, tables).await?;
+    let mut hidden = HashSet::new();
+    for table in tables {
+        let key = (table.indicator_id, table.year);
+        let rows = rows.remove(&key).unwrap_or_default();
+        let cells = cells_of(&rows, &parents, table.additive);
+        let fingerprint = fingerprint(&cells, table.additive);
+        let mut history = releases.remove(&key).unwrap_or_default();
+        let mut attempt = 0;
+        let release = loop {
+            attempt += 1;
+            if let Some(last) = history.last()
+                && last.fingerprint == fingerprint
+            {
+                break last.clone();
+            }
+            match release(db, *table, &cells, &fingerprint, &history, &parents).await {
+                Ok(made) => break made,
+                Err(Raced) if attempt < ATTEMPTS => {
+                    history = load_releases(db, std::slice::from_ref(table))
+                        .await?
+                        .remove(&key)
+                        .unwrap_or_default();
+                }
+                Err(Raced) => {
+                    return Err(AppError::Internal(format!(
+                        "releasing indicator {} year {}: kept racing other readers",
+                        table.indicator_id, table.year
+                    )));
+                }
+            }
+        };
+        hidden.extend(ids(&release.hidden));
+    }
+    Ok(hidden)
+}
+
+/// A concurrent reader stored the same release number first.
+struct Raced;
+
+impl From<AppError> for Raced {
+    fn from(_: AppError) -> Self {
+        Raced
+    }
+}
+
+/// Computes and stores the next release of `table` after `history`.
+async fn release(
+    db: &impl ConnectionTrait,
+    table: Table,
+    cells: &[Cell],
+    fingerprint: &str,
+    history: &[disclosure_release::Model],
+    parents: &HashMap<i32, Option<i32>>,
+) -> Result<disclosure_release::Model, Raced> {
+    let earlier = earlier_releases(db, history, parents, table.additive)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading earlier releases");
+            Raced
+        })?;
+    let pattern = suppression::suppress_after(&earlier, cells);
+    if !pattern.unprotected.is_empty() {
+        // Earlier releases gave these away already; nothing hidden now can take that back.
+        tracing::warn!(
+            indicator_id = table.indicator_id,
+            year = table.year,
+            values = ?pattern.unprotected,
+            "earlier releases leave hidden counts unprotected"
+        );
+    }
+    let published: Vec<i64> = cells.iter().map(|c| c.value).collect();
+    let hidden: Vec<i64> = cells
+        .iter()
+        .zip(&pattern.hidden)
+        .filter(|(_, h)| **h)
+        .map(|(c, _)| c.value)
+        .collect();
+    let model = disclosure_release::ActiveModel {
+        indicator_id: Set(table.indicator_id),
+        year: Set(table.year),
+        seq: Set(history.last().map_or(1, |r| r.seq + 1)),
+        fingerprint: Set(fingerprint.to_owned()),
+        published: Set(serde_json::json!(published)),
+        hidden: Set(serde_json::json!(hidden)),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    };
+    match disclosure_release::Entity::insert(model)
+        .exec_with_returning(db)
+        .await
+    {
+        Ok(saved) => Ok(saved),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(Raced),
+        Err(e) => {
+            tracing::error!(error = %AppError::from(e), "storing a release");
+            Err(Raced)
+        }
+    }
+}
+
+/// The earlier releases as the reader got them: each one's cells (their stored values never change) and
+/// which were hidden.
+async fn earlier_releases(
+    db: &impl ConnectionTrait,
+    history: &[disclosure_release::Model],
+    parents: &HashMap<i32, Option<i32>>,
+    additive: bool,
+) -> AppResult<Vec<Release>> {
+    let wanted: HashSet<i64> = history.iter().flat_map(|r| ids(&r.published)).collect();
+    let mut rows: HashMap<i64, observation::Model> = HashMap::new();
+    let wanted: Vec<i64> = wanted.into_iter().collect();
+    for chunk in wanted.chunks(2000) {
+        for row in observation::Entity::find()
+            .filter(observation::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            rows.insert(row.id, row);
+        }
+    }
+    Ok(history
+        .iter()
+        .map(|release| {
+            let shown: Vec<observation::Model> = ids(&release.published)
+                .filter_map(|id| rows.get(&id).cloned())
+                .collect();
+            let cells = cells_of(&shown, parents, additive);
+            let hidden_ids: HashSet<i64> = ids(&release.hidden).collect();
+            let hidden = cells
+                .iter()
+                .map(|c| hidden_ids.contains(&c.value))
+                .collect();
+            Release { cells, hidden }
+        })
+        .collect())
+}
+
+fn ids(json: &serde_json::Value) -> impl Iterator<Item = i64> + '_ {
+    json.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_i64)
+}
+
+/// The cells of a table in a fixed order (region, sex, age group, residence), whatever order the rows
+/// came in, so that the pattern depends on the data only.
+fn cells_of(
+    rows: &[observation::Model],
+    parents: &HashMap<i32, Option<i32>>,
+    additive: bool,
+) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = rows
+        .iter()
+        .map(|r| Cell {
+            value: r.id,
+            region: r.region_id,
+            parent: parents.get(&r.region_id).copied().flatten(),
+            sex: r.sex.clone(),
+            age: r.age_group.clone(),
+            residence: r.residence.clone(),
+            // Rates are protected through the counts they are made of.
+            amount: if additive { Some(r.value) } else { r.numerator },
+        })
+        .collect();
+    cells.sort_by(|a, b| {
+        (a.region, &a.sex, &a.age, &a.residence).cmp(&(b.region, &b.sex, &b.age, &b.residence))
+    });
+    cells
+}
+
+/// What a release depends on: the published values, the region tree above them, and how amounts are
+/// read. Equal fingerprints mean the stored pattern still applies.
+fn fingerprint(cells: &[Cell], additive: bool) -> String {
+    let mut digest = Sha256::new();
+    digest.update([u8::from(additive)]);
+    for c in cells {
+        digest.update(c.value.to_le_bytes());
+        digest.update(c.parent.unwrap_or(-1).to_le_bytes());
+    }
+    format!("{:x}", digest.finalize())
+}
+
+async fn region_parents(db: &impl ConnectionTrait) -> AppResult<HashMap<i32, Option<i32>>> {
+    Ok(region::Entity::find()
+        .select_only()
+        .column(region::Column::Id)
+        .column(region::Column::ParentId)
+        .into_tuple::<(i32, Option<i32>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The published rows of the tables, by (indicator, year).
+async fn published_rows(
+    db: &impl ConnectionTrait,
+    tables: &[Table],
+) -> AppResult<HashMap<(i32, i32), Vec<observation::Model>>> {
+    let wanted: HashSet<(i32, i32)> = tables.iter().map(|t| (t.indicator_id, t.year)).collect();
+    let rows = observation::Entity::find()
+        .filter(observation::Column::IndicatorId.is_in(tables.iter().map(|t| t.indicator_id)))
+        .filter(observation::Column::Year.is_in(tables.iter().map(|t| t.year)))
+        .filter(observation::Column::IsPublished.eq(true))
+        .all(db)
+        .await?;
+    let mut out: HashMap<(i32, i32), Vec<observation::Model>> = HashMap::new();
+    for row in rows {
+        let key = (row.indicator_id, row.year);
+        if wanted.contains(&key) {
+            out.entry(key).or_default().push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// Every release of the tables, oldest first, by (indicator, year).
+async fn load_releases(
+    db: &impl ConnectionTrait,
+    tables: &[Table],
+) -> AppResult<BTreeMap<(i32, i32), Vec<disclosure_release::Model>>> {
+    let wanted: HashSet<(i32, i32)> = tables.iter().map(|t| (t.indicator_id, t.year)).collect();
+    let found = disclosure_release::Entity::find()
+        .filter(
+            disclosure_release::Column::IndicatorId.is_in(tables.iter().map(|t| t.indicator_id)),
+        )
+        .filter(disclosure_release::Column::Year.is_in(tables.iter().map(|t| t.year)))
+        .order_by_asc(disclosure_release::Column::Seq)
+        .all(db)
+        .await?;
+    let mut out: BTreeMap<(i32, i32), Vec<disclosure_release::Model>> = BTreeMap::new();
+    for release in found {
+        let key = (release.indicator_id, release.year);
+        if wanted.contains(&key) {
+            out.entry(key).or_default().push(release);
+        }
+    }
+    Ok(out)
+}
