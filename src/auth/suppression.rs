@@ -101,14 +101,11 @@ pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
     let seen_before = model.known_from_history.clone();
     let mut unprotected = BTreeSet::new();
     // Each round hides one more cell or gives up on one value, so this ends.
-    loop {
-        let Some(exposed) = model
-            .sensitive_unknowns()
-            .into_iter()
-            .find(|v| !unprotected.contains(v) && !model.is_protected(*v))
-        else {
-            break;
-        };
+    while let Some(exposed) = model
+        .sensitive_unknowns()
+        .into_iter()
+        .find(|v| !unprotected.contains(v) && !model.is_protected(*v))
+    {
         match model.complement_for(exposed, cells, &hidden, &seen_before) {
             Some(next) => {
                 hidden[next] = true;
@@ -269,7 +266,9 @@ fn candidate_relations(cells: &[Cell]) -> Vec<(usize, Vec<usize>, bool)> {
     }
     // Age: a group is the sum of any disjoint groups that cover it exactly (0–5 = 0–2 + 3–5), and at
     // least any group it contains.
-    let mut by_rest: BTreeMap<(i32, &str, &str), Vec<(usize, (u8, u8))>> = BTreeMap::new();
+    // (region, sex, residence) → the age groups present, with their spans.
+    type AgeGroups = Vec<(usize, (u8, u8))>;
+    let mut by_rest: BTreeMap<(i32, &str, &str), AgeGroups> = BTreeMap::new();
     for (i, c) in cells.iter().enumerate() {
         if let Some(span) = age_span(&c.age) {
             by_rest
