@@ -84,6 +84,10 @@ pub struct Limits {
     pub max_body_bytes: usize,
     pub request_timeout_seconds: u64,
     pub max_submission_rows: usize,
+    /// Rows one `exportObservations` answer may carry (bigger exports stream from `/exports/…`).
+    pub max_graphql_export_rows: usize,
+    /// Rows one `GET /exports/observations.csv` may stream.
+    pub max_export_rows: usize,
 }
 
 /// HTTP-level settings.
@@ -162,6 +166,8 @@ impl Default for Limits {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_seconds: 30,
             max_submission_rows: 10_000,
+            max_graphql_export_rows: 10_000,
+            max_export_rows: 5_000_000,
         }
     }
 }
@@ -382,10 +388,19 @@ impl Settings {
             uuid::Uuid::new_v4().simple()
         );
         let write = |path: &Path| -> std::io::Result<()> {
+            use std::io::Write;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(path, &secret)
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            // Whoever can read the secret can mint tokens: readable by its owner only.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path)?;
+            #[cfg(unix)]
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            file.write_all(secret.as_bytes())
         };
         write(path).map_err(|source| ConfigError::Read {
             path: path.clone(),

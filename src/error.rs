@@ -15,6 +15,14 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const CONFLICT: &str = "CONFLICT";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The request took longer than `limits.request_timeout_seconds`.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The request body is larger than `limits.max_body_bytes`.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// Too many requests for this token; wait for `Retry-After`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The database cannot be reached or has no free connection; retry after `Retry-After`.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
 
 /// Bad input, naming what was wrong: the argument or field, the value given and what was expected.

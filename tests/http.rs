@@ -209,9 +209,19 @@ on_both_backends!(
             )
             .await;
         assert!(data["__schema"].is_null(), "introspection is off");
+        let anonymous = app
+            .client
+            .get(app.url("/graphiql/schema.json"))
+            .send()
+            .await
+            .expect("schema");
+        assert_eq!(anonymous.status(), 401, "without a token, no schema");
+        let body: Value = anonymous.json().await.expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
         let schema = app
             .client
             .get(app.url("/graphiql/schema.json"))
+            .bearer_auth(app.coordinator())
             .send()
             .await
             .expect("schema");

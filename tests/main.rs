@@ -14,3 +14,4 @@ mod statements;
 mod submissions;
 mod suppression;
 mod tokens;
+mod trust;

@@ -31,6 +31,15 @@ impl Role {
         }
     }
 
+    /// Whether the role lets its holder read (every known role does: submitting, deciding and
+    /// managing all need to see the data).
+    pub fn grants_read(self) -> bool {
+        matches!(
+            self,
+            Role::Viewer | Role::Submitter | Role::Approver | Role::Admin
+        )
+    }
+
     /// Reads a role code.
     pub fn parse(code: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == code)

@@ -2,13 +2,15 @@
 //! functions where data is read and written; the GraphQL layer only checks the coarse per-field rules in
 //! [`FIELD_RULES`], which must name every field of the schema (default deny).
 //!
-//! | who | public/internal | restricted | unapproved | write values | approve | catalogue |
+//! | who | public/internal | restricted | unapproved | write values | decide | catalogue |
 //! |---|---|---|---|---|---|---|
 //! | anonymous (only with `anonymous_read = "public"`) | public, approved, city level | – | – | – | – | – |
-//! | member of any department | approved | suppressed (small cells hidden) | – | – | – | – |
-//! | owner department | approved | full | its own | `submitter`: its own indicators | – | – |
-//! | coordinator (`statistics`, `wcwc`) | approved | full | all | – | `approver` | – |
-//! | `admin` role | as above | as above | as above | – | – | `admin` |
+//! | member of any department with a reading role | approved | suppressed (small cells hidden) | – | – | – | – |
+//! | owner department | approved | full | its own | `submitter`: its own indicators | – | its `admin`: its indicators' names, units, targets |
+//! | coordinator (`statistics`, `wcwc`) | approved | full | all | – | `approver`, never on its own submissions | its `admin`: departments, regions, owners, sensitivity, everything |
+//!
+//! Roles: `viewer` reads; `submitter`, `approver` and `admin` each imply `viewer`. A token with no known
+//! role reads nothing (unknown role names grant nothing).
 
 use crate::auth::{Identity, Member, Role};
 use crate::error::{AppError, AppResult};
@@ -24,12 +26,33 @@ pub enum DataAccess {
     Suppressed,
 }
 
+/// Whether the caller may read anything: anonymous callers (let in only when anonymous read is on) and
+/// members holding a role that grants reading.
+pub fn may_read(identity: &Identity) -> bool {
+    match identity {
+        Identity::Anonymous => true,
+        Identity::Member(m) => m.roles.iter().any(|r| r.grants_read()),
+    }
+}
+
+/// The caller must hold a role that grants reading.
+pub fn require_reader(identity: &Identity) -> AppResult<()> {
+    if may_read(identity) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "this token grants no role that reads (viewer, submitter, approver or admin)".into(),
+        ))
+    }
+}
+
 /// Whether the caller may see the indicator in the catalogue at all. Anonymous callers see public
-/// indicators only; members see every indicator (restricted ones with suppressed values).
+/// indicators only; members with a reading role see every indicator (restricted ones with suppressed
+/// values).
 pub fn may_see_indicator(identity: &Identity, indicator: &indicator::Model) -> bool {
     match identity {
         Identity::Anonymous => indicator.sensitivity == Sensitivity::Public.as_str(),
-        Identity::Member(_) => true,
+        Identity::Member(_) => may_read(identity),
     }
 }
 
@@ -95,28 +118,69 @@ pub fn authorize_approve(identity: &Identity) -> AppResult<&Member> {
     Ok(member)
 }
 
-/// Admins manage the catalogue.
-pub fn authorize_admin(identity: &Identity) -> AppResult<&Member> {
+/// The caller must hold `role` (a first, coarse check before the data says which department is
+/// concerned).
+pub fn require_role(identity: &Identity, role: Role) -> AppResult<&Member> {
     let member = require_member(identity)?;
-    if !member.roles.contains(&Role::Admin) {
+    if !member.roles.contains(&role) {
+        return Err(AppError::Forbidden(format!(
+            "this needs the {} role",
+            role.as_str()
+        )));
+    }
+    Ok(member)
+}
+
+/// Separation of duties: nobody decides on a submission they sent, whatever roles they hold.
+pub fn authorize_decision_on(member: &Member, submitted_by: &str) -> AppResult<()> {
+    if member.subject == submitted_by {
         return Err(AppError::Forbidden(
-            "changing the catalogue needs the admin role".into(),
+            "nobody approves or rejects a submission they sent; another approver must decide"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Admins of a coordinating department manage the city catalogue: departments and their kinds, regions,
+/// indicators' owners and sensitivity.
+pub fn authorize_city_admin(identity: &Identity) -> AppResult<&Member> {
+    let member = require_member(identity)?;
+    if !member.roles.contains(&Role::Admin) || member.department_kind != DepartmentKind::Coordinator
+    {
+        return Err(AppError::Forbidden(
+            "changing the city catalogue (departments, regions, owners, sensitivity) needs the admin role in a coordinating department (statistics, wcwc)"
+                .into(),
         ));
     }
     Ok(member)
 }
 
-/// Submissions, audit entries and data-quality findings about a department's data are read by that
-/// department, the coordinators and admins.
-pub fn may_read_department_records(identity: &Identity, department_id: i32) -> bool {
-    identity.is_coordinator()
-        || identity.has_role(Role::Admin)
-        || identity.belongs_to(department_id)
+/// What belongs to one department (its indicators' names, units, dimensions and targets; its sources
+/// and webhooks) is managed by an admin of that department or of a coordinating department.
+pub fn authorize_department_admin(identity: &Identity, department_id: i32) -> AppResult<&Member> {
+    let member = require_member(identity)?;
+    let allowed = member.roles.contains(&Role::Admin)
+        && (member.department_kind == DepartmentKind::Coordinator
+            || member.department_id == department_id);
+    if !allowed {
+        return Err(AppError::Forbidden(format!(
+            "this needs the admin role in the department it belongs to or in a coordinating department; {} may not",
+            member.department
+        )));
+    }
+    Ok(member)
 }
 
-/// Whether the caller reads every department's records (coordinators and admins).
+/// Submissions, audit entries and data-quality findings about a department's data are read by that
+/// department and the coordinators.
+pub fn may_read_department_records(identity: &Identity, department_id: i32) -> bool {
+    may_read(identity) && (identity.is_coordinator() || identity.belongs_to(department_id))
+}
+
+/// Whether the caller reads every department's records (coordinators).
 pub fn reads_all_department_records(identity: &Identity) -> bool {
-    identity.is_coordinator() || identity.has_role(Role::Admin)
+    may_read(identity) && identity.is_coordinator()
 }
 
 /// The coarse rule for a GraphQL field, checked before it resolves.
@@ -126,6 +190,8 @@ pub enum FieldRule {
     Scoped,
     /// A valid token is needed.
     Member,
+    /// Answered for any caller let in, whatever its roles: what the caller's own token grants.
+    Open,
 }
 
 /// Every field of the schema with its rule, as `Type.field` (or `Type.*` for every field of a type whose
@@ -141,11 +207,11 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Query.regions", FieldRule::Scoped),
     ("Query.region", FieldRule::Scoped),
     ("Query.observations", FieldRule::Scoped),
-    ("Query.me", FieldRule::Scoped),
+    ("Query.me", FieldRule::Open),
     ("Query._entities", FieldRule::Scoped),
     ("Query._service", FieldRule::Scoped),
     ("_Service.*", FieldRule::Scoped),
-    ("Me.*", FieldRule::Scoped),
+    ("Me.*", FieldRule::Open),
     ("Department.*", FieldRule::Scoped),
     ("Domain.*", FieldRule::Scoped),
     ("Indicator.*", FieldRule::Scoped),

@@ -45,8 +45,17 @@ impl Extension for PolicyGuard {
             return next.run(ctx, info).await;
         }
         let identity = ctx.data_opt::<Identity>().unwrap_or(&Identity::Anonymous);
-        match policy::field_rule(info.parent_type, info.name) {
-            Some(FieldRule::Scoped) => next.run(ctx, info).await,
+        let rule = policy::field_rule(info.parent_type, info.name);
+        if rule.is_some_and(|r| r != FieldRule::Open) && !policy::may_read(identity) {
+            return Err(refuse(
+                "this token grants no role that reads (viewer, submitter, approver or admin)"
+                    .to_owned(),
+                code::FORBIDDEN,
+                &info,
+            ));
+        }
+        match rule {
+            Some(FieldRule::Scoped | FieldRule::Open) => next.run(ctx, info).await,
             Some(FieldRule::Member) if identity.member().is_some() => next.run(ctx, info).await,
             Some(FieldRule::Member) => Err(refuse(
                 format!("{} needs a bearer token", info.name),

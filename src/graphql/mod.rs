@@ -2,6 +2,7 @@
 //! `service::…` with the caller's identity; nested fields load through per-request DataLoaders.
 
 pub mod context;
+pub mod cost;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;

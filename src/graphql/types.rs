@@ -92,6 +92,7 @@ pub struct Indicator(pub indicator::Model);
 impl Indicator {
     /// How the indicator's targets progress in `region` (default: the only city) as of `year`
     /// (default: the latest year with approved values).
+    #[graphql(complexity = "crate::graphql::cost::INDICATOR_PROGRESS + child_complexity")]
     async fn progress(
         &self,
         ctx: &Context<'_>,
@@ -381,19 +382,28 @@ impl Observation {
             &self.0.model.status,
         )
     }
-    /// 1 for the first value sent for this key, +1 for each changed value after it.
-    async fn revision(&self) -> i32 {
-        self.0.model.revision
+    /// 1 for the first value sent for this key, +1 for each changed value after it; null when the value
+    /// is suppressed (a revision number would tell that a hidden count was corrected).
+    async fn revision(&self) -> Option<i32> {
+        (!self.0.suppressed).then_some(self.0.model.revision)
     }
     /// Every revision of this value the caller may see, oldest first (owner department and coordinators:
-    /// pending and rejected ones too; everyone else: the approved ones).
+    /// pending and rejected ones too; everyone else: the approved ones; restricted values read suppressed:
+    /// none, as earlier revisions would open a differencing attack).
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
+        if self.0.suppressed {
+            return Ok(Vec::new());
+        }
         let key = crate::service::observations::CellKey::of(&self.0.model);
         let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
         Ok(found.into_iter().map(Observation).collect())
     }
-    /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`.
+    /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`; null when the
+    /// value is suppressed.
     async fn quality_flag(&self) -> Option<&str> {
+        if self.0.suppressed {
+            return None;
+        }
         self.0.model.quality_flag.as_deref()
     }
 }

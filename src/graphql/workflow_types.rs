@@ -1,11 +1,9 @@
 //! Object types of the submission workflow: submissions, row errors, audit entries, completeness.
 
-use crate::auth::policy;
 use crate::error::AppError;
 use crate::graphql::context::{db, identity, loaders};
 use crate::graphql::loaders::{DepartmentId, IndicatorId};
 use crate::graphql::types::{Department, Indicator, Observation};
-use crate::service::observations::{ReadScope, protect};
 use crate::service::quality::Completeness as CompletenessModel;
 use crate::service::submissions::{self, RowError as RowErrorModel};
 use crate::vocabulary::Status;
@@ -59,30 +57,22 @@ impl Submission {
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
     }
-    /// The values it carries (owner department and coordinators).
+    /// The values it carries, as the caller may read them (pending ones: owner department and
+    /// coordinators).
+    #[graphql(complexity = "first as usize * child_complexity")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 1000)] first: u64,
     ) -> Result<Vec<Observation>> {
-        let db = db(ctx)?;
-        let identity = identity(ctx);
-        let scope = ReadScope::load(db, identity).await?;
-        let rows = submissions::submission_rows(db, self.0.id, first.min(10_000)).await?;
-        // The submission is visible to admins too; its values follow the read policy like any other.
-        let rows: Vec<_> = rows
-            .into_iter()
-            .filter(|r| {
-                scope.indicators.get(&r.indicator_id).is_some_and(|(i, _)| {
-                    r.is_published || policy::owns_or_coordinates(identity, i)
-                })
-            })
-            .collect();
-        Ok(protect(db, &scope, rows)
-            .await?
-            .into_iter()
-            .map(Observation)
-            .collect())
+        let found = submissions::submission_observations(
+            db(ctx)?,
+            identity(ctx),
+            &[self.0.id],
+            first.min(10_000) as usize,
+        )
+        .await?;
+        Ok(found.into_values().flatten().map(Observation).collect())
     }
 }
 

@@ -1,7 +1,10 @@
-//! The HTTP surface (axum only): `/` (dashboard), `/graphql`, `/graphiql`, `/reports/…`, `/healthz`,
-//! `/readyz`, and the layers every
-//! request goes through (request id, tracing, timeout, body limit, CORS).
+//! The HTTP surface (axum only): `/` (dashboard), `/graphql`, `/graphiql`, `/assets/…`, `/reports/…`,
+//! `/exports/…`, `/healthz`, `/readyz`, and the layers every request goes through (request id, tracing,
+//! timeout, body limit, CORS, security headers, errors as JSON).
 
+pub mod assets;
+pub mod errors;
+pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod reports;
@@ -11,7 +14,6 @@ use crate::config::Settings;
 use crate::graphql::AppSchema;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Html;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -31,37 +34,50 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
 }
 
-const GRAPHIQL_PAGE: &str = include_str!("graphiql.html");
-const DASHBOARD_PAGE: &str = include_str!("dashboard.html");
-
-/// The dashboard: a static page that signs in with a token and reads `/graphql`.
-async fn dashboard() -> Html<&'static str> {
-    Html(DASHBOARD_PAGE)
-}
-
-async fn graphiql() -> Html<&'static str> {
-    Html(GRAPHIQL_PAGE)
-}
-
-/// The schema's introspection result, computed once per process.
-async fn graphiql_schema() -> impl axum::response::IntoResponse {
+/// The schema's introspection result for GraphiQL, computed once per process. Where `/graphql` answers
+/// introspection it is public too; otherwise it needs a valid token, like the API.
+async fn graphiql_schema(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.settings.introspection_enabled() {
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let identity = match state.auth.identify(&state.db, authorization).await {
+            Ok(identity) => identity,
+            Err(e) => return graphql::error_response(&e),
+        };
+        if identity.member().is_none() {
+            return graphql::error_response(&crate::error::AppError::Unauthenticated(
+                "the schema needs a bearer token where introspection is off".into(),
+            ));
+        }
+    }
     static SCHEMA: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     let json = SCHEMA
         .get_or_init(crate::graphql::introspection_json)
         .await
         .clone();
-    ([(header::CONTENT_TYPE, "application/json")], json)
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
+
+/// What pages may load: their own scripts and styles only (everything is served from the binary), no
+/// framing, no plugins. Inline styles stay allowed for the charts' SVG.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
-        .route("/", get(dashboard))
+        .route("/", get(assets::dashboard))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/reports/{year}/{file}", get(reports::get))
-        .route("/graphiql", get(graphiql))
+        .route("/exports/{file}", get(exports::get))
+        .route("/assets/{*path}", get(assets::get))
+        .route("/graphiql", get(assets::graphiql))
         .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -82,6 +98,22 @@ pub fn router(state: AppState) -> Router {
     }
     router.layer(
         ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
             .layer(RequestBodyLimitLayer::new(settings.limits.max_body_bytes))
             .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
             .layer(
@@ -100,4 +132,6 @@ pub fn router(state: AppState) -> Router {
                 settings.request_timeout(),
             )),
     )
+    // Outermost, so that every error a layer above makes (body limit, timeout) is JSON with a code.
+    .layer(axum::middleware::map_response(errors::json_errors))
 }

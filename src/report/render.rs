@@ -119,6 +119,27 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Admin-supplied text as literal Markdown: characters that would start inline markup (emphasis, links,
+/// code, HTML, table cells) are escaped and line breaks folded, so a name cannot add a row, a link or a
+/// script.
+pub fn escape_md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            // Never at the start of a line here (cells and headings are prefixed), so only inline markup.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn fmt(value: Option<f64>, decimals: i32) -> String {
     value.map_or("–".into(), |v| {
         format!("{v:.*}", decimals.clamp(0, 4) as usize)
@@ -415,8 +436,8 @@ impl Report<'_> {
             let _ = writeln!(
                 m,
                 "| {} {} | {} | {} |",
-                d.name_zh,
-                d.name_en,
+                escape_md(&d.name_zh),
+                escape_md(&d.name_en),
                 counts.join(" | "),
                 targets.len()
             );
@@ -427,8 +448,8 @@ impl Report<'_> {
                 m,
                 "\n### （{}）{} {}\n",
                 ORDINALS.get(i).unwrap_or(&""),
-                d.name_zh,
-                d.name_en
+                escape_md(&d.name_zh),
+                escape_md(&d.name_en)
             );
             let _ = writeln!(
                 m,
@@ -440,9 +461,9 @@ impl Report<'_> {
                 let _ = writeln!(
                     m,
                     "| {} {} ({}) | {} ({}) | {} | {} {} | {} |",
-                    t.indicator.code,
-                    t.indicator.name_zh,
-                    t.indicator.name_en,
+                    escape_md(&t.indicator.code),
+                    escape_md(&t.indicator.name_zh),
+                    escape_md(&t.indicator.name_en),
                     fmt(p.current.map(|c| c.value), dec),
                     p.current.map_or("–".into(), |c| c.year.to_string()),
                     target_text(t, dec, Self::unit(t)),
@@ -454,7 +475,12 @@ impl Report<'_> {
         }
         let _ = writeln!(m, "\n## 三、预警 Early warnings\n");
         for w in self.warnings {
-            let _ = writeln!(m, "- **{:?}** {}", w.warning.severity, w.message);
+            let _ = writeln!(
+                m,
+                "- **{:?}** {}",
+                w.warning.severity,
+                escape_md(&w.message)
+            );
         }
         if self.warnings.is_empty() {
             let _ = writeln!(m, "无 · None.");

@@ -2,7 +2,7 @@
 //! validity years of a township that is merged or split). Each change is checked, written with its audit
 //! entry in one transaction, and reports bad input by field.
 
-use crate::auth::policy;
+use crate::auth::{Role, policy};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::service::{catalogue, regions};
@@ -57,7 +57,7 @@ pub async fn save_department(
     input: DepartmentInput,
     create: bool,
 ) -> AppResult<department::Model> {
-    policy::authorize_admin(&ctx.identity)?;
+    policy::authorize_city_admin(&ctx.identity)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
     let existing = catalogue::find_department(&txn, code).await?;
@@ -151,7 +151,7 @@ pub async fn save_indicator(
     input: IndicatorInput,
     create: bool,
 ) -> AppResult<indicator::Model> {
-    policy::authorize_admin(&ctx.identity)?;
+    policy::require_role(&ctx.identity, Role::Admin)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
     let existing = catalogue::find_indicator(&txn, &ctx.identity, code).await?;
@@ -208,8 +208,31 @@ pub async fn save_indicator(
         let found = catalogue::require_domain(&txn, "input.domain", code).await?;
         model.domain_id = Set(found.id);
     }
+    // Who may do this depends on whose indicator it is and what changes: the owner department's admin
+    // manages its indicator, only a city admin moves it to another owner or changes its sensitivity.
+    let current_owner = existing.as_ref().map(|e| e.owner_department_id);
+    if let Some(owner) = current_owner {
+        policy::authorize_department_admin(&ctx.identity, owner)?;
+    }
+    let sensitivity_changes = input.sensitivity.is_some_and(|s| {
+        existing
+            .as_ref()
+            .map_or(s != Sensitivity::Internal, |e| e.sensitivity != s.as_str())
+    });
+    if sensitivity_changes {
+        policy::authorize_city_admin(&ctx.identity)?;
+    }
     if let Some(code) = &input.owner_department {
         let found = catalogue::require_department(&txn, "input.ownerDepartment", code).await?;
+        match current_owner {
+            Some(owner) if owner != found.id => {
+                policy::authorize_city_admin(&ctx.identity)?;
+            }
+            Some(_) => {}
+            None => {
+                policy::authorize_department_admin(&ctx.identity, found.id)?;
+            }
+        }
         if found.kind != DepartmentKind::Owner.as_str() {
             return Err(AppError::invalid(
                 "input.ownerDepartment",
@@ -294,7 +317,7 @@ pub async fn set_targets(
     indicator_code: &str,
     targets: Vec<TargetInput>,
 ) -> AppResult<Vec<target::Model>> {
-    policy::authorize_admin(&ctx.identity)?;
+    policy::require_role(&ctx.identity, Role::Admin)?;
     for (i, t) in targets.iter().enumerate() {
         let field = |name: &str| format!("targets[{i}].{name}");
         match (t.kind.has_value(), t.value) {
@@ -328,6 +351,7 @@ pub async fn set_targets(
     let txn = db.begin().await?;
     let indicator =
         catalogue::require_indicator(&txn, &ctx.identity, "indicator", indicator_code).await?;
+    policy::authorize_department_admin(&ctx.identity, indicator.owner_department_id)?;
     let before = target::Entity::find()
         .filter(target::Column::IndicatorId.eq(indicator.id))
         .all(&txn)
@@ -390,7 +414,7 @@ pub async fn save_region(
     input: RegionInput,
     create: bool,
 ) -> AppResult<region::Model> {
-    policy::authorize_admin(&ctx.identity)?;
+    policy::authorize_city_admin(&ctx.identity)?;
     check_code("code", code)?;
     let txn = db.begin().await?;
     let existing = regions::find_region(&txn, code).await?;

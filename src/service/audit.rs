@@ -1,8 +1,10 @@
 //! The audit log: every write records who, which department, when, the request id, and the values before
 //! and after, in the same transaction as the write. Reading it goes through the policy.
 
+use crate::auth::policy::DataAccess;
 use crate::auth::{Identity, policy};
 use crate::error::{AppError, AppResult};
+use crate::service::observations::ReadScope;
 use entity::audit_log;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -83,6 +85,7 @@ pub async fn list_audit(
     limit: u64,
 ) -> AppResult<Vec<audit_log::Model>> {
     let member = policy::require_member(identity)?;
+    policy::require_reader(identity)?;
     let mut query = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Id)
         .limit(limit);
@@ -115,5 +118,40 @@ pub async fn list_audit(
     if let Some(u) = filter.until {
         query = query.filter(audit_log::Column::At.lte(u));
     }
-    Ok(query.all(db).await?)
+    let entries = query.all(db).await?;
+    let scope = ReadScope::load(db, identity).await?;
+    Ok(entries
+        .into_iter()
+        .map(|mut entry| {
+            entry.before = entry.before.map(|v| redact(v, &scope));
+            entry.after = entry.after.map(|v| redact(v, &scope));
+            entry
+        })
+        .collect())
+}
+
+/// Applies the read policy to the values an entry copied: a value of an indicator the reader may not
+/// read in full (unapproved values included) is replaced by `null` with `"suppressed": true`, exactly as
+/// a pending or restricted value is withheld everywhere else.
+fn redact(value: Value, scope: &ReadScope) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact(v, scope)).collect()),
+        Value::Object(mut fields) => {
+            let indicator = fields.get("indicator_id").and_then(Value::as_i64);
+            if let Some(id) = indicator
+                && fields.contains_key("value")
+            {
+                let full = scope
+                    .indicators
+                    .get(&(id as i32))
+                    .is_some_and(|(_, access)| *access == DataAccess::Full { unapproved: true });
+                if !full {
+                    fields.insert("value".into(), Value::Null);
+                    fields.insert("suppressed".into(), Value::Bool(true));
+                }
+            }
+            Value::Object(fields)
+        }
+        other => other,
+    }
 }

@@ -41,55 +41,103 @@ fn number(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Writes every observation matching `filter` that the caller may read, at most `limit` rows (an error
-/// names the limit when there are more). Returns the number of rows written.
-pub async fn export(
-    db: &impl sea_orm::ConnectionTrait,
-    identity: &Identity,
-    filter: &ObservationFilter,
+/// An export in progress: the caller's scope and filter resolved once, then one page of rows after
+/// another, each turned into bytes. The CLI writes the chunks to a file, `GET /exports/…` streams them.
+pub struct Exporter {
+    scope: ReadScope,
+    condition: sea_orm::Condition,
     format: ExportFormat,
-    limit: usize,
-    out: &mut impl Write,
-) -> AppResult<usize> {
-    let indicators: HashMap<i32, String> = catalogue::all_indicators(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i.code))
-        .collect();
-    let regions: HashMap<i32, String> = regions::all_regions(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.code))
-        .collect();
-    let code = |map: &HashMap<i32, String>, id: i32| map.get(&id).cloned().unwrap_or_default();
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    match format {
-        ExportFormat::Csv => csv
-            .write_record(COLUMNS)
-            .map_err(|e| AppError::Internal(e.to_string()))?,
-        ExportFormat::Json => out.write_all(b"[").map_err(io)?,
+    indicators: HashMap<i32, String>,
+    regions: HashMap<i32, String>,
+    /// The id of the last row exported; `None` before the first page.
+    after: Option<i64>,
+    written: usize,
+    state: ExportState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExportState {
+    Start,
+    Rows,
+    Done,
+}
+
+impl Exporter {
+    /// Resolves the caller's scope and the filter; bad filters are errors naming the input.
+    pub async fn start(
+        db: &impl sea_orm::ConnectionTrait,
+        identity: &Identity,
+        filter: &ObservationFilter,
+        format: ExportFormat,
+    ) -> AppResult<Self> {
+        let scope = ReadScope::load(db, identity).await?;
+        let condition = observations::filter_condition(db, &scope, filter).await?;
+        Ok(Exporter {
+            indicators: catalogue::all_indicators(db)
+                .await?
+                .into_iter()
+                .map(|i| (i.id, i.code))
+                .collect(),
+            regions: regions::all_regions(db)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.code))
+                .collect(),
+            scope,
+            condition,
+            format,
+            after: None,
+            written: 0,
+            state: ExportState::Start,
+        })
     }
-    let mut written = 0;
-    // The scope and the filter are resolved once; pages follow by observation id.
-    let scope = ReadScope::load(db, identity).await?;
-    let condition = observations::filter_condition(db, &scope, filter).await?;
-    let mut after: Option<i64> = None;
-    loop {
-        let page = observations::read_page(db, &scope, condition.clone(), PAGE, after).await?;
-        if written + page.records.len() > limit {
-            return Err(AppError::invalid(
-                "filter",
-                format!("more than {limit} rows"),
-                "a narrower filter, or `childhub export observations` for whole tables",
-            ));
+
+    /// Rows exported so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// The bytes of the next page (the header comes with the first), or `None` when everything was
+    /// exported.
+    pub async fn next_chunk(
+        &mut self,
+        db: &impl sea_orm::ConnectionTrait,
+    ) -> AppResult<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        match self.state {
+            ExportState::Done => return Ok(None),
+            ExportState::Start => {
+                match self.format {
+                    ExportFormat::Csv => {
+                        let mut csv = csv::Writer::from_writer(&mut out);
+                        csv.write_record(COLUMNS).map_err(csv_error)?;
+                        csv.flush().map_err(io)?;
+                    }
+                    ExportFormat::Json => out.push(b'['),
+                }
+                self.state = ExportState::Rows;
+            }
+            ExportState::Rows => {}
         }
+        let page =
+            observations::read_page(db, &self.scope, self.condition.clone(), PAGE, self.after)
+                .await?;
+        let mut csv = csv::Writer::from_writer(Vec::new());
         for r in &page.records {
             let m = &r.model;
-            match format {
+            let indicator = self
+                .indicators
+                .get(&m.indicator_id)
+                .cloned()
+                .unwrap_or_default();
+            let region = self.regions.get(&m.region_id).cloned().unwrap_or_default();
+            // A suppressed value keeps its revision to itself: a new revision tells of a correction.
+            let revision = (!r.suppressed).then_some(m.revision);
+            match self.format {
                 ExportFormat::Csv => csv
                     .write_record([
-                        code(&indicators, m.indicator_id),
-                        code(&regions, m.region_id),
+                        indicator,
+                        region,
                         m.year.to_string(),
                         m.sex.clone(),
                         m.age_group.clone(),
@@ -98,49 +146,75 @@ pub async fn export(
                         number(r.numerator()),
                         number(r.denominator()),
                         m.status.clone(),
-                        m.revision.to_string(),
+                        revision.map(|v| v.to_string()).unwrap_or_default(),
                         r.suppressed.to_string(),
                     ])
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                    .map_err(csv_error)?,
                 ExportFormat::Json => {
-                    if written > 0 {
-                        out.write_all(b",").map_err(io)?;
+                    if self.written > 0 {
+                        out.push(b',');
                     }
-                    serde_json::to_writer(
-                        &mut *out,
-                        &json_row(
-                            r,
-                            &code(&indicators, m.indicator_id),
-                            &code(&regions, m.region_id),
-                        ),
-                    )
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                    serde_json::to_writer(&mut out, &json_row(r, &indicator, &region, revision))
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
                 }
             }
-            written += 1;
+            self.written += 1;
         }
-        if format == ExportFormat::Csv {
-            let bytes = std::mem::replace(&mut csv, csv::Writer::from_writer(Vec::new()))
-                .into_inner()
-                .map_err(|e| AppError::Internal(format!("writing the export: {e}")))?;
-            out.write_all(&bytes).map_err(io)?;
+        if self.format == ExportFormat::Csv {
+            out.extend(
+                csv.into_inner()
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            );
         }
+        self.after = page.records.last().map(|r| r.model.id).or(self.after);
         if !page.has_next {
-            break;
+            self.state = ExportState::Done;
+            if self.format == ExportFormat::Json {
+                out.push(b']');
+            }
         }
-        after = page.records.last().map(|r| r.model.id);
+        Ok(Some(out))
     }
-    if format == ExportFormat::Json {
-        out.write_all(b"]").map_err(io)?;
-    }
-    Ok(written)
 }
 
-fn json_row(r: &Record, indicator: &str, region: &str) -> serde_json::Value {
+fn csv_error(e: csv::Error) -> AppError {
+    AppError::Internal(format!("writing the export: {e}"))
+}
+
+/// Writes every observation matching `filter` that the caller may read, at most `limit` rows (an error
+/// names the limit when there are more, and nothing is returned). Returns the number of rows written.
+pub async fn export(
+    db: &impl sea_orm::ConnectionTrait,
+    identity: &Identity,
+    filter: &ObservationFilter,
+    format: ExportFormat,
+    limit: usize,
+    out: &mut impl Write,
+) -> AppResult<usize> {
+    let mut exporter = Exporter::start(db, identity, filter, format).await?;
+    while let Some(chunk) = exporter.next_chunk(db).await? {
+        if exporter.written() > limit {
+            return Err(too_many(limit));
+        }
+        out.write_all(&chunk).map_err(io)?;
+    }
+    Ok(exporter.written())
+}
+
+/// The error for an export above its row limit.
+pub fn too_many(limit: usize) -> AppError {
+    AppError::invalid(
+        "filter",
+        format!("more than {limit} rows"),
+        "a narrower filter, or GET /exports/observations.csv (or `childhub export observations`) for whole tables",
+    )
+}
+
+fn json_row(r: &Record, indicator: &str, region: &str, revision: Option<i32>) -> serde_json::Value {
     let m = &r.model;
     serde_json::json!({
         "indicator": indicator, "region": region, "year": m.year, "sex": m.sex, "age_group": m.age_group,
         "residence": m.residence, "value": r.value(), "numerator": r.numerator(), "denominator": r.denominator(),
-        "status": m.status, "revision": m.revision, "suppressed": r.suppressed,
+        "status": m.status, "revision": revision, "suppressed": r.suppressed,
     })
 }

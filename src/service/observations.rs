@@ -524,12 +524,18 @@ pub async fn load_history(
     let wanted: HashSet<&CellKey> = keys.iter().collect();
     let mut everything = Vec::new();
     let mut approved_only = Vec::new();
+    let mut published_only = Vec::new();
     for k in keys {
         match scope.indicators.get(&k.series.indicator_id) {
             Some((_, DataAccess::Full { unapproved: true })) => {
                 everything.push(k.series.indicator_id)
             }
-            Some(_) => approved_only.push(k.series.indicator_id),
+            Some((_, DataAccess::Full { unapproved: false })) => {
+                approved_only.push(k.series.indicator_id)
+            }
+            // Earlier revisions of a suppressed table are not shown: comparing them with the values in
+            // force would reveal what suppression hides.
+            Some((_, DataAccess::Suppressed)) => published_only.push(k.series.indicator_id),
             None => {}
         }
     }
@@ -539,6 +545,11 @@ pub async fn load_history(
             Condition::all()
                 .add(observation::Column::IndicatorId.is_in(approved_only))
                 .add(observation::Column::Status.eq(crate::vocabulary::Status::Approved.as_str())),
+        )
+        .add(
+            Condition::all()
+                .add(observation::Column::IndicatorId.is_in(published_only))
+                .add(observation::Column::IsPublished.eq(true)),
         );
     let mut query = observation::Entity::find()
         .filter(visible)

@@ -53,6 +53,7 @@ pub struct ProgressQuery;
 #[Object]
 impl ProgressQuery {
     /// One row per target: latest value, baseline, target, status, projection. The dashboard query.
+    #[graphql(complexity = "crate::graphql::cost::ASSESSMENT + child_complexity")]
     async fn progress(
         &self,
         ctx: &Context<'_>,
@@ -73,6 +74,7 @@ impl ProgressQuery {
     }
 
     /// Counts of targets per status per domain.
+    #[graphql(complexity = "crate::graphql::cost::ASSESSMENT + child_complexity")]
     async fn summary(
         &self,
         ctx: &Context<'_>,
@@ -112,6 +114,7 @@ impl ProgressQuery {
 
     /// Findings that need attention for `year`, most severe first: off-track or deteriorating targets,
     /// townships below a floor, breaches of a maintained level, implausible jumps, missing values.
+    #[graphql(complexity = "crate::graphql::cost::ASSESSMENT + child_complexity")]
     async fn early_warnings(
         &self,
         ctx: &Context<'_>,

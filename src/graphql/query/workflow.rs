@@ -45,6 +45,7 @@ pub struct WorkflowQuery;
 #[Object]
 impl WorkflowQuery {
     /// Submissions the caller may see (its department's; coordinators: all), newest first.
+    #[graphql(complexity = "crate::graphql::cost::RECORDS + first as usize * child_complexity")]
     async fn submissions(
         &self,
         ctx: &Context<'_>,
@@ -70,7 +71,8 @@ impl WorkflowQuery {
             .map(Submission))
     }
 
-    /// Who changed what and when (coordinators and admins: everything; a department: its own data).
+    /// Who changed what and when (coordinators: everything; a department: entries about its own data).
+    #[graphql(complexity = "crate::graphql::cost::RECORDS + first as usize * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -100,12 +102,14 @@ impl WorkflowQuery {
     }
 
     /// Values of `year` that were accepted with a data-quality flag (e.g. an implausible jump).
+    #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
     async fn data_quality_issues(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<Observation>> {
         let found = quality::list_quality_issues(db(ctx)?, identity(ctx), year).await?;
         Ok(found.into_iter().map(Observation).collect())
     }
 
     /// Which indicators have (not yet) been reported for `year`, by department.
+    #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
     async fn reporting_completeness(
         &self,
         ctx: &Context<'_>,
@@ -115,18 +119,20 @@ impl WorkflowQuery {
         Ok(found.into_iter().map(Completeness).collect())
     }
 
-    /// The observations matching `filter` as a CSV or JSON document (at most 100,000 rows; use
-    /// `childhub export observations` for more). The same policy and suppression apply as everywhere.
+    /// The observations matching `filter` as a CSV or JSON document (at most `limits.max_graphql_export_rows`
+    /// rows; `GET /exports/observations.csv` streams whole tables). The same policy and suppression apply as
+    /// everywhere.
+    #[graphql(complexity = "crate::graphql::cost::EXPORT + child_complexity")]
     async fn export_observations(
         &self,
         ctx: &Context<'_>,
         filter: Option<ObservationFilterInput>,
         format: ExportFormat,
     ) -> Result<String> {
-        let _ = settings(ctx)?;
+        let limit = settings(ctx)?.limits.max_graphql_export_rows;
         let filter = filter.unwrap_or_default().into();
         let mut out = Vec::new();
-        export::export(db(ctx)?, identity(ctx), &filter, format, 100_000, &mut out).await?;
+        export::export(db(ctx)?, identity(ctx), &filter, format, limit, &mut out).await?;
         String::from_utf8(out).map_err(|e| AppError::Internal(e.to_string()).into())
     }
 }

@@ -556,7 +556,7 @@ pub async fn decide(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match decide_once(db, ctx, &approver.subject, id, &decision).await {
+        match decide_once(db, ctx, &approver, id, &decision).await {
             Err(e) if is_retryable(&e) && attempt < ATTEMPTS => {
                 back_off(attempt).await;
                 continue;
@@ -569,7 +569,7 @@ pub async fn decide(
 async fn decide_once(
     db: &DatabaseConnection,
     ctx: &WriteContext,
-    approver: &str,
+    approver: &crate::auth::Member,
     id: i64,
     decision: &Decision,
 ) -> AppResult<submission::Model> {
@@ -578,10 +578,45 @@ async fn decide_once(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("submission {id} does not exist")))?;
+    policy::authorize_decision_on(approver, &found.submitted_by)?;
     if found.status != Status::Pending.as_str() {
         return Err(AppError::Conflict(format!(
             "submission {id} is already {}",
             found.status
+        )));
+    }
+    let (status, reason) = match decision {
+        Decision::Approve => (Status::Approved, None),
+        Decision::Reject { reason } => (Status::Rejected, Some(reason.trim().to_owned())),
+    };
+    // The decision claims the submission with a conditional update first: of two decisions racing, the
+    // second finds it no longer pending (PostgreSQL re-checks the row after the first commits; SQLite
+    // lets one writer through) and writes nothing.
+    let claimed = submission::Entity::update_many()
+        .col_expr(
+            submission::Column::Status,
+            sea_orm::sea_query::Expr::value(status.as_str()),
+        )
+        .col_expr(
+            submission::Column::DecidedBy,
+            sea_orm::sea_query::Expr::value(approver.subject.clone()),
+        )
+        .col_expr(
+            submission::Column::DecidedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .col_expr(
+            submission::Column::Reason,
+            sea_orm::sea_query::Expr::value(reason.clone()),
+        )
+        .filter(submission::Column::Id.eq(id))
+        .filter(submission::Column::Status.eq(Status::Pending.as_str()))
+        .exec(&txn)
+        .await
+        .map_err(map_write_error)?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::Conflict(format!(
+            "submission {id} was decided by someone else at the same time"
         )));
     }
     let rows = observation::Entity::find()
@@ -589,9 +624,9 @@ async fn decide_once(
         .filter(observation::Column::Status.eq(Status::Pending.as_str()))
         .all(&txn)
         .await?;
-    let (status, published) = match decision {
-        Decision::Approve => (Status::Approved, publish(&txn, &rows).await?),
-        Decision::Reject { .. } => (Status::Rejected, 0),
+    let published = match decision {
+        Decision::Approve => publish(&txn, &rows).await?,
+        Decision::Reject { .. } => 0,
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     for chunk in ids.chunks(2000) {
@@ -605,19 +640,10 @@ async fn decide_once(
             .await
             .map_err(map_write_error)?;
     }
-    let reason = match decision {
-        Decision::Reject { reason } => Some(reason.trim().to_owned()),
-        Decision::Approve => None,
-    };
-    let mut model: submission::ActiveModel = found.clone().into();
-    model.status = Set(status.as_str().into());
-    model.decided_by = Set(Some(approver.to_owned()));
-    model.decided_at = Set(Some(chrono::Utc::now()));
-    model.reason = Set(reason.clone());
-    let updated = submission::Entity::update(model)
-        .exec(&txn)
-        .await
-        .map_err(map_write_error)?;
+    let updated = submission::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("submission {id} vanished while deciding")))?;
     audit::record(
         &txn,
         ctx,
@@ -721,16 +747,40 @@ pub async fn find_submission(
         .filter(|s| policy::may_read_department_records(identity, s.department_id)))
 }
 
-/// The rows a submission carries (its caller already may see the submission).
-pub async fn submission_rows(
+/// The values submissions carry, as the caller may read them: unapproved ones only for the owner
+/// department and coordinators, restricted ones suppressed for everyone else — the read policy, as for any
+/// other read. At most `limit` per submission, for all the given submissions in one query.
+pub async fn submission_observations(
     db: &impl ConnectionTrait,
-    id: i64,
-    limit: u64,
-) -> AppResult<Vec<observation::Model>> {
-    Ok(observation::Entity::find()
-        .filter(observation::Column::SubmissionId.eq(id))
+    identity: &Identity,
+    ids: &[i64],
+    limit: usize,
+) -> AppResult<HashMap<i64, Vec<crate::service::observations::Record>>> {
+    let scope = crate::service::observations::ReadScope::load(db, identity).await?;
+    let rows = observation::Entity::find()
+        .filter(observation::Column::SubmissionId.is_in(ids.iter().copied()))
         .order_by_asc(observation::Column::Id)
-        .limit(limit)
         .all(db)
-        .await?)
+        .await?;
+    let mut kept: HashMap<i64, usize> = HashMap::new();
+    let rows: Vec<observation::Model> =
+        rows.into_iter()
+            .filter(|r| {
+                scope.indicators.get(&r.indicator_id).is_some_and(|(i, _)| {
+                    r.is_published || policy::owns_or_coordinates(identity, i)
+                })
+            })
+            .filter(|r| {
+                let n = kept.entry(r.submission_id.unwrap_or_default()).or_default();
+                *n += 1;
+                *n <= limit
+            })
+            .collect();
+    let mut out: HashMap<i64, Vec<crate::service::observations::Record>> = HashMap::new();
+    for record in crate::service::observations::protect(db, &scope, rows).await? {
+        out.entry(record.model.submission_id.unwrap_or_default())
+            .or_default()
+            .push(record);
+    }
+    Ok(out)
 }

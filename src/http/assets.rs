@@ -1,0 +1,75 @@
+//! The pages and everything they load, served from the binary (a city intranet has no CDN): the
+//! dashboard, GraphiQL and the pinned GraphiQL packages under `assets/vendor` (see
+//! `scripts/vendor-assets.sh`, which fetches and checks them).
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// One embedded file: its path under `/assets/`, content type and bytes.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $type:expr) => {
+        Asset {
+            path: $path,
+            content_type: $type,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $path)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+static ASSETS: &[Asset] = &[
+    asset!("dashboard.js", JS),
+    asset!("dashboard.css", CSS),
+    asset!("graphiql.js", JS),
+    asset!("graphiql.css", CSS),
+    asset!("vendor/graphiql.min.js", JS),
+    asset!("vendor/graphiql.min.css", CSS),
+    asset!("vendor/react.production.min.js", JS),
+    asset!("vendor/react-dom.production.min.js", JS),
+    asset!("vendor/LICENSE.graphiql", TEXT),
+    asset!("vendor/LICENSE.react", TEXT),
+    asset!("vendor/LICENSE.react-dom", TEXT),
+];
+
+const DASHBOARD_PAGE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/dashboard.html"
+));
+const GRAPHIQL_PAGE: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/graphiql.html"));
+
+/// The dashboard: a static page that signs in with a token and reads `/graphql`.
+pub async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD_PAGE)
+}
+
+/// GraphiQL, entirely from the binary.
+pub async fn graphiql() -> Html<&'static str> {
+    Html(GRAPHIQL_PAGE)
+}
+
+/// `GET /assets/{path}`.
+pub async fn get(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.path == path) {
+        Some(asset) => (
+            [
+                (header::CONTENT_TYPE, asset.content_type),
+                // The files change only with a new release of the binary.
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            asset.bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

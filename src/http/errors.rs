@@ -1,0 +1,74 @@
+//! Every error answer is JSON in the GraphQL error shape with `extensions.code`, including those made
+//! below the handlers (body too large, timeout, unknown path, bad path or query parameters, wrong method),
+//! which axum and tower-http answer in plain text or with an empty body.
+
+use crate::error::code;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::json;
+
+/// The `extensions.code` of an error status that no handler described.
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => code::UNAUTHENTICATED,
+        StatusCode::FORBIDDEN => code::FORBIDDEN,
+        StatusCode::NOT_FOUND => code::NOT_FOUND,
+        StatusCode::CONFLICT => code::CONFLICT,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => code::TIMEOUT,
+        StatusCode::PAYLOAD_TOO_LARGE => code::PAYLOAD_TOO_LARGE,
+        StatusCode::TOO_MANY_REQUESTS => code::RATE_LIMITED,
+        StatusCode::SERVICE_UNAVAILABLE => code::UNAVAILABLE,
+        s if s.is_server_error() => code::INTERNAL,
+        _ => code::BAD_USER_INPUT,
+    }
+}
+
+fn message_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "no such path; see / for the dashboard and /graphql for the API",
+        StatusCode::METHOD_NOT_ALLOWED => "this path does not answer that method",
+        StatusCode::REQUEST_TIMEOUT => "the request took too long and was stopped",
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than limits.max_body_bytes",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported content type",
+        s if s.is_server_error() => "internal error; the server log has the details",
+        _ => "the request is not valid",
+    }
+}
+
+/// Rewrites error responses that are not JSON yet; the plain text axum produced (e.g. which path
+/// parameter failed to parse) is kept as the message when it is short and harmless.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .filter(|t| !t.trim().is_empty() && status.is_client_error())
+        .unwrap_or_else(|| message_for(status).to_owned());
+    let body = json!({ "errors": [{ "message": text.trim(), "extensions": { "code": code_for(status) } }] });
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut out = Response::from_parts(parts, Body::from(body.to_string()));
+    if status == StatusCode::SERVICE_UNAVAILABLE && !out.headers().contains_key(header::RETRY_AFTER)
+    {
+        out.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    out
+}

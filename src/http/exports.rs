@@ -1,0 +1,159 @@
+//! `GET /exports/observations.csv|json?indicators=…&from=…&to=…`: whole tables streamed page by page under
+//! the caller's policy and suppression, for exports too big for one GraphQL answer. The number of rows is
+//! counted first, so an export above the configured cap is refused before anything is sent.
+
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::http::graphql::error_response;
+use crate::service::export::{ExportFormat, Exporter, too_many};
+use crate::service::observations::{self, ObservationFilter, Version};
+use crate::vocabulary::RegionLevel;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// The query string: the `observations` filter, with lists comma-separated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExportParams {
+    indicators: Option<String>,
+    regions: Option<String>,
+    region_level: Option<String>,
+    from: Option<i32>,
+    to: Option<i32>,
+    sex: Option<String>,
+    age_group: Option<String>,
+    residence: Option<String>,
+    version: Option<String>,
+}
+
+fn list(text: Option<String>) -> Option<Vec<String>> {
+    text.map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+impl ExportParams {
+    fn filter(self) -> Result<ObservationFilter, AppError> {
+        let region_level =
+            match self.region_level.as_deref() {
+                None => None,
+                Some(code) => Some(RegionLevel::parse(&code.to_ascii_lowercase()).ok_or_else(
+                    || AppError::invalid("regionLevel", code, RegionLevel::expected()),
+                )?),
+            };
+        let version = match self
+            .version
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("published") => Version::Published,
+            Some("latest") => Version::Latest,
+            Some(other) => return Err(AppError::invalid("version", other, "published or latest")),
+        };
+        Ok(ObservationFilter {
+            indicators: list(self.indicators),
+            regions: list(self.regions),
+            region_level,
+            year_from: self.from,
+            year_to: self.to,
+            sex: self.sex,
+            age_group: self.age_group,
+            residence: self.residence,
+            version,
+        })
+    }
+}
+
+/// Streams an export.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let format = match file.as_str() {
+        "observations.csv" => ExportFormat::Csv,
+        "observations.json" => ExportFormat::Json,
+        _ => {
+            return error_response(&AppError::NotFound(format!(
+                "no export {file:?}; there are observations.csv and observations.json"
+            )));
+        }
+    };
+    let params = match params {
+        Ok(Query(p)) => p,
+        Err(e) => {
+            return error_response(&AppError::invalid(
+                "query string",
+                e.body_text(),
+                "indicators, regions, regionLevel, from, to, sex, ageGroup, residence, version",
+            ));
+        }
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let identity = match state.auth.identify(&state.db, authorization).await {
+        Ok(identity) => identity,
+        Err(e) => return error_response(&e),
+    };
+    let filter = match params.filter() {
+        Ok(f) => f,
+        Err(e) => return error_response(&e),
+    };
+    if let Err(e) = crate::auth::policy::require_reader(&identity) {
+        return error_response(&e);
+    }
+    let cap = state.settings.limits.max_export_rows;
+    let start = async {
+        let scope = observations::ReadScope::load(&state.db, &identity).await?;
+        let condition = observations::filter_condition(&state.db, &scope, &filter).await?;
+        let rows = observations::count_observations(&state.db, condition).await?;
+        if rows > cap as u64 {
+            return Err(too_many(cap));
+        }
+        Exporter::start(&state.db, &identity, &filter, format).await
+    };
+    let exporter = match start.await {
+        Ok(e) => e,
+        Err(e) => return error_response(&e),
+    };
+    let db = state.db.clone();
+    let body = futures::stream::unfold(Some(exporter), move |exporter| {
+        let db = db.clone();
+        async move {
+            let mut exporter = exporter?;
+            match exporter.next_chunk(&db).await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(exporter))),
+                Ok(None) => None,
+                Err(e) => {
+                    // The status line is sent already; the client sees a cut-off body.
+                    tracing::error!(error = %e, "export failed part-way");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    let (content_type, name) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "observations.csv"),
+        ExportFormat::Json => ("application/json", "observations.json"),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
