@@ -11,6 +11,7 @@ use crate::service::audit::WriteContext;
 use crate::service::export::{self, ExportFormat};
 use crate::service::import::{self, ImportOptions};
 use crate::service::observations::ObservationFilter;
+use crate::service::regions::write as regions;
 use crate::{graphql, seed, startup, telemetry};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -51,7 +52,13 @@ pub enum Command {
     /// Print the GraphQL schema (SDL, with federation directives).
     Schema,
     /// Load a city's administrative divisions from a CSV file.
-    ImportRegions { file: PathBuf },
+    ImportRegions {
+        /// A CSV file with the columns code,name_zh,name_en,level,residence,parent,valid_from,valid_to.
+        file: PathBuf,
+        /// The coordinating department whose admin the import acts as (recorded in the audit log).
+        #[arg(long = "as", value_name = "DEPT", default_value = "statistics")]
+        department: String,
+    },
     /// Import data from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -188,13 +195,14 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::ImportRegions { file } => {
+        Command::ImportRegions { file, department } => {
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
             })?;
             let db = startup::connect(&settings).await?;
             startup::migrate(&db).await?;
-            match seed::regions::import(&db, &text).await? {
+            let ctx = WriteContext::cli(local_identity(&db, &department, &[Role::Admin]).await?);
+            match regions::import_regions(&db, &ctx, &text).await? {
                 Ok(done) => {
                     println!(
                         "regions: {} created, {} updated",

@@ -36,6 +36,43 @@ pub struct InvalidInput {
     pub expected: String,
 }
 
+/// What is wrong with one row of a batch or a file: the row (0-based index in a request's list, 1-based
+/// data row in a file), the field or column, the value given and what was expected. Every batch and file
+/// path reports bad rows in this one shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub value: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(
+        row: usize,
+        field: impl Into<String>,
+        value: impl ToString,
+        message: impl Into<String>,
+    ) -> Self {
+        RowError {
+            row,
+            field: field.into(),
+            value: value.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "row {}: {} {:?}: {}",
+            self.row, self.field, self.value, self.message
+        )
+    }
+}
+
 /// Every failure a use case can report.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum AppError {
@@ -72,6 +109,18 @@ impl AppError {
             value: value.to_string(),
             expected: expected.into(),
         }))
+    }
+
+    /// The same error with its field named inside the input object `parent` (`nameZh` →
+    /// `input.nameZh`). The `code` a mutation takes beside its input stays as it is.
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            AppError::Invalid(mut input) if input.field != "code" => {
+                input.field = format!("{parent}.{}", input.field);
+                AppError::Invalid(input)
+            }
+            other => other,
+        }
     }
 
     /// The `extensions.code` of this error.

@@ -286,7 +286,7 @@ on_both_backends!(
             age_group: Set("_T".into()),
             residence: Set("_T".into()),
             value: Set(9.99),
-            status: Set("pending".into()),
+            status: Set(childhub::vocabulary::Status::Pending),
             revision: Set(2),
             is_latest: Set(true),
             is_published: Set(false),

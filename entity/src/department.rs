@@ -1,5 +1,6 @@
 //! An organisation that owns indicators (`owner`) or coordinates the monitoring (`coordinator`).
 
+use crate::vocabulary::DepartmentKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
@@ -11,8 +12,7 @@ pub struct Model {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
-    /// `owner` or `coordinator`.
-    pub kind: String,
+    pub kind: DepartmentKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Code lists of the disaggregation dimensions (sex, age group, residence), totals included as `_T`.
 
+use crate::vocabulary::Dimension;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    /// `sex`, `age` or `residence`.
-    pub dimension: String,
+    pub dimension: Dimension,
     pub code: String,
     pub name_zh: String,
     pub name_en: String,

@@ -1,5 +1,6 @@
 //! A measured quantity of the plan, with its unit, owner department and sensitivity.
 
+use crate::vocabulary::{Sensitivity, Unit};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
@@ -13,11 +14,9 @@ pub struct Model {
     pub name_zh: String,
     pub name_en: String,
     pub domain_id: i32,
-    /// `percent`, `per_mille`, `per_100000`, `per_1000_children`, `per_1000_population`, `count`, `boolean`.
-    pub unit: String,
+    pub unit: Unit,
     pub owner_department_id: i32,
-    /// `public`, `internal` or `restricted`.
-    pub sensitivity: String,
+    pub sensitivity: Sensitivity,
     /// Decimals to show values with.
     pub decimals: i32,
     /// Where in the plan the indicator's target stands, e.g. `（一）主要目标3`.

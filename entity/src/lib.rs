@@ -1,5 +1,6 @@
-//! The tables of childhub as sea-orm entities. No GraphQL or HTTP types live here: the table's shape and
-//! the API's shape change for different reasons.
+//! The tables of childhub as sea-orm entities, and the vocabulary their columns are typed with. No GraphQL
+//! object or HTTP types live here: the table's shape and the API's shape change for different reasons
+//! (the vocabulary enums are the one shared part; see `vocabulary`).
 
 pub mod audit_log;
 pub mod department;
@@ -11,3 +12,4 @@ pub mod observation;
 pub mod region;
 pub mod submission;
 pub mod target;
+pub mod vocabulary;

@@ -1,5 +1,6 @@
 //! One value of one indicator for one region, year and disaggregation, in one revision.
 
+use crate::vocabulary::Status;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -16,8 +17,7 @@ pub struct Model {
     pub value: f64,
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: Status,
     /// 1 for the first value of a key, +1 for every changed value sent later.
     pub revision: i32,
     /// The newest revision of its key, whatever its status.

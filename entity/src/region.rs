@@ -1,5 +1,6 @@
 //! A node of the administrative tree: city → township/street → village/community.
 
+use crate::vocabulary::{RegionLevel, Residence};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
@@ -11,10 +12,9 @@ pub struct Model {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
-    /// `city`, `township` or `village`.
-    pub level: String,
-    /// `U` urban, `R` rural, `_T` mixed (the city itself).
-    pub residence: String,
+    pub level: RegionLevel,
+    /// Urban, rural, or both (the city itself).
+    pub residence: Residence,
     pub parent_id: Option<i32>,
     /// First and last year the region existed; a township merged in 2024 has `valid_to = 2023`.
     pub valid_from: Option<i32>,

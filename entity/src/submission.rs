@@ -1,5 +1,6 @@
 //! A batch of observations sent by one department in one request; approved or rejected as a whole.
 
+use crate::vocabulary::Status;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +10,7 @@ pub struct Model {
     pub id: i64,
     pub department_id: i32,
     pub submitted_by: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: Status,
     pub rows_total: i32,
     pub rows_written: i32,
     pub rows_unchanged: i32,

@@ -1,5 +1,6 @@
 //! What the plan wants of an indicator: kind, value, baseline and target year, scope.
 
+use crate::vocabulary::{TargetKind, TargetScope};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
@@ -8,14 +9,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub indicator_id: i32,
-    /// `at_least`, `at_most`, `reduce_by_percent`, `trend_up`, `trend_down`, `trend_not_up`, `milestone`.
-    pub kind: String,
+    pub kind: TargetKind,
     /// The threshold; for `reduce_by_percent` the percentage to cut; none for trend kinds.
     pub value: Option<f64>,
     pub baseline_year: i32,
     pub target_year: i32,
-    /// `city`, `each_township`, `urban` or `rural`.
-    pub scope: String,
+    pub scope: TargetScope,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

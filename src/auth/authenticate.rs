@@ -5,7 +5,6 @@ use crate::auth::{Identity, Member, Role};
 use crate::config::AnonymousRead;
 use crate::error::{AppError, AppResult};
 use crate::service::catalogue::find_department;
-use crate::vocabulary::DepartmentKind;
 use sea_orm::ConnectionTrait;
 
 /// Identifies callers: verifies their token and checks that its department exists.
@@ -56,8 +55,7 @@ impl Authenticator {
             subject: claims.sub,
             department: department.code,
             department_id: department.id,
-            department_kind: DepartmentKind::parse(&department.kind)
-                .unwrap_or(DepartmentKind::Owner),
+            department_kind: department.kind,
             roles,
         }))
     }
@@ -77,7 +75,7 @@ pub async fn local_identity(
         subject: format!("cli:{department}"),
         department: found.code,
         department_id: found.id,
-        department_kind: DepartmentKind::parse(&found.kind).unwrap_or(DepartmentKind::Owner),
+        department_kind: found.kind,
         roles: roles.to_vec(),
     }))
 }

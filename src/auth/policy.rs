@@ -51,7 +51,7 @@ pub fn require_reader(identity: &Identity) -> AppResult<()> {
 /// values).
 pub fn may_see_indicator(identity: &Identity, indicator: &indicator::Model) -> bool {
     match identity {
-        Identity::Anonymous => indicator.sensitivity == Sensitivity::Public.as_str(),
+        Identity::Anonymous => indicator.sensitivity == Sensitivity::Public,
         Identity::Member(_) => may_read(identity),
     }
 }
@@ -62,7 +62,7 @@ pub fn data_access(identity: &Identity, indicator: &indicator::Model) -> Option<
         return None;
     }
     let privileged = owns_or_coordinates(identity, indicator);
-    if indicator.sensitivity == Sensitivity::Restricted.as_str() && !privileged {
+    if indicator.sensitivity == Sensitivity::Restricted && !privileged {
         return Some(DataAccess::Suppressed);
     }
     Some(DataAccess::Full {

@@ -39,11 +39,7 @@ impl Department {
     }
     /// Owner of indicators, or coordinator (statistics bureau, women-and-children working committee).
     async fn kind(&self) -> Result<DepartmentKind> {
-        stored(
-            DepartmentKind::parse(&self.0.kind),
-            "department kind",
-            &self.0.kind,
-        )
+        Ok(self.0.kind)
     }
     /// Indicators this department reports.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
@@ -129,15 +125,11 @@ impl Indicator {
         &self.0.name_en
     }
     async fn unit(&self) -> Result<Unit> {
-        stored(Unit::parse(&self.0.unit), "unit", &self.0.unit)
+        Ok(self.0.unit)
     }
     /// Who may read the values: public, internal (all departments) or restricted.
     async fn sensitivity(&self) -> Result<Sensitivity> {
-        stored(
-            Sensitivity::parse(&self.0.sensitivity),
-            "sensitivity",
-            &self.0.sensitivity,
-        )
+        Ok(self.0.sensitivity)
     }
     /// Decimals to show values with.
     async fn decimals(&self) -> i32 {
@@ -232,7 +224,7 @@ pub struct Target(pub target::Model);
 #[Object]
 impl Target {
     async fn kind(&self) -> Result<TargetKind> {
-        stored(TargetKind::parse(&self.0.kind), "target kind", &self.0.kind)
+        Ok(self.0.kind)
     }
     /// The threshold (for `REDUCE_BY_PERCENT` the percentage to cut from the baseline); none for trends.
     async fn value(&self) -> Option<f64> {
@@ -246,11 +238,7 @@ impl Target {
     }
     /// Which series the target applies to.
     async fn scope(&self) -> Result<TargetScope> {
-        stored(
-            TargetScope::parse(&self.0.scope),
-            "target scope",
-            &self.0.scope,
-        )
+        Ok(self.0.scope)
     }
 }
 
@@ -269,15 +257,11 @@ impl Region {
         &self.0.name_en
     }
     async fn level(&self) -> Result<RegionLevel> {
-        stored(
-            RegionLevel::parse(&self.0.level),
-            "region level",
-            &self.0.level,
-        )
+        Ok(self.0.level)
     }
     /// `U` urban, `R` rural, `_T` mixed.
     async fn residence(&self) -> &str {
-        &self.0.residence
+        self.0.residence.as_str()
     }
     /// First year the region existed (none: since before the records).
     async fn valid_from(&self) -> Option<i32> {
@@ -376,11 +360,7 @@ impl Observation {
         self.0.suppressed
     }
     async fn status(&self) -> Result<Status> {
-        stored(
-            Status::parse(&self.0.model.status),
-            "status",
-            &self.0.model.status,
-        )
+        Ok(self.0.model.status)
     }
     /// 1 for the first value sent for this key, +1 for each changed value after it; null when the value
     /// is suppressed (a revision number would tell that a hidden count was corrected).
@@ -414,11 +394,7 @@ pub struct DimensionCode(pub dimension_code::Model);
 #[Object]
 impl DimensionCode {
     async fn dimension(&self) -> Result<Dimension> {
-        stored(
-            Dimension::parse(&self.0.dimension),
-            "dimension",
-            &self.0.dimension,
-        )
+        Ok(self.0.dimension)
     }
     /// SDMX-style code; totals are `_T`.
     async fn code(&self) -> &str {

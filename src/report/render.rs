@@ -7,7 +7,7 @@ use crate::monitor::Severity;
 use crate::report::charts::{self, Trend};
 use crate::service::catalogue;
 use crate::service::progress::{self, Assessment, EarlyWarning, ProgressFilter, TargetProgress};
-use crate::vocabulary::{TargetScope, Unit};
+use crate::vocabulary::TargetScope;
 use sea_orm::ConnectionTrait;
 use std::fmt::Write as _;
 
@@ -191,7 +191,7 @@ impl Report<'_> {
     }
 
     fn unit(t: &TargetProgress) -> &'static str {
-        Unit::parse(&t.indicator.unit).map_or("", Unit::symbol)
+        t.indicator.unit.symbol()
     }
 
     fn counts(&self, targets: &[&TargetProgress]) -> Vec<usize> {

@@ -16,7 +16,7 @@ pub struct DepartmentRow {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
-    pub kind: String,
+    pub kind: DepartmentKind,
 }
 
 /// A domain row of `domains.csv`.
@@ -35,14 +35,14 @@ pub struct TargetRow {
     pub domain: String,
     pub name_zh: String,
     pub name_en: String,
-    pub unit: String,
-    pub target_kind: String,
+    pub unit: Unit,
+    pub target_kind: TargetKind,
     pub target_value: Option<f64>,
     pub baseline_year: i32,
     pub target_year: i32,
-    pub scope: String,
+    pub scope: TargetScope,
     pub owner_department: String,
-    pub sensitivity: String,
+    pub sensitivity: Sensitivity,
     pub plan_clause: String,
 }
 
@@ -95,16 +95,9 @@ impl Catalogue {
                 "catalogue targets.csv row {row}: {field} {value:?}, expected {expected}"
             ))
         };
-        for d in &self.departments {
-            DepartmentKind::parse(&d.kind)
-                .ok_or_else(|| bad(0, "kind", &d.kind, DepartmentKind::expected()))?;
-        }
         for (i, t) in self.targets.iter().enumerate() {
             let row = i + 1;
-            Unit::parse(&t.unit).ok_or_else(|| bad(row, "unit", &t.unit, Unit::expected()))?;
-            let kind = TargetKind::parse(&t.target_kind)
-                .ok_or_else(|| bad(row, "target_kind", &t.target_kind, TargetKind::expected()))?;
-            if kind.has_value() != t.target_value.is_some() {
+            if t.target_kind.has_value() != t.target_value.is_some() {
                 return Err(bad(
                     row,
                     "target_value",
@@ -113,10 +106,6 @@ impl Catalogue {
                         .into(),
                 ));
             }
-            TargetScope::parse(&t.scope)
-                .ok_or_else(|| bad(row, "scope", &t.scope, TargetScope::expected()))?;
-            Sensitivity::parse(&t.sensitivity)
-                .ok_or_else(|| bad(row, "sensitivity", &t.sensitivity, Sensitivity::expected()))?;
             if !self.domains.iter().any(|d| d.code == t.domain) {
                 return Err(bad(
                     row,
@@ -149,15 +138,6 @@ impl Catalogue {
             .map_or((false, false, false), |d| {
                 (d.by_sex, d.by_age, d.by_residence)
             })
-    }
-}
-
-/// Decimals values of a unit are shown with.
-pub fn decimals_for(unit: Unit) -> i32 {
-    match unit {
-        Unit::Count | Unit::Boolean => 0,
-        Unit::Percent | Unit::Per100000 => 1,
-        Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => 2,
     }
 }
 

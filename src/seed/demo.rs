@@ -7,7 +7,7 @@
 //! once, a township merged into its neighbour in 2024, and a missing year here and there.
 
 use crate::seed::catalogue::TargetRow;
-use crate::vocabulary::{TOTAL, Unit};
+use crate::vocabulary::{RegionLevel, Residence, TOTAL, TargetScope, Unit};
 
 /// First and last year of demo observations.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2020..=2025;
@@ -21,8 +21,8 @@ pub struct RegionSeed {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
-    pub level: &'static str,
-    pub residence: &'static str,
+    pub level: RegionLevel,
+    pub residence: Residence,
     pub parent: Option<String>,
     pub valid_from: Option<i32>,
     pub valid_to: Option<i32>,
@@ -57,8 +57,8 @@ pub fn regions() -> Vec<RegionSeed> {
         code: CITY.into(),
         name_zh: "示范市（演示数据）".into(),
         name_en: "Demo City (synthetic data)".into(),
-        level: "city",
-        residence: TOTAL,
+        level: RegionLevel::City,
+        residence: Residence::Total,
         parent: None,
         valid_from: None,
         valid_to: None,
@@ -69,7 +69,7 @@ pub fn regions() -> Vec<RegionSeed> {
                 format!("{CITY}-S{i:02}"),
                 format!("示范街道{i:02}"),
                 format!("Demo Street {i:02}"),
-                "U",
+                Residence::Urban,
             )
         })
         .chain((1..=TOWNSHIPS).map(|i| {
@@ -77,13 +77,13 @@ pub fn regions() -> Vec<RegionSeed> {
                 format!("{CITY}-T{i:02}"),
                 format!("示范镇{i:02}"),
                 format!("Demo Township {i:02}"),
-                "R",
+                Residence::Rural,
             )
         }));
     for (code, name_zh, name_en, residence) in townships {
         let merged = code == MERGED_TOWNSHIP;
         for v in 1..=2 {
-            let (zh, en) = if residence == "U" {
+            let (zh, en) = if residence == Residence::Urban {
                 ("社区", "Community")
             } else {
                 ("村", "Village")
@@ -92,7 +92,7 @@ pub fn regions() -> Vec<RegionSeed> {
                 code: format!("{code}-V{v}"),
                 name_zh: format!("{name_zh}示范{zh}{v}"),
                 name_en: format!("{name_en} {en} {v}"),
-                level: "village",
+                level: RegionLevel::Village,
                 residence,
                 parent: Some(code.clone()),
                 valid_from: None,
@@ -103,7 +103,7 @@ pub fn regions() -> Vec<RegionSeed> {
             code,
             name_zh,
             name_en,
-            level: "township",
+            level: RegionLevel::Township,
             residence,
             parent: Some(CITY.into()),
             valid_from: None,
@@ -111,11 +111,7 @@ pub fn regions() -> Vec<RegionSeed> {
         });
     }
     // Parents before children, so that loading in order can resolve each parent code.
-    out.sort_by_key(|r| match r.level {
-        "city" => 0,
-        "township" => 1,
-        _ => 2,
-    });
+    out.sort_by_key(|r| r.level.rank());
     out
 }
 
@@ -243,13 +239,16 @@ fn apportion(total: f64, weights: &[f64]) -> Vec<f64> {
 
 /// The demo observations of every indicator of the catalogue.
 pub fn observations(targets: &[TargetRow], regions: &[RegionSeed]) -> Vec<ObservationSeed> {
-    let townships: Vec<&RegionSeed> = regions.iter().filter(|r| r.level == "township").collect();
+    let townships: Vec<&RegionSeed> = regions
+        .iter()
+        .filter(|r| r.level == RegionLevel::Township)
+        .collect();
     let mut out = Vec::new();
     for row in targets {
         let Some(profile) = PROFILES.iter().find(|p| p.code == row.code) else {
             continue;
         };
-        let unit = Unit::parse(&row.unit).unwrap_or(Unit::Percent);
+        let unit = row.unit;
         for year in YEARS {
             if profile.missing.contains(&year) {
                 continue;
@@ -275,7 +274,7 @@ fn indicator_year(
     let code = row.code.as_str();
     let t = f64::from(year - 2020);
     let (lo, hi) = unit.range();
-    let decimals = crate::seed::catalogue::decimals_for(unit);
+    let decimals = unit.default_decimals();
     let obs =
         |region: &str, sex: &'static str, age: &'static str, res: &'static str, value: f64| {
             ObservationSeed {
@@ -364,17 +363,10 @@ fn indicator_year(
         out.push(obs(CITY, "M", TOTAL, TOTAL, city_value + gap / 2.0));
         out.push(obs(CITY, "F", TOTAL, TOTAL, city_value - gap / 2.0));
     }
-    let direction = if matches!(
-        row.target_kind.as_str(),
-        "at_most" | "reduce_by_percent" | "trend_down" | "trend_not_up"
-    ) {
-        -1.0
-    } else {
-        1.0
-    };
+    let direction = f64::from(row.target_kind.direction());
     // Urban and rural series: towns do better than villages, by a gap that narrows over time.
     let rural_gap = profile.spread.max(city_value.abs() * 0.04) * (1.0 - t * 0.06);
-    let scoped = matches!(row.scope.as_str(), "urban" | "rural");
+    let scoped = matches!(row.scope, TargetScope::Urban | TargetScope::Rural);
     if scoped || matches!(code, "HEA-02" | "HEA-03" | "HEA-04") {
         out.push(obs(
             CITY,
@@ -395,12 +387,12 @@ fn indicator_year(
         return out;
     }
     for township in townships {
-        if scoped && (row.scope == "urban") != (township.residence == "U") {
+        if scoped && (row.scope == TargetScope::Urban) != (township.residence == Residence::Urban) {
             continue;
         }
         let key = format!("{code}/{}/{year}", township.code);
         let place = jitter(&format!("{code}/{}", township.code)) * profile.spread;
-        let urban = if township.residence == "U" {
+        let urban = if township.residence == Residence::Urban {
             direction * profile.spread * 0.3
         } else {
             0.0

@@ -3,12 +3,14 @@
 
 pub mod catalogue;
 pub mod demo;
-pub mod regions;
 
+use crate::auth::Role;
 use crate::error::AppResult;
+use crate::service::audit::WriteContext;
+use crate::service::regions::write::{RegionInput, create_region};
 use crate::service::submissions::store::{Common, NewRow, insert};
-use crate::vocabulary::{Dimension, Sensitivity, Status, TargetKind, Unit, codes};
-use catalogue::{Catalogue, decimals_for, natural_limit_for};
+use crate::vocabulary::{Dimension, Status, codes};
+use catalogue::{Catalogue, natural_limit_for};
 use entity::{department, dimension_code, domain, indicator, region, target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -59,7 +61,7 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
             code: Set(d.code.clone()),
             name_zh: Set(d.name_zh.clone()),
             name_en: Set(d.name_en.clone()),
-            kind: Set(d.kind.clone()),
+            kind: Set(d.kind),
             ..Default::default()
         })
         .exec(&txn)
@@ -90,7 +92,7 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         load.domains += 1;
     }
 
-    let existing: Vec<(String, String)> = dimension_code::Entity::find()
+    let existing: Vec<(Dimension, String)> = dimension_code::Entity::find()
         .all(&txn)
         .await?
         .into_iter()
@@ -98,11 +100,11 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .collect();
     for dimension in Dimension::ALL {
         for (position, (code, zh, en)) in codes(*dimension).iter().enumerate() {
-            if existing.contains(&(dimension.as_str().to_owned(), (*code).to_owned())) {
+            if existing.contains(&(*dimension, (*code).to_owned())) {
                 continue;
             }
             dimension_code::Entity::insert(dimension_code::ActiveModel {
-                dimension: Set(dimension.as_str().into()),
+                dimension: Set(*dimension),
                 code: Set((*code).into()),
                 name_zh: Set((*zh).into()),
                 name_en: Set((*en).into()),
@@ -138,22 +140,17 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .iter()
         .filter(|t| !existing.contains(&t.code))
     {
-        // `Catalogue::embedded` checked every code, so these lookups only fail on a broken build.
-        let unit = Unit::parse(&row.unit).unwrap_or(Unit::Count);
-        let kind = TargetKind::parse(&row.target_kind).unwrap_or(TargetKind::TrendUp);
+        let (unit, kind) = (row.unit, row.target_kind);
         let (by_sex, by_age, by_residence) = catalogue.disaggregation(&row.code);
         let inserted = indicator::Entity::insert(indicator::ActiveModel {
             code: Set(row.code.clone()),
             name_zh: Set(row.name_zh.clone()),
             name_en: Set(row.name_en.clone()),
             domain_id: Set(domains[&row.domain]),
-            unit: Set(unit.as_str().into()),
+            unit: Set(unit),
             owner_department_id: Set(departments[&row.owner_department]),
-            sensitivity: Set(Sensitivity::parse(&row.sensitivity)
-                .unwrap_or(Sensitivity::Restricted)
-                .as_str()
-                .into()),
-            decimals: Set(decimals_for(unit)),
+            sensitivity: Set(row.sensitivity),
+            decimals: Set(unit.default_decimals()),
             plan_clause: Set(row.plan_clause.clone()),
             natural_limit: Set(natural_limit_for(unit, kind)),
             by_sex: Set(by_sex),
@@ -166,11 +163,11 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         load.indicators += 1;
         target::Entity::insert(target::ActiveModel {
             indicator_id: Set(inserted.last_insert_id),
-            kind: Set(kind.as_str().into()),
+            kind: Set(kind),
             value: Set(row.target_value),
             baseline_year: Set(row.baseline_year),
             target_year: Set(row.target_year),
-            scope: Set(row.scope.clone()),
+            scope: Set(row.scope),
             ..Default::default()
         })
         .exec(&txn)
@@ -195,22 +192,25 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         return Ok(DemoLoad::default());
     }
     let seeds = demo::regions();
+    // The demo's regions go through the same checks and audit as an admin's.
+    let ctx = WriteContext {
+        identity: crate::auth::authenticate::local_identity(&txn, "statistics", &[Role::Admin])
+            .await?,
+        request_id: "seed-demo".into(),
+    };
     let mut region_ids: HashMap<String, i32> = HashMap::new();
     for r in &seeds {
-        let inserted = region::Entity::insert(region::ActiveModel {
-            code: Set(r.code.clone()),
-            name_zh: Set(r.name_zh.clone()),
-            name_en: Set(r.name_en.clone()),
-            level: Set(r.level.into()),
-            residence: Set(r.residence.into()),
-            parent_id: Set(r.parent.as_ref().and_then(|p| region_ids.get(p).copied())),
-            valid_from: Set(r.valid_from),
-            valid_to: Set(r.valid_to),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-        region_ids.insert(r.code.clone(), inserted.last_insert_id);
+        let input = RegionInput {
+            name_zh: Some(r.name_zh.clone()),
+            name_en: Some(r.name_en.clone()),
+            level: Some(r.level),
+            residence: Some(r.residence),
+            parent: r.parent.clone(),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+        };
+        let saved = create_region(&txn, &ctx, &r.code, input).await?;
+        region_ids.insert(r.code.clone(), saved.id);
     }
     let indicator_ids: HashMap<String, i32> = indicator::Entity::find()
         .all(&txn)
@@ -219,7 +219,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         .map(|i| (i.code, i.id))
         .collect();
     let common = Common {
-        status: Status::Approved.as_str().into(),
+        status: Status::Approved,
         is_latest: true,
         is_published: true,
         submission_id: None,

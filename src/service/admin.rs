@@ -5,41 +5,14 @@
 use crate::auth::{Role, policy};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
-use crate::service::{catalogue, regions};
-use crate::vocabulary::{
-    DepartmentKind, Dimension, RegionLevel, Sensitivity, TargetKind, TargetScope, Unit,
-};
-use entity::{department, indicator, observation, region, target};
+use crate::service::catalogue;
+use crate::service::catalogue::{check_code, check_name};
+use crate::vocabulary::{DepartmentKind, Dimension, Sensitivity, TargetKind, TargetScope, Unit};
+use entity::{department, indicator, target};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
-
-fn check_code(field: &str, code: &str) -> AppResult<()> {
-    let ok = !code.is_empty()
-        && code.len() <= 32
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            field,
-            code,
-            "1–32 letters, digits, '-' or '_'",
-        ))
-    }
-}
-
-fn check_name(field: &str, name: &str) -> AppResult<()> {
-    if name.trim().is_empty() || name.chars().count() > 200 {
-        Err(AppError::invalid(field, name, "a name of 1–200 characters"))
-    } else {
-        Ok(())
-    }
-}
 
 /// A department's fields; on update, `None` keeps the stored value.
 #[derive(Clone, Debug, Default)]
@@ -85,7 +58,7 @@ pub async fn save_department(
                 code: Set(code.to_owned()),
                 name_zh: Set(name_zh),
                 name_en: Set(name_en),
-                kind: Set(input.kind.unwrap_or(DepartmentKind::Owner).as_str().into()),
+                kind: Set(input.kind.unwrap_or(DepartmentKind::Owner)),
                 ..Default::default()
             })
             .exec_with_returning(&txn)
@@ -102,7 +75,7 @@ pub async fn save_department(
                 model.name_en = Set(n);
             }
             if let Some(k) = input.kind {
-                model.kind = Set(k.as_str().into());
+                model.kind = Set(k);
             }
             department::Entity::update(model).exec(&txn).await?
         }
@@ -184,9 +157,9 @@ pub async fn save_indicator(
                 .ok_or_else(|| AppError::invalid("input.unit", "", Unit::expected()))?;
             indicator::ActiveModel {
                 code: Set(code.to_owned()),
-                unit: Set(unit.as_str().into()),
-                sensitivity: Set(Sensitivity::Internal.as_str().into()),
-                decimals: Set(crate::seed::catalogue::decimals_for(unit)),
+                unit: Set(unit),
+                sensitivity: Set(Sensitivity::Internal),
+                decimals: Set(unit.default_decimals()),
                 plan_clause: Set(String::new()),
                 natural_limit: Set(None),
                 by_sex: Set(false),
@@ -217,7 +190,7 @@ pub async fn save_indicator(
     let sensitivity_changes = input.sensitivity.is_some_and(|s| {
         existing
             .as_ref()
-            .map_or(s != Sensitivity::Internal, |e| e.sensitivity != s.as_str())
+            .map_or(s != Sensitivity::Internal, |e| e.sensitivity != s)
     });
     if sensitivity_changes {
         policy::authorize_city_admin(&ctx.identity)?;
@@ -233,7 +206,7 @@ pub async fn save_indicator(
                 policy::authorize_department_admin(&ctx.identity, found.id)?;
             }
         }
-        if found.kind != DepartmentKind::Owner.as_str() {
+        if found.kind != DepartmentKind::Owner {
             return Err(AppError::invalid(
                 "input.ownerDepartment",
                 code,
@@ -243,10 +216,10 @@ pub async fn save_indicator(
         model.owner_department_id = Set(found.id);
     }
     if let Some(unit) = input.unit {
-        model.unit = Set(unit.as_str().into());
+        model.unit = Set(unit);
     }
     if let Some(s) = input.sensitivity {
-        model.sensitivity = Set(s.as_str().into());
+        model.sensitivity = Set(s);
     }
     if let Some(d) = input.decimals {
         if !(0..=6).contains(&d) {
@@ -365,11 +338,11 @@ pub async fn set_targets(
         saved.push(
             target::Entity::insert(target::ActiveModel {
                 indicator_id: Set(indicator.id),
-                kind: Set(t.kind.as_str().into()),
+                kind: Set(t.kind),
                 value: Set(t.value),
                 baseline_year: Set(t.baseline_year),
                 target_year: Set(t.target_year),
-                scope: Set(t.scope.as_str().into()),
+                scope: Set(t.scope),
                 ..Default::default()
             })
             .exec_with_returning(&txn)
@@ -385,171 +358,6 @@ pub async fn set_targets(
             entity_key: indicator.code.clone(),
             department_id: Some(indicator.owner_department_id),
             before: Some(json!(before)),
-            after: Some(json!(saved)),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
-}
-
-/// A region's fields; on update, `None` keeps the stored value. `clear_valid_to` reopens a region.
-#[derive(Clone, Debug, Default)]
-pub struct RegionInput {
-    pub name_zh: Option<String>,
-    pub name_en: Option<String>,
-    pub level: Option<RegionLevel>,
-    pub residence: Option<String>,
-    pub parent: Option<String>,
-    pub valid_from: Option<i32>,
-    pub valid_to: Option<i32>,
-}
-
-/// Creates (`create`) or updates the region `code`. Validity years may not exclude years the region
-/// already has values for.
-pub async fn save_region(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    code: &str,
-    input: RegionInput,
-    create: bool,
-) -> AppResult<region::Model> {
-    policy::authorize_city_admin(&ctx.identity)?;
-    check_code("code", code)?;
-    let txn = db.begin().await?;
-    let existing = regions::find_region(&txn, code).await?;
-    let mut model: region::ActiveModel = match (&existing, create) {
-        (Some(_), true) => return Err(AppError::Conflict(format!("region {code} exists already"))),
-        (None, false) => return Err(AppError::NotFound(format!("region {code} does not exist"))),
-        (Some(current), false) => current.clone().into(),
-        (None, true) => {
-            for (v, field, what) in [
-                (&input.name_zh, "input.nameZh", "a Chinese name"),
-                (&input.name_en, "input.nameEn", "an English name"),
-            ] {
-                if v.is_none() {
-                    return Err(AppError::invalid(field, "", what));
-                }
-            }
-            region::ActiveModel {
-                code: Set(code.to_owned()),
-                level: Set(input.level.unwrap_or(RegionLevel::Township).as_str().into()),
-                residence: Set("_T".into()),
-                parent_id: Set(None),
-                valid_from: Set(None),
-                valid_to: Set(None),
-                ..Default::default()
-            }
-        }
-    };
-    if let Some(n) = input.name_zh {
-        check_name("input.nameZh", &n)?;
-        model.name_zh = Set(n);
-    }
-    if let Some(n) = input.name_en {
-        check_name("input.nameEn", &n)?;
-        model.name_en = Set(n);
-    }
-    if let Some(l) = input.level {
-        model.level = Set(l.as_str().into());
-    }
-    if let Some(r) = input.residence {
-        if !matches!(r.as_str(), "U" | "R" | "_T") {
-            return Err(AppError::invalid("input.residence", r, "U, R or _T"));
-        }
-        model.residence = Set(r);
-    }
-    let level = match &model.level {
-        sea_orm::ActiveValue::Set(l) | sea_orm::ActiveValue::Unchanged(l) => l.clone(),
-        sea_orm::ActiveValue::NotSet => RegionLevel::Township.as_str().to_owned(),
-    };
-    if let Some(p) = &input.parent {
-        let parent = regions::require_region(&txn, "input.parent", p).await?;
-        let rank = |l: &str| RegionLevel::parse(l).map_or(3, |l| l as u8);
-        if rank(&parent.level) >= rank(&level) || parent.code == code {
-            return Err(AppError::invalid(
-                "input.parent",
-                p,
-                format!("a region of a higher level than {level}"),
-            ));
-        }
-        model.parent_id = Set(Some(parent.id));
-    } else if create && level != RegionLevel::City.as_str() {
-        return Err(AppError::invalid(
-            "input.parent",
-            "",
-            "the code of the region this one belongs to",
-        ));
-    }
-    if let Some(f) = input.valid_from {
-        model.valid_from = Set(Some(f));
-    }
-    if let Some(t) = input.valid_to {
-        model.valid_to = Set(Some(t));
-    }
-    let get = |v: &sea_orm::ActiveValue<Option<i32>>| match v {
-        sea_orm::ActiveValue::Set(x) | sea_orm::ActiveValue::Unchanged(x) => *x,
-        sea_orm::ActiveValue::NotSet => None,
-    };
-    let (from, to) = (get(&model.valid_from), get(&model.valid_to));
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(AppError::invalid(
-            "input.validTo",
-            t,
-            format!("a year not before validFrom {f}"),
-        ));
-    }
-    if let Some(current) = &existing {
-        // A township merged in 2024 keeps its history: its validity may not cut off stored values.
-        let years: Vec<i32> = observation::Entity::find()
-            .select_only()
-            .column(observation::Column::Year)
-            .filter(observation::Column::RegionId.eq(current.id))
-            .order_by_asc(observation::Column::Year)
-            .into_tuple::<i32>()
-            .all(&txn)
-            .await?;
-        if let (Some(t), Some(&last)) = (to, years.last())
-            && last > t
-        {
-            return Err(AppError::invalid(
-                "input.validTo",
-                t,
-                format!("a year not before {last}, the last year {code} has values for"),
-            ));
-        }
-        if let (Some(f), Some(&first)) = (from, years.first())
-            && first < f
-        {
-            return Err(AppError::invalid(
-                "input.validFrom",
-                f,
-                format!("a year not after {first}, the first year {code} has values for"),
-            ));
-        }
-    }
-    let saved = if create {
-        region::Entity::insert(model)
-            .exec_with_returning(&txn)
-            .await?
-    } else {
-        region::Entity::update(model).exec(&txn).await?
-    };
-    audit::record(
-        &txn,
-        ctx,
-        Entry {
-            action: if create {
-                "region.create"
-            } else {
-                "region.update"
-            },
-            entity_type: "region",
-            entity_key: code.to_owned(),
-            department_id: None,
-            before: existing.map(|e| json!(e)),
             after: Some(json!(saved)),
         },
     )

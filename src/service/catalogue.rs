@@ -6,6 +6,42 @@ use entity::{department, dimension_code, domain, indicator, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
+/// The longest code of a catalogue entry (department, indicator, region).
+pub const MAX_CODE_LEN: usize = 32;
+/// The longest name of a catalogue entry, in characters.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// A catalogue code: letters, digits, `-` and `_`, at most [`MAX_CODE_LEN`] long.
+pub fn check_code(field: &str, code: &str) -> AppResult<()> {
+    let ok = !code.is_empty()
+        && code.len() <= MAX_CODE_LEN
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            code,
+            format!("1–{MAX_CODE_LEN} letters, digits, '-' or '_'"),
+        ))
+    }
+}
+
+/// A catalogue name: not blank, at most [`MAX_NAME_LEN`] characters.
+pub fn check_name(field: &str, name: &str) -> AppResult<()> {
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME_LEN {
+        Err(AppError::invalid(
+            field,
+            name,
+            format!("a name of 1–{MAX_NAME_LEN} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Filters of the `indicators` query.
 #[derive(Clone, Debug, Default)]
 pub struct IndicatorFilter {

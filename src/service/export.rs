@@ -145,7 +145,7 @@ impl Exporter {
                         number(r.value()),
                         number(r.numerator()),
                         number(r.denominator()),
-                        m.status.clone(),
+                        m.status.to_string(),
                         revision.map(|v| v.to_string()).unwrap_or_default(),
                         r.suppressed.to_string(),
                     ])

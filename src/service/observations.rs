@@ -489,7 +489,7 @@ async fn hidden_cells(
             additive: scope
                 .indicators
                 .get(&indicator_id)
-                .and_then(|(i, _)| Unit::parse(&i.unit))
+                .map(|(i, _)| i.unit)
                 .is_some_and(Unit::is_additive),
         })
         .collect();

@@ -10,7 +10,7 @@ use crate::monitor::{Point, ProgressStatus};
 use crate::service::catalogue::{require_department, require_domain};
 use crate::service::observations::{ReadScope, Record, Version, protect};
 use crate::service::regions::{require_region, valid_in};
-use crate::vocabulary::{RegionLevel, TOTAL, TargetKind, TargetScope};
+use crate::vocabulary::{RegionLevel, TOTAL, TargetScope};
 use entity::{indicator, observation, region, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{HashMap, HashSet};
@@ -51,14 +51,12 @@ pub struct Assessment {
 
 /// The spec the monitor needs, from stored rows.
 pub fn spec_of(target: &target::Model, indicator: &indicator::Model) -> AppResult<TargetSpec> {
-    let bad = |what: &str, v: &str| AppError::Internal(format!("stored {what} {v:?} is not known"));
     Ok(TargetSpec {
-        kind: TargetKind::parse(&target.kind).ok_or_else(|| bad("target kind", &target.kind))?,
+        kind: target.kind,
         value: target.value,
         baseline_year: target.baseline_year,
         target_year: target.target_year,
-        scope: TargetScope::parse(&target.scope)
-            .ok_or_else(|| bad("target scope", &target.scope))?,
+        scope: target.scope,
         natural_limit: indicator.natural_limit,
     })
 }

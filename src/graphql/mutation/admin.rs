@@ -2,7 +2,8 @@
 
 use crate::graphql::context::{db, write_context};
 use crate::graphql::types::{Department, Indicator, Region, Target};
-use crate::service::admin::{self, DepartmentInput, IndicatorInput, RegionInput, TargetInput};
+use crate::service::admin::{self, DepartmentInput, IndicatorInput, TargetInput};
+use crate::service::regions::write::{self as regions, RegionInput, parse_residence};
 use crate::vocabulary::{
     DepartmentKind, Dimension, RegionLevel, Sensitivity, TargetKind, TargetScope, Unit,
 };
@@ -93,17 +94,21 @@ impl From<IndicatorFields> for IndicatorInput {
     }
 }
 
-impl From<RegionFields> for RegionInput {
-    fn from(f: RegionFields) -> Self {
-        RegionInput {
-            name_zh: f.name_zh,
-            name_en: f.name_en,
-            level: f.level,
-            residence: f.residence,
-            parent: f.parent,
-            valid_from: f.valid_from,
-            valid_to: f.valid_to,
-        }
+impl RegionFields {
+    /// The service's input; a residence that is not a code is an error naming it.
+    fn into_input(self) -> crate::error::AppResult<RegionInput> {
+        Ok(RegionInput {
+            name_zh: self.name_zh,
+            name_en: self.name_en,
+            level: self.level,
+            residence: self
+                .residence
+                .map(|r| parse_residence("input.residence", &r))
+                .transpose()?,
+            parent: self.parent,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+        })
     }
 }
 
@@ -181,9 +186,11 @@ impl AdminMutation {
         code: String,
         input: RegionFields,
     ) -> Result<Region> {
-        Ok(Region(
-            admin::save_region(db(ctx)?, &write_context(ctx), &code, input.into(), true).await?,
-        ))
+        let input = input.into_input()?;
+        let saved = regions::create_one(db(ctx)?, &write_context(ctx), &code, input)
+            .await
+            .map_err(|e| e.within("input"))?;
+        Ok(Region(saved))
     }
     /// Updates a region, e.g. its `validTo` when a township is merged into another.
     async fn update_region(
@@ -192,8 +199,10 @@ impl AdminMutation {
         code: String,
         input: RegionFields,
     ) -> Result<Region> {
-        Ok(Region(
-            admin::save_region(db(ctx)?, &write_context(ctx), &code, input.into(), false).await?,
-        ))
+        let input = input.into_input()?;
+        let saved = regions::update_one(db(ctx)?, &write_context(ctx), &code, input)
+            .await
+            .map_err(|e| e.within("input"))?;
+        Ok(Region(saved))
     }
 }

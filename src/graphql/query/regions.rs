@@ -2,6 +2,7 @@
 
 use crate::graphql::context::db;
 use crate::graphql::types::Region;
+use crate::service::regions::write::parse_residence;
 use crate::service::regions::{self, RegionFilter};
 use crate::vocabulary::RegionLevel;
 use async_graphql::{Context, InputObject, Object, Result};
@@ -34,7 +35,10 @@ impl RegionQuery {
         let filter = RegionFilter {
             level: filter.level,
             parent: filter.parent,
-            residence: filter.residence,
+            residence: filter
+                .residence
+                .map(|r| parse_residence("filter.residence", &r))
+                .transpose()?,
             year: filter.year,
         };
         let found = regions::list_regions(db(ctx)?, &filter).await?;

@@ -7,6 +7,7 @@ pub mod validate;
 
 use crate::auth::{Identity, policy};
 use crate::config::Settings;
+pub use crate::error::RowError;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::vocabulary::{Status, Unit};
@@ -19,7 +20,7 @@ use serde_json::json;
 use std::collections::HashMap;
 pub use validate::Seen;
 use validate::{Key, Rules};
-pub use validate::{RowError, RowInput, ValidRow};
+pub use validate::{RowInput, ValidRow};
 
 /// What a submission did (or, in a dry run, would do).
 #[derive(Clone, Debug, Default)]
@@ -39,10 +40,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// The unit of each indicator, by id.
     pub fn units(&self) -> HashMap<i32, Unit> {
-        self.indicators
-            .values()
-            .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
-            .collect()
+        self.indicators.values().map(|i| (i.id, i.unit)).collect()
     }
 
     /// The rules a batch is checked by.
@@ -296,7 +294,7 @@ pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppRes
     for row in rows {
         let current = stored.remove(&row.key());
         let same = current.as_ref().is_some_and(|c| {
-            c.status != Status::Rejected.as_str()
+            c.status != Status::Rejected
                 && c.value == row.value
                 && c.numerator == row.numerator
                 && c.denominator == row.denominator
@@ -343,7 +341,7 @@ pub async fn open_submission(
     submission::Entity::insert(submission::ActiveModel {
         department_id: Set(member.department_id),
         submitted_by: Set(member.subject.clone()),
-        status: Set(Status::Pending.as_str().into()),
+        status: Set(Status::Pending),
         rows_total: Set(total as i32),
         rows_written: Set(written as i32),
         rows_unchanged: Set(unchanged as i32),
@@ -388,7 +386,7 @@ pub async fn apply(
         }
     }
     let common = store::Common {
-        status: Status::Pending.as_str().into(),
+        status: Status::Pending,
         is_latest: true,
         is_published: false,
         submission_id: Some(submission.id),
@@ -579,7 +577,7 @@ async fn decide_once(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("submission {id} does not exist")))?;
     policy::authorize_decision_on(approver, &found.submitted_by)?;
-    if found.status != Status::Pending.as_str() {
+    if found.status != Status::Pending {
         return Err(AppError::Conflict(format!(
             "submission {id} is already {}",
             found.status

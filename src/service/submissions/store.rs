@@ -4,6 +4,7 @@
 
 use crate::error::AppResult;
 use crate::service::submissions::map_write_error;
+use crate::vocabulary::Status;
 use entity::observation;
 use sea_orm::sea_query::{ArrayType, Value};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
@@ -11,7 +12,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Stateme
 /// What every row of one insert shares.
 #[derive(Clone, Debug)]
 pub struct Common {
-    pub status: String,
+    pub status: Status,
     pub is_latest: bool,
     pub is_published: bool,
     pub submission_id: Option<i64>,
@@ -87,7 +88,7 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
                     ArrayType::String,
                     column(&|r| Value::String(Some(r.quality_flag.clone().unwrap_or_default()))),
                 ),
-                common.status.clone().into(),
+                common.status.as_str().into(),
                 common.is_latest.into(),
                 common.is_published.into(),
                 common.submission_id.into(),
@@ -118,7 +119,7 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
             denominator: Set(r.denominator),
             revision: Set(r.revision),
             quality_flag: Set(r.quality_flag.clone()),
-            status: Set(common.status.clone()),
+            status: Set(common.status),
             is_latest: Set(common.is_latest),
             is_published: Set(common.is_published),
             submission_id: Set(common.submission_id),

@@ -2,6 +2,7 @@
 //! indicator's disaggregations, numerator/denominator consistency, duplicates, and the consistency of
 //! totals with their parts. Every bad row is reported, not just the first.
 
+use crate::error::RowError;
 use crate::vocabulary::{Dimension, TOTAL, Unit, codes, is_code};
 use entity::{indicator, region};
 use std::collections::HashMap;
@@ -27,16 +28,6 @@ pub struct RowInput {
 
 fn total() -> String {
     TOTAL.to_owned()
-}
-
-/// What is wrong with one row: its index (0-based, as in the input list), the field, the value given and
-/// what was expected.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    pub row: usize,
-    pub field: String,
-    pub value: String,
-    pub message: String,
 }
 
 /// A row that passed every check, with its ids resolved.
@@ -222,7 +213,7 @@ pub fn check_rows_in(
                 );
             }
         }
-        let unit = indicator.and_then(|i| Unit::parse(&i.unit));
+        let unit = indicator.map(|i| i.unit);
         if !row.value.is_finite() {
             err(
                 "value",
@@ -358,11 +349,7 @@ pub fn check_rows_in(
 /// Totals against their parts inside the batch: for counts `M + F = _T` and `U + R = _T`; for rates the
 /// total lies between its parts.
 fn check_parts(rows: &[ValidRow], rules: &Rules<'_>) -> Vec<RowError> {
-    let units: HashMap<i32, Unit> = rules
-        .indicators
-        .values()
-        .filter_map(|i| Unit::parse(&i.unit).map(|u| (i.id, u)))
-        .collect();
+    let units: HashMap<i32, Unit> = rules.indicators.values().map(|i| (i.id, i.unit)).collect();
     let by_key: HashMap<Key, &ValidRow> = rows.iter().map(|r| (r.key(), r)).collect();
     let mut errors = Vec::new();
     for total in rows {

@@ -1,7 +1,10 @@
-//! Reading the administrative tree. Region names and codes are public: every caller reads them.
+//! The administrative tree. Region names and codes are public: every caller reads them. Writing goes
+//! through [`write`], the one place a region is checked and saved (mutations, the regions file, the demo).
+
+pub mod write;
 
 use crate::error::{AppError, AppResult};
-use crate::vocabulary::RegionLevel;
+use crate::vocabulary::{RegionLevel, Residence};
 use entity::region;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -11,8 +14,7 @@ pub struct RegionFilter {
     pub level: Option<RegionLevel>,
     /// Code of the parent region: its direct children.
     pub parent: Option<String>,
-    /// `U`, `R` or `_T`.
-    pub residence: Option<String>,
+    pub residence: Option<Residence>,
     /// Only regions that existed in this year.
     pub year: Option<i32>,
 }
@@ -30,15 +32,8 @@ pub async fn list_regions(
         let parent = require_region(db, "filter.parent", code).await?;
         query = query.filter(region::Column::ParentId.eq(parent.id));
     }
-    if let Some(residence) = &filter.residence {
-        if !matches!(residence.as_str(), "U" | "R" | "_T") {
-            return Err(AppError::invalid(
-                "filter.residence",
-                residence,
-                "U, R or _T",
-            ));
-        }
-        query = query.filter(region::Column::Residence.eq(residence.as_str()));
+    if let Some(residence) = filter.residence {
+        query = query.filter(region::Column::Residence.eq(residence));
     }
     if let Some(year) = filter.year {
         query = query.filter(valid_in(year));
