@@ -2,12 +2,12 @@
 //! settings, does one thing and prints a short human-readable result on stdout.
 
 use crate::auth::Role;
-use crate::auth::authenticate::local_identity;
 use crate::auth::token::{issue_dev_token, parse_ttl};
 use crate::config::{Environment, Overrides, Settings};
 use crate::error::{AppError, AppResult};
 use crate::report::{ReportFormat, ReportKind};
 use crate::service::audit::WriteContext;
+use crate::service::catalogue::local_identity;
 use crate::service::export::{self, ExportFormat};
 use crate::service::import::{self, ImportOptions};
 use crate::service::observations::ObservationFilter;
@@ -323,7 +323,7 @@ pub async fn run(cli: Cli) -> AppResult<()> {
 }
 
 async fn import_observations(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::service::Db,
     settings: &Settings,
     file: &std::path::Path,
     department: &str,

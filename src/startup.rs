@@ -71,7 +71,11 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     let verifier = Verifier::new(&settings.auth, secret.as_deref())?;
     let state = AppState {
         schema: build_schema(db.clone(), settings.clone()),
-        auth: Arc::new(Authenticator::new(verifier, settings.auth.anonymous_read)),
+        auth: Arc::new(Authenticator::new(
+            verifier,
+            settings.auth.anonymous_read,
+            Arc::new(crate::service::catalogue::DepartmentDirectory(db.clone())),
+        )),
         settings,
         db,
     };

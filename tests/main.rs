@@ -3,6 +3,7 @@
 
 mod support;
 
+mod architecture;
 mod catalogue;
 mod cli;
 mod http;

@@ -759,7 +759,7 @@ on_both_backends!(
     |app: TestApp| async move {
         use childhub::service::audit::WriteContext;
         use childhub::service::submissions::{RowInput, submit};
-        let identity = childhub::auth::authenticate::local_identity(
+        let identity = childhub::service::catalogue::local_identity(
             &app.db,
             "health",
             &[childhub::auth::Role::Submitter],

@@ -58,6 +58,19 @@ pub struct Member {
     pub roles: Vec<Role>,
 }
 
+impl Member {
+    /// A member of `department` known as `subject`, holding `roles`.
+    pub fn of(subject: String, department: &entity::department::Model, roles: Vec<Role>) -> Self {
+        Member {
+            subject,
+            department: department.code.clone(),
+            department_id: department.id,
+            department_kind: department.kind,
+            roles,
+        }
+    }
+}
+
 /// The caller of one request. Every service function takes one.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Identity {

@@ -4,10 +4,14 @@ use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::graphql::loaders::{Loaders, RegionCode};
+use crate::service::Db;
 use async_graphql::{Context, Result};
 use entity::region;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+
+/// The id the HTTP layer gave this request (`x-request-id`), for the audit log and the logs.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
 
 /// The caller of this request (anonymous when no identity was attached).
 pub fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
@@ -15,8 +19,8 @@ pub fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
 }
 
 /// The database connection pool.
-pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
+pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
+    ctx.data::<Db>()
         .map_err(|_| AppError::Internal("no database in the schema data".into()).into())
 }
 
@@ -45,7 +49,7 @@ pub fn write_context(ctx: &Context<'_>) -> crate::service::audit::WriteContext {
     crate::service::audit::WriteContext {
         identity: identity(ctx).clone(),
         request_id: ctx
-            .data_opt::<crate::http::graphql::RequestId>()
+            .data_opt::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default(),
     }

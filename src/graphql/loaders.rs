@@ -8,12 +8,12 @@
 
 use crate::auth::{Identity, policy};
 use crate::error::AppError;
+use crate::service::Db;
 use crate::service::observations::{self, CellKey, ReadScope, Record, SeriesKey};
 use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::{catalogue, regions};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{department, domain, indicator, region, target};
-use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 pub type Loaders = DataLoader<Source>;
 
 /// Builds the loaders of one request.
-pub fn for_request(db: DatabaseConnection, identity: Identity) -> Loaders {
+pub fn for_request(db: Db, identity: Identity) -> Loaders {
     let source = Source {
         db,
         identity,
@@ -47,7 +47,7 @@ struct RegionTable {
 
 /// What the loaders read with, and the request's memo of reference data.
 pub struct Source {
-    db: DatabaseConnection,
+    db: Db,
     identity: Identity,
     indicators: OnceCell<Arc<Vec<indicator::Model>>>,
     targets: OnceCell<Arc<HashMap<i32, Vec<target::Model>>>>,

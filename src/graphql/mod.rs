@@ -12,8 +12,8 @@ pub mod types;
 pub mod workflow_types;
 
 use crate::config::Settings;
+use crate::service::Db;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 pub use mutation::Mutation;
@@ -27,7 +27,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its limits, the policy guard and the shared data (database, settings).
-pub fn build_schema(db: DatabaseConnection, settings: Arc<Settings>) -> AppSchema {
+pub fn build_schema(db: Db, settings: Arc<Settings>) -> AppSchema {
     let limits = &settings.limits;
     let mut schema = builder()
         .limit_depth(limits.max_depth)

@@ -100,7 +100,7 @@ pub async fn get(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(&state.db, authorization).await {
+    let identity = match state.auth.identify(authorization).await {
         Ok(identity) => identity,
         Err(e) => return error_response(&e),
     };
@@ -113,9 +113,7 @@ pub async fn get(
     }
     let cap = state.settings.limits.max_export_rows;
     let start = async {
-        let scope = observations::ReadScope::load(&state.db, &identity).await?;
-        let condition = observations::filter_condition(&state.db, &scope, &filter).await?;
-        let rows = observations::count_observations(&state.db, condition).await?;
+        let rows = observations::count_matching(&state.db, &identity, &filter).await?;
         if rows > cap as u64 {
             return Err(too_many(cap));
         }

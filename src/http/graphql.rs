@@ -4,6 +4,7 @@
 //! alias and field floods are refused before execution, and every error carries `extensions.code`.
 
 use crate::error::{AppError, code};
+use crate::graphql::context::RequestId;
 use crate::graphql::loaders;
 use crate::http::AppState;
 use async_graphql::parser::types::{
@@ -25,10 +26,6 @@ pub struct GetParams {
     operation_name: Option<String>,
     variables: Option<String>,
 }
-
-/// The id the request-id layer gave this request.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 fn error_body(status: StatusCode, code_name: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code_name } }] });
@@ -121,7 +118,7 @@ async fn execute(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(&state.db, authorization).await {
+    let identity = match state.auth.identify(authorization).await {
         Ok(identity) => identity,
         Err(err) => return error_response(&err),
     };

@@ -12,10 +12,10 @@ pub mod reports;
 use crate::auth::authenticate::Authenticator;
 use crate::config::Settings;
 use crate::graphql::AppSchema;
+use crate::service::Db;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
-use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub schema: AppSchema,
     pub settings: Arc<Settings>,
     pub auth: Arc<Authenticator>,
@@ -45,7 +45,7 @@ async fn graphiql_schema(
         let authorization = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let identity = match state.auth.identify(&state.db, authorization).await {
+        let identity = match state.auth.identify(authorization).await {
             Ok(identity) => identity,
             Err(e) => return graphql::error_response(&e),
         };

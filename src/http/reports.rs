@@ -45,7 +45,7 @@ pub async fn get(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(&state.db, authorization).await {
+    let identity = match state.auth.identify(authorization).await {
         Ok(identity) => identity,
         Err(e) => return error_response(&e),
     };

@@ -8,7 +8,6 @@ use crate::report::charts::{self, Trend};
 use crate::service::catalogue;
 use crate::service::progress::{self, Assessment, EarlyWarning, ProgressFilter, TargetProgress};
 use crate::vocabulary::TargetScope;
-use sea_orm::ConnectionTrait;
 use std::fmt::Write as _;
 
 /// Which report.
@@ -55,7 +54,7 @@ const PLAN_END: i32 = 2030;
 
 /// Renders the report of `kind` for `year` with what `identity` may read.
 pub async fn render(
-    db: &impl ConnectionTrait,
+    db: &crate::service::Db,
     identity: &Identity,
     year: i32,
     kind: ReportKind,

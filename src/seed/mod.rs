@@ -194,7 +194,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
     let seeds = demo::regions();
     // The demo's regions go through the same checks and audit as an admin's.
     let ctx = WriteContext {
-        identity: crate::auth::authenticate::local_identity(&txn, "statistics", &[Role::Admin])
+        identity: crate::service::catalogue::local_identity(&txn, "statistics", &[Role::Admin])
             .await?,
         request_id: "seed-demo".into(),
     };

@@ -6,6 +6,33 @@ use entity::{department, dimension_code, domain, indicator, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
+/// Looks token departments up for the [`Authenticator`](crate::auth::authenticate::Authenticator).
+pub struct DepartmentDirectory(pub crate::service::Db);
+
+#[async_trait::async_trait]
+impl crate::auth::authenticate::DepartmentLookup for DepartmentDirectory {
+    async fn department(&self, code: &str) -> AppResult<Option<department::Model>> {
+        find_department(&self.0, code).await
+    }
+}
+
+/// The identity of a command-line user acting for a department (`--as DEPT`): the operator already holds
+/// the database credentials, so no token is involved, but the same policy applies to what they do.
+pub async fn local_identity(
+    db: &impl ConnectionTrait,
+    department: &str,
+    roles: &[crate::auth::Role],
+) -> AppResult<Identity> {
+    let found = find_department(db, department).await?.ok_or_else(|| {
+        AppError::invalid("--as", department, "a department code (see `departments`)")
+    })?;
+    Ok(Identity::Member(crate::auth::Member::of(
+        format!("cli:{department}"),
+        &found,
+        roles.to_vec(),
+    )))
+}
+
 /// The longest code of a catalogue entry (department, indicator, region).
 pub const MAX_CODE_LEN: usize = 32;
 /// The longest name of a catalogue entry, in characters.

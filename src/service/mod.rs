@@ -1,6 +1,11 @@
 //! Use cases over the database. Every function takes the caller's [`Identity`](crate::auth::Identity)
 //! and applies the [policy](crate::auth::policy) in the query itself; transactions live here.
 
+/// The database handle every use case takes. Layers above the services (GraphQL, HTTP, the command
+/// line) hold it and pass it on; they never build queries with it (an architecture test keeps `sea_orm`
+/// out of them).
+pub use sea_orm::DatabaseConnection as Db;
+
 pub mod admin;
 pub mod audit;
 pub mod catalogue;

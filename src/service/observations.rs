@@ -175,8 +175,8 @@ pub struct Page {
     pub records: Vec<Record>,
     pub has_next: bool,
     pub has_previous: bool,
-    /// The filter and policy condition, kept so that `totalCount` is only counted when asked for.
-    pub condition: Condition,
+    /// What the page was selected by, kept so that `totalCount` is only counted when asked for.
+    pub matching: Matching,
 }
 
 /// Paging arguments and their limits.
@@ -331,16 +331,31 @@ pub async fn read_page(
         records,
         has_next,
         has_previous: after.is_some(),
-        condition,
+        matching: Matching(condition),
     })
 }
 
-/// How many observations a page's condition matches.
-pub async fn count_observations(db: &impl ConnectionTrait, condition: Condition) -> AppResult<u64> {
+/// The rows a filter selects within a caller's scope: a handle to count them later.
+#[derive(Clone, Debug)]
+pub struct Matching(Condition);
+
+/// How many observations a page's filter matches.
+pub async fn count_observations(db: &impl ConnectionTrait, matching: &Matching) -> AppResult<u64> {
     Ok(observation::Entity::find()
-        .filter(condition)
+        .filter(matching.0.clone())
         .count(db)
         .await?)
+}
+
+/// How many observations `filter` selects among those the caller may read.
+pub async fn count_matching(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &ObservationFilter,
+) -> AppResult<u64> {
+    let scope = ReadScope::load(db, identity).await?;
+    let condition = filter_condition(db, &scope, filter).await?;
+    count_observations(db, &Matching(condition)).await
 }
 
 /// The key of one series: an indicator in a region for one disaggregation.

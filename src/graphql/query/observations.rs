@@ -5,7 +5,6 @@ use crate::graphql::types::Observation;
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use sea_orm::Condition;
 
 /// An inclusive range of years; either end may be open.
 #[derive(InputObject, Clone, Copy)]
@@ -77,7 +76,7 @@ impl ObservationEdge {
 pub struct ObservationConnection {
     edges: Vec<ObservationEdge>,
     page_info: PageInfo,
-    condition: Condition,
+    matching: observations::Matching,
 }
 
 #[Object]
@@ -94,7 +93,7 @@ impl ObservationConnection {
     }
     /// How many observations match the filter in all pages (what the caller may read).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(observations::count_observations(db(ctx)?, self.condition.clone()).await?)
+        Ok(observations::count_observations(db(ctx)?, &self.matching).await?)
     }
 }
 
@@ -144,7 +143,7 @@ impl ObservationQuery {
         Ok(ObservationConnection {
             edges,
             page_info,
-            condition: page.condition,
+            matching: page.matching,
         })
     }
 }
