@@ -82,6 +82,10 @@ pub enum AppError {
     Invalid(Box<InvalidInput>),
     #[error("{0}")]
     Conflict(String),
+    /// A write lost a race to a concurrent writer; it is retried, and reported as a conflict when it
+    /// keeps losing.
+    #[error("another write changed the same values at the same time; try again")]
+    Contention,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -128,7 +132,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::Invalid(_) => code::BAD_USER_INPUT,
-            AppError::Conflict(_) => code::CONFLICT,
+            AppError::Conflict(_) | AppError::Contention => code::CONFLICT,
             AppError::Forbidden(_) => code::FORBIDDEN,
             AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
             AppError::Upstream(_) | AppError::Internal(_) => code::INTERNAL,

@@ -9,7 +9,7 @@
 use crate::auth::{Identity, policy};
 use crate::error::AppError;
 use crate::service::Db;
-use crate::service::observations::{self, CellKey, ReadScope, Record, SeriesKey};
+use crate::service::observations::{self, Key, ReadScope, Record, SeriesKey};
 use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::{catalogue, regions};
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -373,10 +373,10 @@ impl Loader<ProgressOf> for Source {
     }
 }
 
-impl Loader<CellKey> for Source {
+impl Loader<Key> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
-    async fn load(&self, keys: &[CellKey]) -> Loaded<CellKey, Self::Value> {
+    async fn load(&self, keys: &[Key]) -> Loaded<Key, Self::Value> {
         observations::load_history(&self.db, &self.scope().await?, keys).await
     }
 }

@@ -374,7 +374,7 @@ impl Observation {
         if self.0.suppressed {
             return Ok(Vec::new());
         }
-        let key = crate::service::observations::CellKey::of(&self.0.model);
+        let key = self.0.model.key();
         let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
         Ok(found.into_iter().map(Observation).collect())
     }

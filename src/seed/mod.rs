@@ -11,6 +11,7 @@ use crate::service::regions::write::{RegionInput, create_region};
 use crate::service::submissions::store::{Common, NewRow, insert};
 use crate::vocabulary::{Dimension, Status, codes};
 use catalogue::{Catalogue, natural_limit_for};
+use entity::observation::{Key, SeriesKey};
 use entity::{department, dimension_code, domain, indicator, region, target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -230,12 +231,16 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         .into_iter()
         .filter_map(|o| {
             Some(NewRow {
-                indicator_id: *indicator_ids.get(&o.indicator)?,
-                region_id: *region_ids.get(&o.region)?,
-                year: o.year,
-                sex: o.sex.into(),
-                age_group: o.age_group.into(),
-                residence: o.residence.into(),
+                key: Key {
+                    series: SeriesKey {
+                        indicator_id: *indicator_ids.get(&o.indicator)?,
+                        region_id: *region_ids.get(&o.region)?,
+                        sex: o.sex.into(),
+                        age_group: o.age_group.into(),
+                        residence: o.residence.into(),
+                    },
+                    year: o.year,
+                },
                 value: o.value,
                 numerator: o.numerator,
                 denominator: o.denominator,

@@ -5,11 +5,12 @@
 //! (queries, exports, reports, events) goes through [`hidden_values`], so all of them hide the same cells.
 
 use crate::auth::suppression::{self, Cell, Release};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::service::retry::{map_write_error, with_retry};
 use entity::{disclosure_release, observation, region};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,9 +23,6 @@ pub struct Table {
     pub year: i32,
     pub additive: bool,
 }
-
-/// How often a release is recomputed when a concurrent reader released the same table first.
-const ATTEMPTS: usize = 4;
 
 /// Ids of the published values to hide in the given tables, releasing each table whose published values
 /// changed since its last release.
@@ -41,43 +39,31 @@ pub async fn hidden_values(db: &impl ConnectionTrait, tables: &[Table]) -> AppRe
         let rows = rows.remove(&key).unwrap_or_default();
         let cells = cells_of(&rows, &parents, table.additive);
         let fingerprint = fingerprint(&cells, table.additive);
-        let mut history = releases.remove(&key).unwrap_or_default();
-        let mut attempt = 0;
-        let release = loop {
-            attempt += 1;
-            if let Some(last) = history.last()
-                && last.fingerprint == fingerprint
-            {
-                break last.clone();
-            }
-            match release(db, *table, &cells, &fingerprint, &history, &parents).await {
-                Ok(made) => break made,
-                Err(Raced) if attempt < ATTEMPTS => {
-                    history = load_releases(db, std::slice::from_ref(table))
+        let history = releases.remove(&key).unwrap_or_default();
+        let release = match history.last() {
+            Some(last) if last.fingerprint == fingerprint => last.clone(),
+            // A concurrent reader may store the same release number first: then read again and use
+            // theirs (or release after it, when the table changed in between).
+            _ => {
+                let cells = &cells;
+                let fingerprint = &fingerprint;
+                let parents = &parents;
+                with_retry("release", || async move {
+                    let history = load_releases(db, std::slice::from_ref(table))
                         .await?
                         .remove(&key)
                         .unwrap_or_default();
-                }
-                Err(Raced) => {
-                    return Err(AppError::Internal(format!(
-                        "releasing indicator {} year {}: kept racing other readers",
-                        table.indicator_id, table.year
-                    )));
-                }
+                    match history.last() {
+                        Some(last) if last.fingerprint == *fingerprint => Ok(last.clone()),
+                        _ => release(db, *table, cells, fingerprint, &history, parents).await,
+                    }
+                })
+                .await?
             }
         };
         hidden.extend(ids(&release.hidden));
     }
     Ok(hidden)
-}
-
-/// A concurrent reader stored the same release number first.
-struct Raced;
-
-impl From<AppError> for Raced {
-    fn from(_: AppError) -> Self {
-        Raced
-    }
 }
 
 /// Computes and stores the next release of `table` after `history`.
@@ -88,13 +74,8 @@ async fn release(
     fingerprint: &str,
     history: &[disclosure_release::Model],
     parents: &HashMap<i32, Option<i32>>,
-) -> Result<disclosure_release::Model, Raced> {
-    let earlier = earlier_releases(db, history, parents, table.additive)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading earlier releases");
-            Raced
-        })?;
+) -> AppResult<disclosure_release::Model> {
+    let earlier = earlier_releases(db, history, parents, table.additive).await?;
     let pattern = suppression::suppress_after(&earlier, cells);
     if !pattern.unprotected.is_empty() {
         // Earlier releases gave these away already; nothing hidden now can take that back.
@@ -122,17 +103,10 @@ async fn release(
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     };
-    match disclosure_release::Entity::insert(model)
+    disclosure_release::Entity::insert(model)
         .exec_with_returning(db)
         .await
-    {
-        Ok(saved) => Ok(saved),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(Raced),
-        Err(e) => {
-            tracing::error!(error = %AppError::from(e), "storing a release");
-            Err(Raced)
-        }
-    }
+        .map_err(map_write_error)
 }
 
 /// The earlier releases as the reader got them: each one's cells (their stored values never change) and

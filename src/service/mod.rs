@@ -16,4 +16,5 @@ pub mod observations;
 pub mod progress;
 pub mod quality;
 pub mod regions;
+pub mod retry;
 pub mod submissions;

@@ -358,38 +358,7 @@ pub async fn count_matching(
     count_observations(db, &Matching(condition)).await
 }
 
-/// The key of one series: an indicator in a region for one disaggregation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SeriesKey {
-    pub indicator_id: i32,
-    pub region_id: i32,
-    pub sex: String,
-    pub age_group: String,
-    pub residence: String,
-}
-
-impl SeriesKey {
-    /// The all-totals series of an indicator in a region.
-    pub fn totals(indicator_id: i32, region_id: i32) -> Self {
-        SeriesKey {
-            indicator_id,
-            region_id,
-            sex: TOTAL.into(),
-            age_group: TOTAL.into(),
-            residence: TOTAL.into(),
-        }
-    }
-
-    fn of(m: &observation::Model) -> Self {
-        SeriesKey {
-            indicator_id: m.indicator_id,
-            region_id: m.region_id,
-            sex: m.sex.clone(),
-            age_group: m.age_group.clone(),
-            residence: m.residence.clone(),
-        }
-    }
-}
+pub use entity::observation::{Key, SeriesKey};
 
 /// Published series for many keys at once, each ordered by year; keys the caller may not read are absent.
 pub async fn load_series(
@@ -409,13 +378,11 @@ pub async fn load_series(
     let wanted: HashSet<&SeriesKey> = keys.iter().collect();
     let models: Vec<_> = models
         .into_iter()
-        .filter(|m| wanted.contains(&SeriesKey::of(m)))
+        .filter(|m| wanted.contains(&m.series()))
         .collect();
     let mut out: HashMap<SeriesKey, Vec<Record>> = HashMap::new();
     for record in protect(db, scope, models).await? {
-        out.entry(SeriesKey::of(&record.model))
-            .or_default()
-            .push(record);
+        out.entry(record.model.series()).or_default().push(record);
     }
     Ok(out)
 }
@@ -512,31 +479,14 @@ async fn hidden_cells(
     disclosure::hidden_values(db, &tables).await
 }
 
-/// One cell: a series key and a year.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CellKey {
-    pub series: SeriesKey,
-    pub year: i32,
-}
-
-impl CellKey {
-    /// The cell of an observation.
-    pub fn of(m: &observation::Model) -> Self {
-        CellKey {
-            series: SeriesKey::of(m),
-            year: m.year,
-        }
-    }
-}
-
 /// Every revision of the given cells that the caller may see, oldest first: all of them for the owner
 /// department and coordinators, the approved ones for everyone else.
 pub async fn load_history(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
-    keys: &[CellKey],
-) -> AppResult<HashMap<CellKey, Vec<Record>>> {
-    let wanted: HashSet<&CellKey> = keys.iter().collect();
+    keys: &[Key],
+) -> AppResult<HashMap<Key, Vec<Record>>> {
+    let wanted: HashSet<&Key> = keys.iter().collect();
     let mut everything = Vec::new();
     let mut approved_only = Vec::new();
     let mut published_only = Vec::new();
@@ -579,13 +529,11 @@ pub async fn load_history(
         .all(db)
         .await?
         .into_iter()
-        .filter(|m| wanted.contains(&CellKey::of(m)))
+        .filter(|m| wanted.contains(&m.key()))
         .collect();
-    let mut out: HashMap<CellKey, Vec<Record>> = HashMap::new();
+    let mut out: HashMap<Key, Vec<Record>> = HashMap::new();
     for record in protect(db, scope, models).await? {
-        out.entry(CellKey::of(&record.model))
-            .or_default()
-            .push(record);
+        out.entry(record.model.key()).or_default().push(record);
     }
     Ok(out)
 }

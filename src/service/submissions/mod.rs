@@ -10,16 +10,19 @@ use crate::config::Settings;
 pub use crate::error::RowError;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
+pub use crate::service::retry::map_write_error;
+use crate::service::retry::with_retry;
 use crate::vocabulary::{Status, Unit};
+use entity::observation::Key;
 use entity::{indicator, observation, region, submission};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use std::collections::HashMap;
+use validate::Rules;
 pub use validate::Seen;
-use validate::{Key, Rules};
 pub use validate::{RowInput, ValidRow};
 
 /// What a submission did (or, in a dry run, would do).
@@ -70,37 +73,6 @@ impl Snapshot {
                 .collect(),
         })
     }
-}
-
-/// How many times a write is retried when a concurrent writer took the same revision first.
-const ATTEMPTS: usize = 8;
-
-/// What a write that lost a race to a concurrent writer reports; such writes are retried.
-const RACED: &str = "another write changed the same values at the same time";
-/// What a write reports when SQLite's single writer was busy; such writes are retried too.
-const BUSY: &str = "another write held the database; try again";
-
-/// Whether a write failed only because a concurrent writer got there first (worth retrying), as opposed
-/// to a conflict the caller must resolve (approving twice).
-fn is_retryable(err: &AppError) -> bool {
-    matches!(err, AppError::Conflict(m) if m == RACED || m == BUSY)
-}
-
-/// Maps the errors a concurrent writer causes to a conflict (retried), everything else to internal.
-/// SQLite reports a writer that got the lock first as "database is locked" rather than waiting.
-pub(crate) fn map_write_error(err: DbErr) -> AppError {
-    let busy = err.to_string().contains("database is locked");
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(RACED.into()),
-        _ if busy => AppError::Conflict(BUSY.into()),
-        _ => AppError::from(err),
-    }
-}
-
-/// A short, growing pause before retrying a conflicting write.
-async fn back_off(attempt: usize) {
-    let millis = 10 * attempt as u64 + u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 /// Checks the caller and the batch's size; the batch limit keeps one request's transaction bounded.
@@ -175,30 +147,10 @@ pub async fn submit_checked(
         }
     };
     let units = snapshot.units();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match write(db, ctx, settings, &valid, &units, dry_run).await {
-            Err(e) if is_retryable(&e) && attempt < ATTEMPTS => {
-                tracing::info!(attempt, "submission raced another writer; retrying");
-                back_off(attempt).await;
-                continue;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// The natural key of a stored observation.
-fn key_of(m: &observation::Model) -> Key {
-    (
-        m.indicator_id,
-        m.region_id,
-        m.year,
-        m.sex.clone(),
-        m.age_group.clone(),
-        m.residence.clone(),
-    )
+    with_retry("submission", || {
+        write(db, ctx, settings, &valid, &units, dry_run)
+    })
+    .await
 }
 
 /// For each key of `keys`, the stored revision whose `flag` column (`IsLatest`: the newest of any status;
@@ -212,9 +164,9 @@ async fn flagged_rows(
     // One query per chunk, by the chunk's distinct indicators, regions and years: a superset that the
     // partial indexes on newest and published revisions serve, filtered to the exact keys here.
     for chunk in keys.chunks(10_000) {
-        let mut indicators: Vec<i32> = chunk.iter().map(|k| k.0).collect();
-        let mut regions: Vec<i32> = chunk.iter().map(|k| k.1).collect();
-        let mut years: Vec<i32> = chunk.iter().map(|k| k.2).collect();
+        let mut indicators: Vec<i32> = chunk.iter().map(|k| k.series.indicator_id).collect();
+        let mut regions: Vec<i32> = chunk.iter().map(|k| k.series.region_id).collect();
+        let mut years: Vec<i32> = chunk.iter().map(|k| k.year).collect();
         for v in [&mut indicators, &mut regions, &mut years] {
             v.sort_unstable();
             v.dedup();
@@ -228,7 +180,7 @@ async fn flagged_rows(
             .all(db)
             .await?;
         for m in found {
-            let key = key_of(&m);
+            let key = m.key();
             if wanted.contains(&key) {
                 out.insert(key, m);
             }
@@ -287,12 +239,12 @@ impl Plan<'_> {
 
 /// Compares a batch with the stored newest revisions (read in the write's transaction).
 pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppResult<Plan<'a>> {
-    let keys: Vec<Key> = rows.iter().map(ValidRow::key).collect();
+    let keys: Vec<Key> = rows.iter().map(|r| r.key.clone()).collect();
     let mut stored = latest_rows(db, &keys).await?;
     let mut changed = Vec::new();
     let mut unchanged = 0;
     for row in rows {
-        let current = stored.remove(&row.key());
+        let current = stored.remove(&row.key);
         let same = current.as_ref().is_some_and(|c| {
             c.status != Status::Rejected
                 && c.value == row.value
@@ -306,14 +258,10 @@ pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppRes
         }
     }
     // The year before each changed value, for the data-quality check: from the batch, else stored.
-    let mut previous: HashMap<Key, f64> = rows.iter().map(|r| (r.key(), r.value)).collect();
+    let mut previous: HashMap<Key, f64> = rows.iter().map(|r| (r.key.clone(), r.value)).collect();
     let missing: Vec<Key> = changed
         .iter()
-        .map(|(row, _)| {
-            let mut key = row.key();
-            key.2 -= 1;
-            key
-        })
+        .map(|(row, _)| row.key.year_before())
         .filter(|k| !previous.contains_key(k))
         .collect();
     previous.extend(
@@ -382,7 +330,7 @@ pub async fn apply(
             .await
             .map_err(map_write_error)?;
         if result.rows_affected != chunk.len() as u64 {
-            return Err(AppError::Conflict(RACED.into()));
+            return Err(AppError::Contention);
         }
     }
     let common = store::Common {
@@ -397,10 +345,9 @@ pub async fn apply(
         .changed
         .iter()
         .map(|(row, current)| {
-            let mut previous_key = row.key();
-            previous_key.2 -= 1;
+            let previous_key = row.key.year_before();
             let unit = units
-                .get(&row.indicator_id)
+                .get(&row.key.series.indicator_id)
                 .copied()
                 .unwrap_or(Unit::Percent);
             let flag = plan
@@ -409,12 +356,7 @@ pub async fn apply(
                 .filter(|p| implausible_jump(unit, **p, row.value, settings.plan.jump_threshold))
                 .map(|_| IMPLAUSIBLE_JUMP.to_owned());
             store::NewRow {
-                indicator_id: row.indicator_id,
-                region_id: row.region_id,
-                year: row.year,
-                sex: row.sex.clone(),
-                age_group: row.age_group.clone(),
-                residence: row.residence.clone(),
+                key: row.key.clone(),
                 value: row.value,
                 numerator: row.numerator,
                 denominator: row.denominator,
@@ -445,8 +387,9 @@ impl AuditRows {
             return;
         }
         let describe = |row: &ValidRow, value: Option<f64>, revision: i32| {
-            json!({ "indicator_id": row.indicator_id, "region_id": row.region_id, "year": row.year,
-                    "sex": row.sex, "age_group": row.age_group, "residence": row.residence,
+            let (k, s) = (&row.key, &row.key.series);
+            json!({ "indicator_id": s.indicator_id, "region_id": s.region_id, "year": k.year,
+                    "sex": s.sex, "age_group": s.age_group, "residence": s.residence,
                     "value": value, "revision": revision })
         };
         for (row, current) in &plan.changed {
@@ -551,17 +494,10 @@ pub async fn decide(
             "a reason the department can act on",
         ));
     }
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match decide_once(db, ctx, &approver, id, &decision).await {
-            Err(e) if is_retryable(&e) && attempt < ATTEMPTS => {
-                back_off(attempt).await;
-                continue;
-            }
-            other => return other,
-        }
-    }
+    with_retry("decision", || {
+        decide_once(db, ctx, &approver, id, &decision)
+    })
+    .await
 }
 
 async fn decide_once(
@@ -664,7 +600,7 @@ async fn decide_once(
 
 /// Makes each approved row the published value of its key, unless a newer revision is published.
 async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppResult<usize> {
-    let keys: Vec<Key> = rows.iter().map(key_of).collect();
+    let keys: Vec<Key> = rows.iter().map(observation::Model::key).collect();
     let current = flagged_rows(db, &keys, observation::Column::IsPublished).await?;
     let mut retire = Vec::new();
     let mut promote = Vec::new();

@@ -5,7 +5,7 @@
 use crate::error::AppResult;
 use crate::service::submissions::map_write_error;
 use crate::vocabulary::Status;
-use entity::observation;
+use entity::observation::{self, Key};
 use sea_orm::sea_query::{ArrayType, Value};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
 
@@ -23,12 +23,7 @@ pub struct Common {
 /// One new row.
 #[derive(Clone, Debug)]
 pub struct NewRow {
-    pub indicator_id: i32,
-    pub region_id: i32,
-    pub year: i32,
-    pub sex: String,
-    pub age_group: String,
-    pub residence: String,
+    pub key: Key,
     pub value: f64,
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
@@ -58,21 +53,24 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
             let values = vec![
                 array(
                     ArrayType::Int,
-                    column(&|r| Value::Int(Some(r.indicator_id))),
-                ),
-                array(ArrayType::Int, column(&|r| Value::Int(Some(r.region_id)))),
-                array(ArrayType::Int, column(&|r| Value::Int(Some(r.year)))),
-                array(
-                    ArrayType::String,
-                    column(&|r| Value::String(Some(r.sex.clone()))),
+                    column(&|r| Value::Int(Some(r.key.series.indicator_id))),
                 ),
                 array(
+                    ArrayType::Int,
+                    column(&|r| Value::Int(Some(r.key.series.region_id))),
+                ),
+                array(ArrayType::Int, column(&|r| Value::Int(Some(r.key.year)))),
+                array(
                     ArrayType::String,
-                    column(&|r| Value::String(Some(r.age_group.clone()))),
+                    column(&|r| Value::String(Some(r.key.series.sex.clone()))),
                 ),
                 array(
                     ArrayType::String,
-                    column(&|r| Value::String(Some(r.residence.clone()))),
+                    column(&|r| Value::String(Some(r.key.series.age_group.clone()))),
+                ),
+                array(
+                    ArrayType::String,
+                    column(&|r| Value::String(Some(r.key.series.residence.clone()))),
                 ),
                 array(ArrayType::Double, column(&|r| Value::Double(Some(r.value)))),
                 array(
@@ -108,12 +106,12 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
     // 17 columns × 1000 rows stays under SQLite's 32766 bind parameters.
     for chunk in rows.chunks(1000) {
         let models = chunk.iter().map(|r| observation::ActiveModel {
-            indicator_id: Set(r.indicator_id),
-            region_id: Set(r.region_id),
-            year: Set(r.year),
-            sex: Set(r.sex.clone()),
-            age_group: Set(r.age_group.clone()),
-            residence: Set(r.residence.clone()),
+            indicator_id: Set(r.key.series.indicator_id),
+            region_id: Set(r.key.series.region_id),
+            year: Set(r.key.year),
+            sex: Set(r.key.series.sex.clone()),
+            age_group: Set(r.key.series.age_group.clone()),
+            residence: Set(r.key.series.residence.clone()),
             value: Set(r.value),
             numerator: Set(r.numerator),
             denominator: Set(r.denominator),

@@ -4,6 +4,7 @@
 
 use crate::error::RowError;
 use crate::vocabulary::{Dimension, TOTAL, Unit, codes, is_code};
+use entity::observation::{Key, SeriesKey};
 use entity::{indicator, region};
 use std::collections::HashMap;
 
@@ -34,31 +35,10 @@ fn total() -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidRow {
     pub index: usize,
-    pub indicator_id: i32,
-    pub region_id: i32,
-    pub year: i32,
-    pub sex: String,
-    pub age_group: String,
-    pub residence: String,
+    pub key: Key,
     pub value: f64,
     pub numerator: Option<f64>,
     pub denominator: Option<f64>,
-}
-
-/// The natural key of an observation (without the revision).
-pub type Key = (i32, i32, i32, String, String, String);
-
-impl ValidRow {
-    pub fn key(&self) -> Key {
-        (
-            self.indicator_id,
-            self.region_id,
-            self.year,
-            self.sex.clone(),
-            self.age_group.clone(),
-            self.residence.clone(),
-        )
-    }
 }
 
 /// What the checks need to know.
@@ -325,12 +305,16 @@ pub fn check_rows_in(
         {
             valid.push(ValidRow {
                 index,
-                indicator_id: i.id,
-                region_id: r.id,
-                year: row.year,
-                sex: row.sex.clone(),
-                age_group: row.age_group.clone(),
-                residence: row.residence.clone(),
+                key: Key {
+                    series: SeriesKey {
+                        indicator_id: i.id,
+                        region_id: r.id,
+                        sex: row.sex.clone(),
+                        age_group: row.age_group.clone(),
+                        residence: row.residence.clone(),
+                    },
+                    year: row.year,
+                },
                 value: row.value,
                 numerator: row.numerator,
                 denominator: row.denominator,
@@ -350,18 +334,18 @@ pub fn check_rows_in(
 /// total lies between its parts.
 fn check_parts(rows: &[ValidRow], rules: &Rules<'_>) -> Vec<RowError> {
     let units: HashMap<i32, Unit> = rules.indicators.values().map(|i| (i.id, i.unit)).collect();
-    let by_key: HashMap<Key, &ValidRow> = rows.iter().map(|r| (r.key(), r)).collect();
+    let by_key: HashMap<&Key, &ValidRow> = rows.iter().map(|r| (&r.key, r)).collect();
     let mut errors = Vec::new();
     for total in rows {
-        let Some(&unit) = units.get(&total.indicator_id) else {
+        let Some(&unit) = units.get(&total.key.series.indicator_id) else {
             continue;
         };
         if unit == Unit::Boolean {
             continue;
         }
         let splits: [(&str, [&str; 2], bool); 2] = [
-            ("sex", ["M", "F"], total.sex == TOTAL),
-            ("residence", ["U", "R"], total.residence == TOTAL),
+            ("sex", ["M", "F"], total.key.series.sex == TOTAL),
+            ("residence", ["U", "R"], total.key.series.residence == TOTAL),
         ];
         for (dimension, parts, is_total) in splits {
             if !is_total {
@@ -370,13 +354,13 @@ fn check_parts(rows: &[ValidRow], rules: &Rules<'_>) -> Vec<RowError> {
             let found: Vec<f64> = parts
                 .iter()
                 .filter_map(|p| {
-                    let mut key = total.key();
+                    let mut key = total.key.clone();
                     if dimension == "sex" {
-                        key.3 = (*p).to_owned();
+                        key.series.sex = (*p).to_owned();
                     } else {
-                        key.5 = (*p).to_owned();
+                        key.series.residence = (*p).to_owned();
                     }
-                    by_key.get(&key).map(|r| r.value)
+                    by_key.get(&&key).map(|r| r.value)
                 })
                 .collect();
             if found.len() != 2 {
