@@ -3,11 +3,13 @@
 //! bulk imports; SQLite takes multi-row inserts sized under its bind-parameter limit.
 
 use crate::error::AppResult;
-use crate::service::submissions::map_write_error;
+use crate::service::retry::map_write_error;
 use crate::vocabulary::Status;
 use entity::observation::{self, Key};
 use sea_orm::sea_query::{ArrayType, Value};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ColumnTrait, QueryFilter};
+use std::collections::HashMap;
 
 /// What every row of one insert shares.
 #[derive(Clone, Debug)]
@@ -131,4 +133,48 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
             .map_err(map_write_error)?;
     }
     Ok(())
+}
+
+/// For each key of `keys`, the stored revision whose `flag` column (`IsLatest`: the newest of any status;
+/// `IsPublished`: the approved one in force) is set.
+pub async fn flagged_rows(
+    db: &impl ConnectionTrait,
+    keys: &[Key],
+    flag: observation::Column,
+) -> AppResult<HashMap<Key, observation::Model>> {
+    let mut out = HashMap::new();
+    // One query per chunk, by the chunk's distinct indicators, regions and years: a superset that the
+    // partial indexes on newest and published revisions serve, filtered to the exact keys here.
+    for chunk in keys.chunks(10_000) {
+        let mut indicators: Vec<i32> = chunk.iter().map(|k| k.series.indicator_id).collect();
+        let mut regions: Vec<i32> = chunk.iter().map(|k| k.series.region_id).collect();
+        let mut years: Vec<i32> = chunk.iter().map(|k| k.year).collect();
+        for v in [&mut indicators, &mut regions, &mut years] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let wanted: std::collections::HashSet<&Key> = chunk.iter().collect();
+        let found = observation::Entity::find()
+            .filter(observation::Column::IndicatorId.is_in(indicators))
+            .filter(observation::Column::RegionId.is_in(regions))
+            .filter(observation::Column::Year.is_in(years))
+            .filter(flag.eq(true))
+            .all(db)
+            .await?;
+        for m in found {
+            let key = m.key();
+            if wanted.contains(&key) {
+                out.insert(key, m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The newest stored revision (any status) of each key.
+pub async fn latest_rows(
+    db: &impl ConnectionTrait,
+    keys: &[Key],
+) -> AppResult<HashMap<Key, observation::Model>> {
+    flagged_rows(db, keys, observation::Column::IsLatest).await
 }

@@ -89,6 +89,245 @@ fn position(dimension: Dimension, code: &str) -> u8 {
         .map_or(u8::MAX, |p| p as u8)
 }
 
+/// One problem of a row: the field, the value given, what was expected.
+type Problem = (&'static str, String, String);
+
+fn problem(field: &'static str, value: impl ToString, message: impl Into<String>) -> Problem {
+    (field, value.to_string(), message.into())
+}
+
+/// The indicator code is in the catalogue.
+fn check_indicator<'a>(row: &RowInput, rules: &Rules<'a>) -> Result<&'a indicator::Model, Problem> {
+    rules.indicators.get(&row.indicator).ok_or_else(|| {
+        problem(
+            "indicator",
+            &row.indicator,
+            "expected an indicator code such as HEA-03",
+        )
+    })
+}
+
+/// The region code is in the catalogue and the region existed in the row's year.
+fn check_region<'a>(row: &RowInput, rules: &Rules<'a>) -> Result<&'a region::Model, Problem> {
+    let r = rules.regions.get(&row.region).ok_or_else(|| {
+        problem(
+            "region",
+            &row.region,
+            "expected a region code (see `regions`)",
+        )
+    })?;
+    let existed =
+        r.valid_from.is_none_or(|f| f <= row.year) && r.valid_to.is_none_or(|t| row.year <= t);
+    if existed {
+        return Ok(r);
+    }
+    let span = format!(
+        "{}–{}",
+        r.valid_from.map_or("…".into(), |y| y.to_string()),
+        r.valid_to.map_or("…".into(), |y| y.to_string())
+    );
+    Err(problem(
+        "region",
+        &row.region,
+        format!(
+            "expected a region that existed in {}; {} existed {span}",
+            row.year, r.code
+        ),
+    ))
+}
+
+/// The year lies in the plan window of the settings.
+fn check_year(row: &RowInput, rules: &Rules<'_>) -> Option<Problem> {
+    (row.year < rules.first_year || row.year > rules.last_year).then(|| {
+        problem(
+            "year",
+            row.year,
+            format!(
+                "expected a year from {} to {}",
+                rules.first_year, rules.last_year
+            ),
+        )
+    })
+}
+
+/// Sex, age group and residence are codes of their lists, and `_T` unless the indicator is broken down
+/// by that dimension.
+fn check_dimensions(row: &RowInput, indicator: Option<&indicator::Model>) -> Vec<Problem> {
+    let dimensions = [
+        (
+            "sex",
+            Dimension::Sex,
+            &row.sex,
+            indicator.is_none_or(|i| i.by_sex),
+        ),
+        (
+            "ageGroup",
+            Dimension::Age,
+            &row.age_group,
+            indicator.is_none_or(|i| i.by_age),
+        ),
+        (
+            "residence",
+            Dimension::Residence,
+            &row.residence,
+            indicator.is_none_or(|i| i.by_residence),
+        ),
+    ];
+    dimensions
+        .into_iter()
+        .filter_map(|(field, dimension, code, allowed)| {
+            if !is_code(dimension, code) {
+                let list: Vec<&str> = codes(dimension).iter().map(|(c, _, _)| *c).collect();
+                Some(problem(
+                    field,
+                    code,
+                    format!("expected one of {}", list.join(", ")),
+                ))
+            } else if !allowed && code != TOTAL {
+                Some(problem(
+                    field,
+                    code,
+                    format!(
+                        "expected _T: {} is not reported by {}",
+                        row.indicator,
+                        dimension.as_str()
+                    ),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The value is finite, inside its unit's range, and whole for counts.
+fn check_value(row: &RowInput, unit: Option<Unit>) -> Option<Problem> {
+    if !row.value.is_finite() {
+        return Some(problem(
+            "value",
+            fmt_number(row.value),
+            "expected a finite number",
+        ));
+    }
+    let unit = unit?;
+    let (lo, hi) = unit.range();
+    if row.value < lo || row.value > hi {
+        return Some(problem(
+            "value",
+            fmt_number(row.value),
+            format!(
+                "expected a {} value from {} to {}",
+                unit.as_str(),
+                fmt_number(lo),
+                fmt_number(hi)
+            ),
+        ));
+    }
+    (unit.is_integral() && row.value.fract() != 0.0).then(|| {
+        problem(
+            "value",
+            fmt_number(row.value),
+            format!("expected a whole number for a {} value", unit.as_str()),
+        )
+    })
+}
+
+/// Numerator and denominator are finite and not negative, and the denominator is above 0.
+fn check_counts(row: &RowInput) -> Vec<Problem> {
+    let mut out: Vec<Problem> = [
+        ("numerator", row.numerator),
+        ("denominator", row.denominator),
+    ]
+    .into_iter()
+    .filter_map(|(field, part)| {
+        let v = part?;
+        (!v.is_finite() || v < 0.0).then(|| {
+            problem(
+                field,
+                fmt_number(v),
+                "expected a finite number of 0 or more",
+            )
+        })
+    })
+    .collect();
+    if row.denominator == Some(0.0) {
+        out.push(problem(
+            "denominator",
+            "0",
+            "expected a denominator above 0",
+        ));
+    }
+    out
+}
+
+/// A rate agrees with its numerator and denominator; a count's numerator is the count itself.
+fn check_consistency(row: &RowInput, unit: Option<Unit>) -> Option<Problem> {
+    let unit = unit?;
+    if let (Some(n), Some(d)) = (row.numerator, row.denominator)
+        && n.is_finite()
+        && d.is_finite()
+        && d > 0.0
+        && row.value.is_finite()
+        && let Some(s) = scale(unit)
+        && !close(row.value, n / d * s)
+    {
+        return Some(problem(
+            "value",
+            fmt_number(row.value),
+            format!(
+                "expected about {:.2} = numerator {} / denominator {} × {}",
+                n / d * s,
+                fmt_number(n),
+                fmt_number(d),
+                fmt_number(s)
+            ),
+        ));
+    }
+    match (row.numerator, unit) {
+        (Some(n), Unit::Count) if n.is_finite() && n != row.value => Some(problem(
+            "numerator",
+            fmt_number(n),
+            format!(
+                "expected the count itself ({}) for a count indicator",
+                fmt_number(row.value)
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// Each key appears once in a batch (or a whole file, through `seen`).
+fn check_unique(
+    row: &RowInput,
+    indicator: &indicator::Model,
+    region: &region::Model,
+    seen: &mut Seen,
+    at: usize,
+) -> Option<Problem> {
+    let key = (
+        indicator.id,
+        region.id,
+        row.year,
+        position(Dimension::Sex, &row.sex),
+        position(Dimension::Age, &row.age_group),
+        position(Dimension::Residence, &row.residence),
+    );
+    match seen.0.get(&key) {
+        Some(first) => Some(problem(
+            "row",
+            format!(
+                "{} {} {} {}/{}/{}",
+                row.indicator, row.region, row.year, row.sex, row.age_group, row.residence
+            ),
+            format!("expected each key once per batch; row {first} has the same key"),
+        )),
+        None => {
+            seen.0.insert(key, at);
+            None
+        }
+    }
+}
+
 /// Like [`check_rows`], for one part of a longer input: `seen` carries the keys of earlier parts and
 /// `offset` is the index of this part's first row in the whole input.
 pub fn check_rows_in(
@@ -100,226 +339,43 @@ pub fn check_rows_in(
     let mut errors = Vec::new();
     let mut valid = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
-        let before = errors.len();
-        let mut err = |field: &str, value: String, message: String| {
-            errors.push(RowError {
-                row: index,
-                field: field.to_owned(),
-                value,
-                message,
-            })
-        };
-        let indicator = rules.indicators.get(&row.indicator);
-        if indicator.is_none() {
-            err(
-                "indicator",
-                row.indicator.clone(),
-                "expected an indicator code such as HEA-03".into(),
-            );
-        }
-        let region = rules.regions.get(&row.region);
-        match region {
-            None => err(
-                "region",
-                row.region.clone(),
-                "expected a region code (see `regions`)".into(),
-            ),
-            Some(r) => {
-                let existed = r.valid_from.is_none_or(|f| f <= row.year)
-                    && r.valid_to.is_none_or(|t| row.year <= t);
-                if !existed {
-                    let span = format!(
-                        "{}–{}",
-                        r.valid_from.map_or("…".into(), |y| y.to_string()),
-                        r.valid_to.map_or("…".into(), |y| y.to_string())
-                    );
-                    err(
-                        "region",
-                        row.region.clone(),
-                        format!(
-                            "expected a region that existed in {}; {} existed {span}",
-                            row.year, r.code
-                        ),
-                    );
-                }
-            }
-        }
-        if row.year < rules.first_year || row.year > rules.last_year {
-            err(
-                "year",
-                row.year.to_string(),
-                format!(
-                    "expected a year from {} to {}",
-                    rules.first_year, rules.last_year
-                ),
-            );
-        }
-        for (field, dimension, code, allowed) in [
-            (
-                "sex",
-                Dimension::Sex,
-                &row.sex,
-                indicator.is_none_or(|i| i.by_sex),
-            ),
-            (
-                "ageGroup",
-                Dimension::Age,
-                &row.age_group,
-                indicator.is_none_or(|i| i.by_age),
-            ),
-            (
-                "residence",
-                Dimension::Residence,
-                &row.residence,
-                indicator.is_none_or(|i| i.by_residence),
-            ),
-        ] {
-            if !is_code(dimension, code) {
-                let list: Vec<&str> = codes(dimension).iter().map(|(c, _, _)| *c).collect();
-                err(
-                    field,
-                    code.clone(),
-                    format!("expected one of {}", list.join(", ")),
-                );
-            } else if !allowed && code != TOTAL {
-                err(
-                    field,
-                    code.clone(),
-                    format!(
-                        "expected _T: {} is not reported by {}",
-                        row.indicator,
-                        dimension.as_str()
-                    ),
-                );
-            }
-        }
+        let mut problems: Vec<Problem> = Vec::new();
+        let indicator = check_indicator(row, rules)
+            .map_err(|p| problems.push(p))
+            .ok();
+        let region = check_region(row, rules).map_err(|p| problems.push(p)).ok();
         let unit = indicator.map(|i| i.unit);
-        if !row.value.is_finite() {
-            err(
-                "value",
-                fmt_number(row.value),
-                "expected a finite number".into(),
-            );
-        } else if let Some(unit) = unit {
-            let (lo, hi) = unit.range();
-            if row.value < lo || row.value > hi {
-                err(
-                    "value",
-                    fmt_number(row.value),
-                    format!(
-                        "expected a {} value from {} to {}",
-                        unit.as_str(),
-                        fmt_number(lo),
-                        fmt_number(hi)
-                    ),
-                );
-            } else if unit.is_integral() && row.value.fract() != 0.0 {
-                err(
-                    "value",
-                    fmt_number(row.value),
-                    format!("expected a whole number for a {} value", unit.as_str()),
-                );
-            }
-        }
-        for (field, part) in [
-            ("numerator", row.numerator),
-            ("denominator", row.denominator),
-        ] {
-            if let Some(v) = part
-                && (!v.is_finite() || v < 0.0)
-            {
-                err(
-                    field,
-                    fmt_number(v),
-                    "expected a finite number of 0 or more".into(),
-                );
-            }
-        }
-        if let Some(d) = row.denominator
-            && d == 0.0
-        {
-            err(
-                "denominator",
-                "0".into(),
-                "expected a denominator above 0".into(),
-            );
-        }
-        if let (Some(n), Some(d), Some(unit)) = (row.numerator, row.denominator, unit)
-            && n.is_finite()
-            && d.is_finite()
-            && d > 0.0
-            && row.value.is_finite()
-        {
-            match scale(unit) {
-                Some(s) if !close(row.value, n / d * s) => err(
-                    "value",
-                    fmt_number(row.value),
-                    format!(
-                        "expected about {:.2} = numerator {} / denominator {} × {}",
-                        n / d * s,
-                        fmt_number(n),
-                        fmt_number(d),
-                        fmt_number(s)
-                    ),
-                ),
-                _ => {}
-            }
-        }
-        if let (Some(n), Some(Unit::Count)) = (row.numerator, unit)
-            && n.is_finite()
-            && n != row.value
-        {
-            err(
-                "numerator",
-                fmt_number(n),
-                format!(
-                    "expected the count itself ({}) for a count indicator",
-                    fmt_number(row.value)
-                ),
-            );
-        }
+        problems.extend(check_year(row, rules));
+        problems.extend(check_dimensions(row, indicator));
+        problems.extend(check_value(row, unit));
+        problems.extend(check_counts(row));
+        problems.extend(check_consistency(row, unit));
         if let (Some(i), Some(r)) = (indicator, region) {
-            let key = (
-                i.id,
-                r.id,
-                row.year,
-                position(Dimension::Sex, &row.sex),
-                position(Dimension::Age, &row.age_group),
-                position(Dimension::Residence, &row.residence),
-            );
-            if let Some(first) = seen.0.get(&key) {
-                err(
-                    "row",
-                    format!(
-                        "{} {} {} {}/{}/{}",
-                        row.indicator, row.region, row.year, row.sex, row.age_group, row.residence
-                    ),
-                    format!("expected each key once per batch; row {first} has the same key"),
-                );
-            } else {
-                seen.0.insert(key, offset + index);
+            problems.extend(check_unique(row, i, r, seen, offset + index));
+            if problems.is_empty() {
+                valid.push(ValidRow {
+                    index,
+                    key: Key {
+                        series: SeriesKey {
+                            indicator_id: i.id,
+                            region_id: r.id,
+                            sex: row.sex.clone(),
+                            age_group: row.age_group.clone(),
+                            residence: row.residence.clone(),
+                        },
+                        year: row.year,
+                    },
+                    value: row.value,
+                    numerator: row.numerator,
+                    denominator: row.denominator,
+                });
             }
         }
-        if errors.len() == before
-            && let (Some(i), Some(r)) = (indicator, region)
-        {
-            valid.push(ValidRow {
-                index,
-                key: Key {
-                    series: SeriesKey {
-                        indicator_id: i.id,
-                        region_id: r.id,
-                        sex: row.sex.clone(),
-                        age_group: row.age_group.clone(),
-                        residence: row.residence.clone(),
-                    },
-                    year: row.year,
-                },
-                value: row.value,
-                numerator: row.numerator,
-                denominator: row.denominator,
-            });
-        }
+        errors.extend(
+            problems
+                .into_iter()
+                .map(|(field, value, message)| RowError::new(index, field, value, message)),
+        );
     }
     errors.extend(check_parts(&valid, rules));
     if errors.is_empty() {
@@ -399,4 +455,238 @@ fn check_parts(rows: &[ValidRow], rules: &Rules<'_>) -> Vec<RowError> {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::{RegionLevel, Residence, Sensitivity};
+
+    fn indicator(code: &str, unit: Unit, by_sex: bool) -> indicator::Model {
+        indicator::Model {
+            id: 1,
+            code: code.into(),
+            name_zh: "指标".into(),
+            name_en: "Indicator".into(),
+            domain_id: 1,
+            unit,
+            owner_department_id: 1,
+            sensitivity: Sensitivity::Internal,
+            decimals: 1,
+            plan_clause: String::new(),
+            natural_limit: None,
+            by_sex,
+            by_age: false,
+            by_residence: false,
+        }
+    }
+
+    fn region(code: &str, valid_to: Option<i32>) -> region::Model {
+        region::Model {
+            id: 7,
+            code: code.into(),
+            name_zh: "镇".into(),
+            name_en: "Town".into(),
+            level: RegionLevel::Township,
+            residence: Residence::Rural,
+            parent_id: None,
+            valid_from: None,
+            valid_to,
+        }
+    }
+
+    fn row(value: f64) -> RowInput {
+        RowInput {
+            indicator: "HEA-03".into(),
+            region: "T1".into(),
+            year: 2024,
+            sex: TOTAL.into(),
+            age_group: TOTAL.into(),
+            residence: TOTAL.into(),
+            value,
+            numerator: None,
+            denominator: None,
+        }
+    }
+
+    struct Catalogue {
+        indicators: HashMap<String, indicator::Model>,
+        regions: HashMap<String, region::Model>,
+    }
+
+    impl Catalogue {
+        fn new() -> Self {
+            Catalogue {
+                indicators: [(
+                    "HEA-03".to_owned(),
+                    indicator("HEA-03", Unit::PerMille, true),
+                )]
+                .into(),
+                regions: [
+                    ("T1".to_owned(), region("T1", None)),
+                    ("T9".to_owned(), region("T9", Some(2023))),
+                ]
+                .into(),
+            }
+        }
+
+        fn rules(&self) -> Rules<'_> {
+            Rules {
+                indicators: &self.indicators,
+                regions: &self.regions,
+                first_year: 2015,
+                last_year: 2035,
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_indicator_is_named() {
+        let c = Catalogue::new();
+        let bad = RowInput {
+            indicator: "HEA-99".into(),
+            ..row(1.0)
+        };
+        assert_eq!(
+            check_indicator(&bad, &c.rules()).err().map(|p| p.0),
+            Some("indicator")
+        );
+        assert!(check_indicator(&row(1.0), &c.rules()).is_ok());
+    }
+
+    #[test]
+    fn a_region_must_have_existed_in_the_year() {
+        let c = Catalogue::new();
+        let merged = RowInput {
+            region: "T9".into(),
+            ..row(1.0)
+        };
+        let p = check_region(&merged, &c.rules()).expect_err("refused");
+        assert!(
+            p.2.contains("existed in 2024; T9 existed …–2023"),
+            "{}",
+            p.2
+        );
+        let unknown = RowInput {
+            region: "NOWHERE".into(),
+            ..row(1.0)
+        };
+        assert!(check_region(&unknown, &c.rules()).is_err());
+    }
+
+    #[test]
+    fn years_outside_the_plan_window_are_refused() {
+        let c = Catalogue::new();
+        assert!(
+            check_year(
+                &RowInput {
+                    year: 2014,
+                    ..row(1.0)
+                },
+                &c.rules()
+            )
+            .is_some()
+        );
+        assert!(
+            check_year(
+                &RowInput {
+                    year: 2035,
+                    ..row(1.0)
+                },
+                &c.rules()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn dimensions_need_known_codes_and_a_breakdown() {
+        let by_sex = indicator("HEA-03", Unit::Percent, true);
+        let totals = indicator("HEA-01", Unit::Percent, false);
+        let boys = RowInput {
+            sex: "M".into(),
+            ..row(1.0)
+        };
+        assert!(check_dimensions(&boys, Some(&by_sex)).is_empty());
+        let refused = check_dimensions(&boys, Some(&totals));
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].2.starts_with("expected _T"));
+        let nonsense = RowInput {
+            age_group: "Y99".into(),
+            ..row(1.0)
+        };
+        assert_eq!(check_dimensions(&nonsense, None)[0].0, "ageGroup");
+    }
+
+    #[test]
+    fn values_stay_in_their_units_range() {
+        assert!(check_value(&row(f64::NAN), None).is_some());
+        assert!(check_value(&row(100.5), Some(Unit::Percent)).is_some());
+        assert!(check_value(&row(99.5), Some(Unit::Percent)).is_none());
+        assert!(check_value(&row(2.5), Some(Unit::Count)).is_some());
+        assert!(check_value(&row(3.0), Some(Unit::Count)).is_none());
+    }
+
+    #[test]
+    fn counts_are_finite_and_denominators_positive() {
+        let bad = RowInput {
+            numerator: Some(-1.0),
+            denominator: Some(0.0),
+            ..row(1.0)
+        };
+        let found: Vec<&str> = check_counts(&bad).iter().map(|p| p.0).collect();
+        assert_eq!(found, vec!["numerator", "denominator"]);
+        assert!(check_counts(&row(1.0)).is_empty());
+    }
+
+    #[test]
+    fn rates_agree_with_their_counts() {
+        let rate = RowInput {
+            numerator: Some(12.0),
+            denominator: Some(3100.0),
+            ..row(3.9)
+        };
+        assert!(check_consistency(&rate, Some(Unit::PerMille)).is_none());
+        let off = RowInput {
+            value: 5.0,
+            ..rate.clone()
+        };
+        assert!(check_consistency(&off, Some(Unit::PerMille)).is_some());
+        let count = RowInput {
+            numerator: Some(4.0),
+            ..row(5.0)
+        };
+        assert_eq!(
+            check_consistency(&count, Some(Unit::Count)).map(|p| p.0),
+            Some("numerator")
+        );
+    }
+
+    #[test]
+    fn a_key_is_accepted_once() {
+        let c = Catalogue::new();
+        let mut seen = Seen::default();
+        let i = &c.indicators["HEA-03"];
+        let r = &c.regions["T1"];
+        assert!(check_unique(&row(1.0), i, r, &mut seen, 0).is_none());
+        let again = check_unique(&row(2.0), i, r, &mut seen, 5).expect("a duplicate");
+        assert!(again.2.contains("row 0"), "{}", again.2);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_and_nothing_passes() {
+        let c = Catalogue::new();
+        let rows = vec![
+            row(3.9),
+            RowInput {
+                year: 2040,
+                sex: "X".into(),
+                ..row(3.9)
+            },
+        ];
+        let errors = check_rows(&rows, &c.rules()).expect_err("refused");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["year", "sex"]);
+        assert!(errors.iter().all(|e| e.row == 1));
+    }
 }

@@ -1,0 +1,98 @@
+//! Reading submissions and the values they carry, through the policy.
+
+use crate::auth::{Identity, policy};
+use crate::error::{AppError, AppResult};
+use crate::service::observations::{ReadScope, Record, protect};
+use crate::vocabulary::Status;
+use entity::{observation, submission};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
+
+/// Filters of the `submissions` query.
+#[derive(Clone, Debug, Default)]
+pub struct SubmissionFilter {
+    pub department: Option<String>,
+    pub status: Option<Status>,
+}
+
+/// Submissions the caller may see (its department's; coordinators and admins: all), newest first.
+pub async fn list_submissions(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    filter: &SubmissionFilter,
+    limit: u64,
+) -> AppResult<Vec<submission::Model>> {
+    let member = policy::require_member(identity)?;
+    let mut query = submission::Entity::find()
+        .order_by_desc(submission::Column::Id)
+        .limit(limit);
+    if let Some(code) = &filter.department {
+        let department =
+            crate::service::catalogue::require_department(db, "filter.department", code).await?;
+        if !policy::may_read_department_records(identity, department.id) {
+            return Err(AppError::Forbidden(format!(
+                "department {} reads its own submissions only",
+                member.department
+            )));
+        }
+        query = query.filter(submission::Column::DepartmentId.eq(department.id));
+    }
+    if !policy::reads_all_department_records(identity) {
+        query = query.filter(submission::Column::DepartmentId.eq(member.department_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(submission::Column::Status.eq(status.as_str()));
+    }
+    Ok(query.all(db).await?)
+}
+
+/// The submission with this id, if the caller may see it (a hidden one and a missing one look the same).
+pub async fn find_submission(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    id: i64,
+) -> AppResult<Option<submission::Model>> {
+    policy::require_member(identity)?;
+    Ok(submission::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| policy::may_read_department_records(identity, s.department_id)))
+}
+
+/// The values submissions carry, as the caller may read them: unapproved ones only for the owner
+/// department and coordinators, restricted ones suppressed for everyone else — the read policy, as for any
+/// other read. At most `limit` per submission, for all the given submissions in one query.
+pub async fn submission_observations(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    ids: &[i64],
+    limit: usize,
+) -> AppResult<HashMap<i64, Vec<Record>>> {
+    let scope = ReadScope::load(db, identity).await?;
+    let rows = observation::Entity::find()
+        .filter(observation::Column::SubmissionId.is_in(ids.iter().copied()))
+        .order_by_asc(observation::Column::Id)
+        .all(db)
+        .await?;
+    let mut kept: HashMap<i64, usize> = HashMap::new();
+    let rows: Vec<observation::Model> =
+        rows.into_iter()
+            .filter(|r| {
+                scope.indicators.get(&r.indicator_id).is_some_and(|(i, _)| {
+                    r.is_published || policy::owns_or_coordinates(identity, i)
+                })
+            })
+            .filter(|r| {
+                let n = kept.entry(r.submission_id.unwrap_or_default()).or_default();
+                *n += 1;
+                *n <= limit
+            })
+            .collect();
+    let mut out: HashMap<i64, Vec<Record>> = HashMap::new();
+    for record in protect(db, &scope, rows).await? {
+        out.entry(record.model.submission_id.unwrap_or_default())
+            .or_default()
+            .push(record);
+    }
+    Ok(out)
+}
