@@ -1,6 +1,6 @@
-//! Catalogue changes by admins: departments, indicators, their targets, and regions (including the
-//! validity years of a township that is merged or split). Each change is checked, written with its audit
-//! entry in one transaction, and reports bad input by field.
+//! Catalogue changes by admins: departments, indicators and their targets (regions: `regions::write`).
+//! Each change is checked, written with its audit entry in one transaction, and reports bad input by
+//! field. Creating and updating are separate paths that share their field checks.
 
 use crate::auth::{Role, policy};
 use crate::error::{AppError, AppResult};
@@ -10,7 +10,8 @@ use crate::service::catalogue::{check_code, check_name};
 use crate::vocabulary::{DepartmentKind, Dimension, Sensitivity, TargetKind, TargetScope, Unit};
 use entity::{department, indicator, target};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use serde_json::json;
 
@@ -22,83 +23,93 @@ pub struct DepartmentInput {
     pub kind: Option<DepartmentKind>,
 }
 
-/// Creates (`create`) or updates the department `code`.
-pub async fn save_department(
+/// Creates the department `code` (city admins).
+pub async fn create_department(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     code: &str,
     input: DepartmentInput,
-    create: bool,
 ) -> AppResult<department::Model> {
     policy::authorize_city_admin(&ctx.identity)?;
     check_code("code", code)?;
+    let name_zh = input
+        .name_zh
+        .ok_or_else(|| AppError::invalid("input.nameZh", "", "a Chinese name"))?;
+    let name_en = input
+        .name_en
+        .ok_or_else(|| AppError::invalid("input.nameEn", "", "an English name"))?;
+    check_name("input.nameZh", &name_zh)?;
+    check_name("input.nameEn", &name_en)?;
     let txn = db.begin().await?;
-    let existing = catalogue::find_department(&txn, code).await?;
-    let saved = match (existing.clone(), create) {
-        (Some(_), true) => {
-            return Err(AppError::Conflict(format!(
-                "department {code} exists already"
-            )));
-        }
-        (None, false) => {
-            return Err(AppError::NotFound(format!(
-                "department {code} does not exist"
-            )));
-        }
-        (None, true) => {
-            let name_zh = input
-                .name_zh
-                .ok_or_else(|| AppError::invalid("input.nameZh", "", "a Chinese name"))?;
-            let name_en = input
-                .name_en
-                .ok_or_else(|| AppError::invalid("input.nameEn", "", "an English name"))?;
-            check_name("input.nameZh", &name_zh)?;
-            check_name("input.nameEn", &name_en)?;
-            department::Entity::insert(department::ActiveModel {
-                code: Set(code.to_owned()),
-                name_zh: Set(name_zh),
-                name_en: Set(name_en),
-                kind: Set(input.kind.unwrap_or(DepartmentKind::Owner)),
-                ..Default::default()
-            })
-            .exec_with_returning(&txn)
-            .await?
-        }
-        (Some(current), false) => {
-            let mut model: department::ActiveModel = current.into();
-            if let Some(n) = input.name_zh {
-                check_name("input.nameZh", &n)?;
-                model.name_zh = Set(n);
-            }
-            if let Some(n) = input.name_en {
-                check_name("input.nameEn", &n)?;
-                model.name_en = Set(n);
-            }
-            if let Some(k) = input.kind {
-                model.kind = Set(k);
-            }
-            department::Entity::update(model).exec(&txn).await?
-        }
-    };
-    audit::record(
-        &txn,
-        ctx,
-        Entry {
-            action: if create {
-                "department.create"
-            } else {
-                "department.update"
-            },
-            entity_type: "department",
-            entity_key: code.to_owned(),
-            department_id: Some(saved.id),
-            before: existing.map(|e| json!(e)),
-            after: Some(json!(saved)),
-        },
-    )
+    if catalogue::find_department(&txn, code).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "department {code} exists already"
+        )));
+    }
+    let saved = department::Entity::insert(department::ActiveModel {
+        code: Set(code.to_owned()),
+        name_zh: Set(name_zh),
+        name_en: Set(name_en),
+        kind: Set(input.kind.unwrap_or(DepartmentKind::Owner)),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
     .await?;
+    record_department(&txn, ctx, "department.create", None, &saved).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Updates the department `code` (city admins); omitted fields keep their value.
+pub async fn update_department(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    code: &str,
+    input: DepartmentInput,
+) -> AppResult<department::Model> {
+    policy::authorize_city_admin(&ctx.identity)?;
+    let txn = db.begin().await?;
+    let current = catalogue::find_department(&txn, code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("department {code} does not exist")))?;
+    let mut model: department::ActiveModel = current.clone().into();
+    if let Some(n) = input.name_zh {
+        check_name("input.nameZh", &n)?;
+        model.name_zh = Set(n);
+    }
+    if let Some(n) = input.name_en {
+        check_name("input.nameEn", &n)?;
+        model.name_en = Set(n);
+    }
+    if let Some(k) = input.kind {
+        model.kind = Set(k);
+    }
+    let saved = department::Entity::update(model).exec(&txn).await?;
+    record_department(&txn, ctx, "department.update", Some(&current), &saved).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+async fn record_department(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    action: &str,
+    before: Option<&department::Model>,
+    after: &department::Model,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        ctx,
+        Entry {
+            action,
+            entity_type: "department",
+            entity_key: after.code.clone(),
+            department_id: Some(after.id),
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
+        },
+    )
+    .await
 }
 
 /// An indicator's fields; on update, `None` keeps the stored value.
@@ -116,59 +127,120 @@ pub struct IndicatorInput {
     pub dimensions: Option<Vec<Dimension>>,
 }
 
-/// Creates (`create`) or updates the indicator `code`.
-pub async fn save_indicator(
+/// Creates the indicator `code`, owned by the caller's department (its admin) or any reporting department
+/// (city admins). Sensitivity other than `internal` needs a city admin.
+pub async fn create_indicator(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     code: &str,
     input: IndicatorInput,
-    create: bool,
 ) -> AppResult<indicator::Model> {
     policy::require_role(&ctx.identity, Role::Admin)?;
     check_code("code", code)?;
-    let txn = db.begin().await?;
-    let existing = catalogue::find_indicator(&txn, &ctx.identity, code).await?;
-    let mut model: indicator::ActiveModel = match (&existing, create) {
-        (Some(_), true) => {
-            return Err(AppError::Conflict(format!(
-                "indicator {code} exists already"
-            )));
-        }
-        (None, false) => {
-            return Err(AppError::NotFound(format!(
-                "indicator {code} does not exist"
-            )));
-        }
-        (Some(current), false) => current.clone().into(),
-        (None, true) => {
-            let required = |v: &Option<String>, field: &str, what: &str| {
-                v.clone().ok_or_else(|| AppError::invalid(field, "", what))
-            };
-            required(&input.name_zh, "input.nameZh", "a Chinese name")?;
-            required(&input.name_en, "input.nameEn", "an English name")?;
-            required(&input.domain, "input.domain", "a domain code")?;
-            required(
-                &input.owner_department,
-                "input.ownerDepartment",
-                "a department code",
-            )?;
-            let unit = input
-                .unit
-                .ok_or_else(|| AppError::invalid("input.unit", "", Unit::expected()))?;
-            indicator::ActiveModel {
-                code: Set(code.to_owned()),
-                unit: Set(unit),
-                sensitivity: Set(Sensitivity::Internal),
-                decimals: Set(unit.default_decimals()),
-                plan_clause: Set(String::new()),
-                natural_limit: Set(None),
-                by_sex: Set(false),
-                by_age: Set(false),
-                by_residence: Set(false),
-                ..Default::default()
-            }
-        }
+    let required = |v: &Option<String>, field: &str, what: &str| {
+        v.clone().ok_or_else(|| AppError::invalid(field, "", what))
     };
+    required(&input.name_zh, "input.nameZh", "a Chinese name")?;
+    required(&input.name_en, "input.nameEn", "an English name")?;
+    required(&input.domain, "input.domain", "a domain code")?;
+    let owner = required(
+        &input.owner_department,
+        "input.ownerDepartment",
+        "a department code",
+    )?;
+    let unit = input
+        .unit
+        .ok_or_else(|| AppError::invalid("input.unit", "", Unit::expected()))?;
+    let txn = db.begin().await?;
+    if catalogue::find_indicator(&txn, &ctx.identity, code)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "indicator {code} exists already"
+        )));
+    }
+    let owner = require_owner(&txn, &owner).await?;
+    policy::authorize_department_admin(&ctx.identity, owner.id)?;
+    if input
+        .sensitivity
+        .is_some_and(|s| s != Sensitivity::Internal)
+    {
+        policy::authorize_city_admin(&ctx.identity)?;
+    }
+    let mut model = indicator::ActiveModel {
+        code: Set(code.to_owned()),
+        unit: Set(unit),
+        owner_department_id: Set(owner.id),
+        sensitivity: Set(Sensitivity::Internal),
+        decimals: Set(unit.default_decimals()),
+        plan_clause: Set(String::new()),
+        natural_limit: Set(None),
+        by_sex: Set(false),
+        by_age: Set(false),
+        by_residence: Set(false),
+        ..Default::default()
+    };
+    apply_indicator_fields(&txn, &mut model, input).await?;
+    let saved = indicator::Entity::insert(model)
+        .exec_with_returning(&txn)
+        .await?;
+    record_indicator(&txn, ctx, "indicator.create", None, &saved).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Updates the indicator `code` (its owner department's admin or a city admin); moving it to another
+/// owner or changing its sensitivity needs a city admin. Omitted fields keep their value.
+pub async fn update_indicator(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    code: &str,
+    input: IndicatorInput,
+) -> AppResult<indicator::Model> {
+    policy::require_role(&ctx.identity, Role::Admin)?;
+    let txn = db.begin().await?;
+    let current = catalogue::find_indicator(&txn, &ctx.identity, code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("indicator {code} does not exist")))?;
+    policy::authorize_department_admin(&ctx.identity, current.owner_department_id)?;
+    if input.sensitivity.is_some_and(|s| s != current.sensitivity) {
+        policy::authorize_city_admin(&ctx.identity)?;
+    }
+    let mut model: indicator::ActiveModel = current.clone().into();
+    if let Some(code) = &input.owner_department {
+        let owner = require_owner(&txn, code).await?;
+        if owner.id != current.owner_department_id {
+            policy::authorize_city_admin(&ctx.identity)?;
+        }
+        model.owner_department_id = Set(owner.id);
+    }
+    apply_indicator_fields(&txn, &mut model, input).await?;
+    let saved = indicator::Entity::update(model).exec(&txn).await?;
+    record_indicator(&txn, ctx, "indicator.update", Some(&current), &saved).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A reporting department (coordinators own no indicators).
+async fn require_owner(db: &impl ConnectionTrait, code: &str) -> AppResult<department::Model> {
+    let found = catalogue::require_department(db, "input.ownerDepartment", code).await?;
+    if found.kind != DepartmentKind::Owner {
+        return Err(AppError::invalid(
+            "input.ownerDepartment",
+            code,
+            "a reporting department (coordinators own no indicators)",
+        ));
+    }
+    Ok(found)
+}
+
+/// The fields create and update share, checked the same way for both.
+async fn apply_indicator_fields(
+    db: &impl ConnectionTrait,
+    model: &mut indicator::ActiveModel,
+    input: IndicatorInput,
+) -> AppResult<()> {
     if let Some(n) = input.name_zh {
         check_name("input.nameZh", &n)?;
         model.name_zh = Set(n);
@@ -178,42 +250,8 @@ pub async fn save_indicator(
         model.name_en = Set(n);
     }
     if let Some(code) = &input.domain {
-        let found = catalogue::require_domain(&txn, "input.domain", code).await?;
+        let found = catalogue::require_domain(db, "input.domain", code).await?;
         model.domain_id = Set(found.id);
-    }
-    // Who may do this depends on whose indicator it is and what changes: the owner department's admin
-    // manages its indicator, only a city admin moves it to another owner or changes its sensitivity.
-    let current_owner = existing.as_ref().map(|e| e.owner_department_id);
-    if let Some(owner) = current_owner {
-        policy::authorize_department_admin(&ctx.identity, owner)?;
-    }
-    let sensitivity_changes = input.sensitivity.is_some_and(|s| {
-        existing
-            .as_ref()
-            .map_or(s != Sensitivity::Internal, |e| e.sensitivity != s)
-    });
-    if sensitivity_changes {
-        policy::authorize_city_admin(&ctx.identity)?;
-    }
-    if let Some(code) = &input.owner_department {
-        let found = catalogue::require_department(&txn, "input.ownerDepartment", code).await?;
-        match current_owner {
-            Some(owner) if owner != found.id => {
-                policy::authorize_city_admin(&ctx.identity)?;
-            }
-            Some(_) => {}
-            None => {
-                policy::authorize_department_admin(&ctx.identity, found.id)?;
-            }
-        }
-        if found.kind != DepartmentKind::Owner {
-            return Err(AppError::invalid(
-                "input.ownerDepartment",
-                code,
-                "a reporting department (coordinators own no indicators)",
-            ));
-        }
-        model.owner_department_id = Set(found.id);
     }
     if let Some(unit) = input.unit {
         model.unit = Set(unit);
@@ -245,32 +283,29 @@ pub async fn save_indicator(
         model.by_age = Set(dims.contains(&Dimension::Age));
         model.by_residence = Set(dims.contains(&Dimension::Residence));
     }
-    let saved = if create {
-        indicator::Entity::insert(model)
-            .exec_with_returning(&txn)
-            .await?
-    } else {
-        indicator::Entity::update(model).exec(&txn).await?
-    };
+    Ok(())
+}
+
+async fn record_indicator(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    action: &str,
+    before: Option<&indicator::Model>,
+    after: &indicator::Model,
+) -> AppResult<()> {
     audit::record(
-        &txn,
+        db,
         ctx,
         Entry {
-            action: if create {
-                "indicator.create"
-            } else {
-                "indicator.update"
-            },
+            action,
             entity_type: "indicator",
-            entity_key: code.to_owned(),
-            department_id: Some(saved.owner_department_id),
-            before: existing.map(|e| json!(e)),
-            after: Some(json!(saved)),
+            entity_key: after.code.clone(),
+            department_id: Some(after.owner_department_id),
+            before: before.map(|b| json!(b)),
+            after: Some(json!(after)),
         },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+    .await
 }
 
 /// One target of an indicator.

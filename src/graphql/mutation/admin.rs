@@ -124,8 +124,7 @@ impl AdminMutation {
         input: DepartmentFields,
     ) -> Result<Department> {
         Ok(Department(
-            admin::save_department(db(ctx)?, &write_context(ctx), &code, input.into(), true)
-                .await?,
+            admin::create_department(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
     async fn update_department(
@@ -135,8 +134,7 @@ impl AdminMutation {
         input: DepartmentFields,
     ) -> Result<Department> {
         Ok(Department(
-            admin::save_department(db(ctx)?, &write_context(ctx), &code, input.into(), false)
-                .await?,
+            admin::update_department(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
     async fn create_indicator(
@@ -146,7 +144,7 @@ impl AdminMutation {
         input: IndicatorFields,
     ) -> Result<Indicator> {
         Ok(Indicator(
-            admin::save_indicator(db(ctx)?, &write_context(ctx), &code, input.into(), true).await?,
+            admin::create_indicator(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
     async fn update_indicator(
@@ -156,8 +154,7 @@ impl AdminMutation {
         input: IndicatorFields,
     ) -> Result<Indicator> {
         Ok(Indicator(
-            admin::save_indicator(db(ctx)?, &write_context(ctx), &code, input.into(), false)
-                .await?,
+            admin::update_indicator(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
     /// Replaces the targets of an indicator.

@@ -1,0 +1,304 @@
+//! One function per command of the command line: each connects, does its one job through the
+//! services, and reports on stdout (results) and stderr (progress and problems).
+
+use crate::auth::Role;
+use crate::auth::token::{issue_dev_token, parse_ttl};
+use crate::config::{Environment, Settings};
+use crate::error::{AppError, AppResult};
+use crate::report::{ReportFormat, ReportKind};
+use crate::service::audit::WriteContext;
+use crate::service::catalogue::local_identity;
+use crate::service::export::{self, ExportFormat};
+use crate::service::import::{self, ImportOptions};
+use crate::service::observations::ObservationFilter;
+use crate::service::regions::write as regions;
+use crate::{seed, startup};
+use std::path::{Path, PathBuf};
+
+/// `childhub migrate`
+pub async fn migrate(settings: &Settings) -> AppResult<()> {
+    let db = startup::connect(settings).await?;
+    startup::migrate(&db).await?;
+    println!("database is up to date");
+    Ok(())
+}
+
+/// `childhub seed [--demo]`
+pub async fn seed(settings: &Settings, demo: bool) -> AppResult<()> {
+    let db = startup::connect(settings).await?;
+    startup::migrate(&db).await?;
+    let load = seed::load_catalogue(&db).await?;
+    println!(
+        "catalogue: {} departments, {} domains, {} indicators, {} targets, {} dimension codes added",
+        load.departments, load.domains, load.indicators, load.targets, load.dimension_codes
+    );
+    if demo {
+        let load = seed::load_demo(&db).await?;
+        if load.regions == 0 {
+            println!("demo: already loaded");
+        } else {
+            println!(
+                "demo (synthetic data, region codes DEMO…): {} regions, {} observations added",
+                load.regions, load.observations
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `childhub import-regions FILE --as DEPT`
+pub async fn import_regions(settings: &Settings, file: &Path, department: &str) -> AppResult<()> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
+    })?;
+    let db = startup::connect(settings).await?;
+    startup::migrate(&db).await?;
+    let ctx = WriteContext::cli(local_identity(&db, department, &[Role::Admin]).await?);
+    match regions::import_regions(&db, &ctx, &text).await? {
+        Ok(done) => {
+            println!(
+                "regions: {} created, {} updated",
+                done.created, done.updated
+            );
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            Err(AppError::invalid(
+                "FILE",
+                file.display(),
+                format!(
+                    "a file without errors ({} bad rows; nothing was written)",
+                    errors.len()
+                ),
+            ))
+        }
+    }
+}
+
+/// `childhub export observations …`
+pub async fn export_observations(
+    settings: &Settings,
+    filter: &ObservationFilter,
+    format: ExportFormat,
+    department: &str,
+    out: Option<PathBuf>,
+) -> AppResult<()> {
+    let db = startup::connect(settings).await?;
+    let identity = local_identity(&db, department, &[Role::Viewer]).await?;
+    let rows = match out {
+        Some(path) => {
+            let file = std::fs::File::create(&path).map_err(|e| {
+                AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+            })?;
+            let mut writer = std::io::BufWriter::new(file);
+            export::export(&db, &identity, filter, format, usize::MAX, &mut writer).await?
+        }
+        None => {
+            let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
+            export::export(&db, &identity, filter, format, usize::MAX, &mut writer).await?
+        }
+    };
+    eprintln!("exported {rows} observations");
+    Ok(())
+}
+
+/// `childhub report --year … --kind … --format …`
+pub async fn report(
+    settings: &Settings,
+    year: i32,
+    kind: ReportKind,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+    region: Option<String>,
+    department: &str,
+) -> AppResult<()> {
+    let db = startup::connect(settings).await?;
+    let identity = local_identity(&db, department, &[Role::Viewer]).await?;
+    let body = crate::report::render(&db, &identity, year, kind, format, region).await?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, body).map_err(|e| {
+                AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{body}"),
+    }
+    Ok(())
+}
+
+/// `childhub token --dept … --role …`
+pub fn token(
+    settings: &Settings,
+    dept: &str,
+    roles: &[String],
+    ttl: &str,
+    sub: Option<String>,
+) -> AppResult<()> {
+    for role in roles {
+        if Role::parse(role).is_none() {
+            return Err(AppError::invalid(
+                "--role",
+                role,
+                "viewer, submitter, approver or admin",
+            ));
+        }
+    }
+    let ttl = parse_ttl(ttl)
+        .ok_or_else(|| AppError::invalid("--ttl", ttl, "a duration like 8h, 30m, 45s or 2d"))?;
+    let secret = dev_secret(settings)?;
+    let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    let subject = sub.unwrap_or_else(|| format!("{dept}-dev"));
+    println!(
+        "{}",
+        issue_dev_token(&settings.auth, &secret, &subject, dept, &roles, ttl)?
+    );
+    Ok(())
+}
+
+/// `childhub import observations FILE --as DEPT`
+pub async fn import_observations(
+    settings: &Settings,
+    file: &Path,
+    department: &str,
+    batch: Option<usize>,
+    rejects: Option<PathBuf>,
+    dry_run: bool,
+) -> AppResult<()> {
+    let db = startup::connect(settings).await?;
+    startup::migrate(&db).await?;
+    let db = &db;
+    let identity = local_identity(db, department, &[Role::Submitter]).await?;
+    let ctx = WriteContext::cli(identity);
+    let input = std::fs::File::open(file).map_err(|e| {
+        AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
+    })?;
+    let rejects_path = rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
+    let rejects_file = std::fs::File::create(&rejects_path).map_err(|e| {
+        AppError::invalid(
+            "--rejects",
+            rejects_path.display(),
+            format!("a writable file ({e})"),
+        )
+    })?;
+    let checkpoint = file.with_extension("progress");
+    let options = ImportOptions {
+        batch,
+        dry_run,
+        checkpoint: Some(checkpoint.clone()),
+    };
+    let started = std::time::Instant::now();
+    let mut rejects_writer = std::io::BufWriter::new(rejects_file);
+    let summary = import::import_observations(
+        db,
+        &ctx,
+        settings,
+        std::io::BufReader::new(input),
+        &mut rejects_writer,
+        &options,
+        |rows| {
+            use std::io::Write as _;
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\r  {rows} rows read ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+            let _ = err.flush();
+        },
+    )
+    .await?;
+    eprintln!();
+    drop(rejects_writer);
+    if summary.resumed_from > 0 {
+        println!(
+            "resumed after {} rows committed by an earlier run",
+            summary.resumed_from
+        );
+    }
+    println!(
+        "{} rows: {} written, {} unchanged, {} rejected{} in {:.1} s; submissions: {:?}",
+        summary.rows,
+        summary.written,
+        summary.unchanged,
+        summary.rejected,
+        if dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64(),
+        summary.submissions
+    );
+    if summary.rejected > 0 {
+        println!("bad rows and their reasons: {}", rejects_path.display());
+        if batch.is_none() {
+            println!(
+                "nothing was written: the file is one transaction; fix the rows and run again"
+            );
+        }
+        return Err(AppError::invalid(
+            "FILE",
+            file.display(),
+            format!("a file without bad rows ({} rejected)", summary.rejected),
+        ));
+    }
+    let _ = std::fs::remove_file(&rejects_path);
+    if batch.is_some() && !dry_run {
+        let _ = std::fs::remove_file(&checkpoint);
+    }
+    Ok(())
+}
+
+fn dev_secret(settings: &Settings) -> AppResult<String> {
+    settings
+        .hs256_secret()
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "auth",
+                "jwks_url",
+                "an HS256 secret to sign with (tokens of an OIDC provider come from the provider)",
+            )
+        })
+}
+
+/// `childhub serve`
+pub async fn serve(settings: Settings) -> AppResult<()> {
+    let db = startup::connect(&settings).await?;
+    startup::migrate(&db).await?;
+    if startup::seed_if_empty(&db, &settings).await? {
+        println!("loaded the plan's catalogue and the synthetic demo data into the empty database");
+    }
+    let (listener, addr) = startup::bind(settings.bind).await?;
+    let token =
+        if settings.environment == Environment::Development && settings.auth.jwks_url.is_none() {
+            let secret = dev_secret(&settings)?;
+            let ttl = std::time::Duration::from_secs(8 * 3600);
+            Some(issue_dev_token(
+                &settings.auth,
+                &secret,
+                "coordinator-dev",
+                "statistics",
+                &["viewer"],
+                ttl,
+            )?)
+        } else {
+            None
+        };
+    let app = startup::build(db, settings)?;
+    tracing::info!(%addr, "childhub listening");
+    println!("childhub is listening on http://{addr}");
+    match token {
+        Some(token) => {
+            println!("Signed in as a statistics-bureau viewer for 8 hours:");
+            println!("  GraphiQL:  http://{addr}/graphiql#token={token}");
+            println!("  Dashboard: http://{addr}/#token={token}");
+        }
+        None => println!("GraphiQL: http://{addr}/graphiql    Dashboard: http://{addr}/"),
+    }
+    startup::serve(listener, app.router, startup::shutdown_signal()).await
+}
