@@ -1,6 +1,12 @@
-//! Typed settings: defaults, then an optional TOML file, then `CHILDHUB_*` environment variables, then
-//! command-line flags. This is the only module that reads the environment or configuration files.
+//! Typed settings, layered with figment: defaults, then a TOML file, then `CHILDHUB_*` environment
+//! variables (`CHILDHUB_SECTION__KEY`, e.g. `CHILDHUB_LIMITS__MAX_PAGE_SIZE`, plus a few short names such
+//! as `CHILDHUB_JWT_SECRET`), then command-line flags. This is the only module that reads the environment
+//! or configuration files. Secrets are `SecretString`s, so `Debug` never prints them; durations are
+//! written like `30s` or `5m`.
 
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,8 +19,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/childhub.db?mode=rwc";
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// `sqlite://…` or `postgres://…`.
-    pub database_url: String,
+    /// `sqlite://…` or `postgres://…` (may carry a password, hence secret).
+    pub database_url: SecretString,
     /// Address to listen on.
     pub bind: SocketAddr,
     /// `development` (introspection on, dev tokens printed) or `production`.
@@ -41,9 +47,10 @@ pub enum Environment {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
-    /// Shared HS256 secret (development, tests, small deployments). In development, when neither this nor
-    /// `jwks_url` is set, a random secret is created once in `secret_file`.
-    pub hs256_secret: Option<String>,
+    /// Shared HS256 secret (development, tests, small deployments), at least 32 characters. In
+    /// development, when neither this nor `jwks_url` is set, a random secret is created once in
+    /// `secret_file`.
+    pub hs256_secret: Option<SecretString>,
     /// Where the development secret is kept so that `childhub token` and `childhub serve` agree.
     pub secret_file: PathBuf,
     /// An OIDC provider's JWKS URL (RS256/ES256), e.g. Keycloak's `…/protocol/openid-connect/certs`.
@@ -53,9 +60,11 @@ pub struct AuthSettings {
     /// Expected `aud` claim.
     pub audience: String,
     /// Allowed clock skew.
-    pub leeway_seconds: u64,
+    #[serde(with = "humantime_serde")]
+    pub leeway: Duration,
     /// Minimum time between two JWKS refetches triggered by an unknown `kid`.
-    pub jwks_refetch_interval_seconds: u64,
+    #[serde(with = "humantime_serde")]
+    pub jwks_refetch_interval: Duration,
     /// `none` (every GraphQL operation needs a token) or `public` (anonymous callers read approved
     /// city-level values of public indicators).
     pub anonymous_read: AnonymousRead,
@@ -73,7 +82,9 @@ pub enum AnonymousRead {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
+    /// The most rows one page of a connection returns (`first`).
     pub max_page_size: usize,
+    /// Rows a page returns when `first` is not given.
     pub default_page_size: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
@@ -82,12 +93,16 @@ pub struct Limits {
     pub max_fields: usize,
     pub max_directives: usize,
     pub max_body_bytes: usize,
-    pub request_timeout_seconds: u64,
+    /// A request still running after this is answered `408 TIMEOUT`.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
     pub max_submission_rows: usize,
     /// Rows one `exportObservations` answer may carry (bigger exports stream from `/exports/…`).
     pub max_graphql_export_rows: usize,
     /// Rows one `GET /exports/observations.csv` may stream.
     pub max_export_rows: usize,
+    /// Submissions or audit entries one list answers at most.
+    pub max_list_size: u64,
 }
 
 /// HTTP-level settings.
@@ -107,6 +122,9 @@ pub struct PlanSettings {
     /// Years a value may be submitted for.
     pub first_year: i32,
     pub last_year: i32,
+    /// The plan's own period (规划期): its baseline year and its final year, for progress and reports.
+    pub baseline_year: i32,
+    pub target_year: i32,
     /// A value whose relative change from the previous year exceeds this share is flagged.
     pub jump_threshold: f64,
 }
@@ -115,7 +133,7 @@ pub struct PlanSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
-    /// `tracing` filter, e.g. `info,childhub=debug`.
+    /// `tracing` filter, e.g. `info,childhub=debug`; `RUST_LOG` wins when set.
     pub filter: String,
     /// JSON lines instead of human-readable text.
     pub json: bool,
@@ -124,7 +142,7 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            database_url: SecretString::from(DEFAULT_DATABASE_URL.to_owned()),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             environment: Environment::Development,
             seed_if_empty: None,
@@ -145,8 +163,8 @@ impl Default for AuthSettings {
             jwks_url: None,
             issuer: "childhub".to_owned(),
             audience: "childhub".to_owned(),
-            leeway_seconds: 30,
-            jwks_refetch_interval_seconds: 30,
+            leeway: Duration::from_secs(30),
+            jwks_refetch_interval: Duration::from_secs(30),
             anonymous_read: AnonymousRead::None,
         }
     }
@@ -164,10 +182,11 @@ impl Default for Limits {
             max_fields: 2000,
             max_directives: 8,
             max_body_bytes: 2 * 1024 * 1024,
-            request_timeout_seconds: 30,
+            request_timeout: Duration::from_secs(30),
             max_submission_rows: 10_000,
             max_graphql_export_rows: 10_000,
             max_export_rows: 5_000_000,
+            max_list_size: 1000,
         }
     }
 }
@@ -177,6 +196,8 @@ impl Default for PlanSettings {
         PlanSettings {
             first_year: 2015,
             last_year: 2035,
+            baseline_year: 2020,
+            target_year: 2030,
             jump_threshold: 0.5,
         }
     }
@@ -199,28 +220,54 @@ pub struct Overrides {
     pub environment: Option<Environment>,
 }
 
-/// A setting that could not be read.
+/// A setting that could not be read; the message names the key and where its value came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("{}", describe(.0))]
+    Invalid(Box<figment::Error>),
     #[error("cannot read config file {path}: {source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: Box<toml::de::Error>,
-    },
     #[error("missing setting: {0}")]
     Missing(&'static str),
-    #[error("environment variable {name}={value:?}: expected {expected}")]
-    Env {
-        name: String,
-        value: String,
-        expected: &'static str,
-    },
 }
+
+/// A settings error as an operator reads it: the key, what was wrong, and where the value came from
+/// (for the environment, the variable's name).
+fn describe(error: &figment::Error) -> String {
+    let key = error.path.join(".").to_ascii_lowercase();
+    let from = match &error.metadata {
+        Some(m) if m.name.contains("environment") => {
+            format!(
+                "environment variable CHILDHUB_{}",
+                key.replace('.', "__").to_ascii_uppercase()
+            )
+        }
+        Some(m) => m
+            .source
+            .as_ref()
+            .map_or_else(|| m.name.to_string(), |s| s.to_string()),
+        None => "the settings".to_owned(),
+    };
+    format!("setting {key}: {} (from {from})", error.kind)
+}
+
+/// Environment variables of the process that are not settings (the config path, the test suite's).
+const NOT_SETTINGS: &[&str] = &["config", "chromium"];
+
+/// Short names kept for the most used settings: `CHILDHUB_<name>` → key.
+const SHORT_NAMES: &[(&str, &str)] = &[
+    ("JWT_SECRET", "auth.hs256_secret"),
+    ("JWKS_URL", "auth.jwks_url"),
+    ("JWT_ISSUER", "auth.issuer"),
+    ("JWT_AUDIENCE", "auth.audience"),
+    ("ANONYMOUS_READ", "auth.anonymous_read"),
+    ("INTROSPECTION", "http.introspection"),
+    ("LOG", "log.filter"),
+    ("LOG_JSON", "log.json"),
+];
 
 impl Settings {
     /// Reads the settings: defaults, the config file (the given path, `CHILDHUB_CONFIG`, or `childhub.toml`
@@ -234,111 +281,62 @@ impl Settings {
                 let default = PathBuf::from("childhub.toml");
                 default.exists().then_some(default)
             });
-        let mut settings = match file {
-            Some(path) => Self::from_file(&path)?,
-            None => Settings::default(),
-        };
-        settings.apply_env(env)?;
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            // A named file that is missing is an error, not silently the defaults.
+            std::fs::metadata(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let short: Vec<String> = SHORT_NAMES
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        figment = figment.merge(Env::prefixed("CHILDHUB_").split("__").filter(move |key| {
+            let key = key.as_str().to_ascii_lowercase();
+            let key = key.as_str();
+            !NOT_SETTINGS.contains(&key)
+                && !key.starts_with("test_")
+                && !key.starts_with("settings_probe")
+                && key != "cors_origins"
+                && !short.iter().any(|s| s == key)
+        }));
+        for (name, key) in SHORT_NAMES {
+            let var = format!("CHILDHUB_{name}");
+            figment = figment.merge(Env::raw().only(&[var.as_str()]).map(move |_| (*key).into()));
+        }
+        if let Some(origins) = env("CHILDHUB_CORS_ORIGINS") {
+            let list: Vec<String> = origins.split(',').map(|s| s.trim().to_owned()).collect();
+            figment = figment.merge(Serialized::default("http.cors_origins", list));
+        }
         if let Some(url) = &overrides.database_url {
-            settings.database_url = url.clone();
+            figment = figment.merge(Serialized::default("database_url", url));
         }
         if let Some(bind) = overrides.bind {
-            settings.bind = bind;
+            figment = figment.merge(Serialized::default("bind", bind.to_string()));
         }
         if let Some(environment) = overrides.environment {
-            settings.environment = environment;
+            let name = match environment {
+                Environment::Development => "development",
+                Environment::Production => "production",
+            };
+            figment = figment.merge(Serialized::default("environment", name));
         }
-        Ok(settings)
+        figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
-    fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_owned(),
-            source: Box::new(source),
-        })
-    }
-
-    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parsed<T: std::str::FromStr>(
-            name: &str,
-            value: String,
-            expected: &'static str,
-        ) -> Result<T, ConfigError> {
-            value.parse().map_err(|_| ConfigError::Env {
-                name: name.to_owned(),
-                value,
-                expected,
-            })
-        }
-        if let Some(v) = env("CHILDHUB_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(v) = env("CHILDHUB_BIND") {
-            self.bind = parsed("CHILDHUB_BIND", v, "an address like 127.0.0.1:8080")?;
-        }
-        if let Some(v) = env("CHILDHUB_ENVIRONMENT") {
-            self.environment = match v.as_str() {
-                "development" => Environment::Development,
-                "production" => Environment::Production,
-                _ => {
-                    return Err(ConfigError::Env {
-                        name: "CHILDHUB_ENVIRONMENT".into(),
-                        value: v,
-                        expected: "development or production",
-                    });
-                }
-            };
-        }
-        if let Some(v) = env("CHILDHUB_SEED_IF_EMPTY") {
-            self.seed_if_empty = Some(parsed("CHILDHUB_SEED_IF_EMPTY", v, "true or false")?);
-        }
-        if let Some(v) = env("CHILDHUB_JWT_SECRET") {
-            self.auth.hs256_secret = Some(v);
-        }
-        if let Some(v) = env("CHILDHUB_JWKS_URL") {
-            self.auth.jwks_url = Some(v);
-        }
-        if let Some(v) = env("CHILDHUB_JWT_ISSUER") {
-            self.auth.issuer = v;
-        }
-        if let Some(v) = env("CHILDHUB_JWT_AUDIENCE") {
-            self.auth.audience = v;
-        }
-        if let Some(v) = env("CHILDHUB_ANONYMOUS_READ") {
-            self.auth.anonymous_read = match v.as_str() {
-                "none" => AnonymousRead::None,
-                "public" => AnonymousRead::Public,
-                _ => {
-                    return Err(ConfigError::Env {
-                        name: "CHILDHUB_ANONYMOUS_READ".into(),
-                        value: v,
-                        expected: "none or public",
-                    });
-                }
-            };
-        }
-        if let Some(v) = env("CHILDHUB_CORS_ORIGINS") {
-            self.http.cors_origins = v.split(',').map(|s| s.trim().to_owned()).collect();
-        }
-        if let Some(v) = env("CHILDHUB_INTROSPECTION") {
-            self.http.introspection = Some(parsed("CHILDHUB_INTROSPECTION", v, "true or false")?);
-        }
-        if let Some(v) = env("CHILDHUB_LOG") {
-            self.log.filter = v;
-        }
-        if let Some(v) = env("CHILDHUB_LOG_JSON") {
-            self.log.json = parsed("CHILDHUB_LOG_JSON", v, "true or false")?;
-        }
-        Ok(())
+    /// The database URL (it may carry a password: do not log it).
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
     }
 
     /// Whether the database is the embedded SQLite one.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url().starts_with("sqlite:")
     }
 
     /// Whether to load the catalogue and demo data into an empty database.
@@ -352,18 +350,13 @@ impl Settings {
             .introspection
             .unwrap_or(self.environment == Environment::Development)
     }
-
-    /// The request timeout.
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.limits.request_timeout_seconds)
-    }
 }
 
 impl Settings {
     /// The HS256 secret to verify and sign tokens with: the configured one; none when a JWKS URL is set;
     /// in development, one created once in `auth.secret_file` so that `childhub token` and `childhub serve`
     /// agree. Production without either is a configuration error.
-    pub fn hs256_secret(&self) -> Result<Option<String>, ConfigError> {
+    pub fn hs256_secret(&self) -> Result<Option<SecretString>, ConfigError> {
         if let Some(secret) = &self.auth.hs256_secret {
             return Ok(Some(secret.clone()));
         }
@@ -379,7 +372,7 @@ impl Settings {
         if let Ok(secret) = std::fs::read_to_string(path) {
             let secret = secret.trim().to_owned();
             if secret.len() >= 32 {
-                return Ok(Some(secret));
+                return Ok(Some(SecretString::from(secret)));
             }
         }
         let secret = format!(
@@ -406,6 +399,6 @@ impl Settings {
             path: path.clone(),
             source,
         })?;
-        Ok(Some(secret))
+        Ok(Some(SecretString::from(secret)))
     }
 }

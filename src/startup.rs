@@ -9,20 +9,21 @@ use crate::http::{AppState, router};
 use crate::seed;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Connects to the configured database, creating the SQLite file's folder when needed.
 pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
-    if let Some(path) = sqlite_path(&settings.database_url)
+    if let Some(path) = sqlite_path(settings.database_url())
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir)
             .map_err(|e| AppError::Internal(format!("creating {}: {e}", dir.display())))?;
     }
-    let mut options = ConnectOptions::new(settings.database_url.clone());
+    let mut options = ConnectOptions::new(settings.database_url().to_owned());
     options.sqlx_logging(false);
     if settings.is_sqlite() {
         // One writer at a time is SQLite's model; a small pool avoids lock contention on writes.
@@ -68,7 +69,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     let secret = settings
         .hs256_secret()
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let verifier = Verifier::new(&settings.auth, secret.as_deref())?;
+    let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
     let state = AppState {
         schema: build_schema(db.clone(), settings.clone()),
         auth: Arc::new(Authenticator::new(

@@ -10,7 +10,7 @@ use std::process::Output;
 fn childhub(app: &TestApp, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
         .args(args)
-        .env("CHILDHUB_DATABASE_URL", &app.settings.database_url)
+        .env("CHILDHUB_DATABASE_URL", app.settings.database_url())
         .env("CHILDHUB_JWT_SECRET", crate::support::SECRET)
         .env("CHILDHUB_LOG", "warn")
         .output()

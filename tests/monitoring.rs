@@ -367,7 +367,7 @@ async fn the_midterm_report_renders_in_a_browser() {
             "--out",
             html.to_str().expect("path"),
         ])
-        .env("CHILDHUB_DATABASE_URL", &app.settings.database_url)
+        .env("CHILDHUB_DATABASE_URL", app.settings.database_url())
         .env("CHILDHUB_LOG", "warn")
         .output()
         .expect("run childhub report");

@@ -1,4 +1,5 @@
-//! Checked-in contracts: `schema.graphql` is the schema the code serves, and the example settings file
+//! Checked-in contracts: `schema.graphql` is the schema the code serves, the default settings are the
+//! documented ones (an insta snapshot, so a change shows as a diff), and the example settings file
 //! parses and shows the defaults.
 
 #[test]
@@ -7,10 +8,34 @@ fn checked_in_schema_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let actual = std::fs::read_to_string(path).unwrap_or_default();
     if actual != expected {
+        // A readable diff first, then how to fix it.
+        similar_asserts(&actual, &expected);
         panic!(
             "schema.graphql drifted from the code; regenerate it with `cargo run -q -- schema > schema.graphql`"
         );
     }
+}
+
+/// Prints the lines that differ between the checked-in and the generated schema.
+fn similar_asserts(actual: &str, expected: &str) {
+    let old: std::collections::BTreeSet<&str> = actual.lines().collect();
+    let new: std::collections::BTreeSet<&str> = expected.lines().collect();
+    for line in old.difference(&new) {
+        eprintln!("- {line}");
+    }
+    for line in new.difference(&old) {
+        eprintln!("+ {line}");
+    }
+}
+
+#[test]
+fn the_default_settings_are_the_documented_ones() {
+    // Secrets print as [REDACTED]: the snapshot also proves that Debug never shows one.
+    let mut settings = childhub::config::Settings::default();
+    settings.auth.hs256_secret = Some("a secret that must never be printed!!".to_owned().into());
+    let shown = format!("{settings:#?}");
+    assert!(!shown.contains("never be printed"));
+    insta::assert_snapshot!("default_settings", shown);
 }
 
 #[test]
@@ -20,10 +45,85 @@ fn the_example_settings_file_is_valid_and_shows_the_defaults() {
         childhub::config::Settings::load(Some(std::path::Path::new(path)), &Default::default())
             .expect("the example parses");
     let defaults = childhub::config::Settings::default();
+    assert_eq!(format!("{loaded:?}"), format!("{defaults:?}"));
+}
+
+#[test]
+fn every_key_can_come_from_the_environment() {
+    // Runs in a child process, so the variables do not leak into the other tests.
+    if std::env::var("CHILDHUB_SETTINGS_PROBE").is_err() {
+        let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "schema::every_key_can_come_from_the_environment",
+                "--exact",
+                "--nocapture",
+            ])
+            .env("CHILDHUB_SETTINGS_PROBE", "1")
+            .env("CHILDHUB_LIMITS__MAX_PAGE_SIZE", "250")
+            .env("CHILDHUB_LIMITS__REQUEST_TIMEOUT", "5s")
+            .env("CHILDHUB_PLAN__LAST_YEAR", "2031")
+            .env(
+                "CHILDHUB_JWT_SECRET",
+                "short-name-secret-0123456789abcdef0123",
+            )
+            .env(
+                "CHILDHUB_CORS_ORIGINS",
+                "https://a.example, https://b.example",
+            )
+            .status()
+            .expect("child test");
+        assert!(status.success());
+        return;
+    }
+    use secrecy::ExposeSecret;
+    let settings =
+        childhub::config::Settings::load(None, &Default::default()).expect("settings load");
+    assert_eq!(settings.limits.max_page_size, 250);
     assert_eq!(
-        format!("{:?}", loaded.limits),
-        format!("{:?}", defaults.limits)
+        settings.limits.request_timeout,
+        std::time::Duration::from_secs(5)
     );
-    assert_eq!(loaded.auth.issuer, defaults.auth.issuer);
-    assert_eq!(loaded.plan.jump_threshold, defaults.plan.jump_threshold);
+    assert_eq!(settings.plan.last_year, 2031);
+    assert_eq!(
+        settings
+            .auth
+            .hs256_secret
+            .as_ref()
+            .map(|s| s.expose_secret()),
+        Some("short-name-secret-0123456789abcdef0123")
+    );
+    assert_eq!(settings.http.cors_origins.len(), 2);
+    let bad = std::env::var("CHILDHUB_PROBE_BAD").is_ok();
+    assert!(!bad);
+}
+
+#[test]
+fn a_bad_setting_names_the_key_and_where_it_came_from() {
+    if std::env::var("CHILDHUB_SETTINGS_PROBE_BAD").is_err() {
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "schema::a_bad_setting_names_the_key_and_where_it_came_from",
+                "--exact",
+                "--nocapture",
+            ])
+            .env("CHILDHUB_SETTINGS_PROBE_BAD", "1")
+            .env("CHILDHUB_LIMITS__MAX_PAGE_SIZE", "lots")
+            .output()
+            .expect("child test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        return;
+    }
+    let err = childhub::config::Settings::load(None, &Default::default())
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("max_page_size"), "{err}");
+    assert!(
+        err.to_ascii_uppercase()
+            .contains("CHILDHUB_LIMITS__MAX_PAGE_SIZE"),
+        "{err}"
+    );
 }

@@ -219,7 +219,7 @@ async fn jwks_app(backend: Backend, url: String) -> TestApp {
         s.auth.jwks_url = Some(url);
         s.auth.issuer = "https://sso.city.example/realms/city".into();
         s.auth.audience = "childhub".into();
-        s.auth.jwks_refetch_interval_seconds = 2;
+        s.auth.jwks_refetch_interval = std::time::Duration::from_secs(2);
     })
     .await
 }

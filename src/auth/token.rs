@@ -72,10 +72,9 @@ impl Verifier {
     /// set (from the settings or the development secret file).
     pub fn new(settings: &AuthSettings, secret: Option<&str>) -> AppResult<Self> {
         let keys = match (&settings.jwks_url, secret) {
-            (Some(url), _) => Keys::Jwks(JwksCache::new(
-                url.clone(),
-                Duration::from_secs(settings.jwks_refetch_interval_seconds),
-            )?),
+            (Some(url), _) => {
+                Keys::Jwks(JwksCache::new(url.clone(), settings.jwks_refetch_interval)?)
+            }
             (None, Some(secret)) if secret.len() >= 32 => Keys::Shared(
                 DecodingKey::from_secret(secret.as_bytes())
                     .map_err(|e| AppError::Internal(format!("HS256 secret unusable: {e}")))?,
@@ -96,7 +95,7 @@ impl Verifier {
             keys,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            leeway: settings.leeway_seconds,
+            leeway: settings.leeway.as_secs(),
         })
     }
 

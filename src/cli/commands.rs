@@ -254,9 +254,11 @@ pub async fn import_observations(
 }
 
 fn dev_secret(settings: &Settings) -> AppResult<String> {
+    use secrecy::ExposeSecret;
     settings
         .hs256_secret()
         .map_err(|e| AppError::Internal(e.to_string()))?
+        .map(|s| s.expose_secret().to_owned())
         .ok_or_else(|| {
             AppError::invalid(
                 "auth",

@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::new(request_id))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
-                settings.request_timeout(),
+                settings.limits.request_timeout,
             )),
     )
     // Outermost, so that every error a layer above makes (body limit, timeout) is JSON with a code.

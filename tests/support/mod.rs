@@ -112,7 +112,7 @@ impl Drop for DatabaseGuard {
 /// Settings every test starts from.
 pub fn test_settings(database_url: String) -> Settings {
     let mut settings = Settings {
-        database_url,
+        database_url: database_url.into(),
         ..Settings::default()
     };
     settings.auth.hs256_secret = Some(SECRET.into());
