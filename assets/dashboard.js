@@ -1,12 +1,10 @@
 // The dashboard: signs in with a bearer token kept in sessionStorage and reads /graphql.
-const STATUS = {
-  ACHIEVED: ['已实现', 'Achieved', '#1a7f37'], ON_TRACK: ['进展顺利', 'On track', '#4caf50'],
-  NEEDS_ACCELERATION: ['需加快进度', 'Needs acceleration', '#f0b400'], LIMITED_PROGRESS: ['进展有限', 'Limited progress', '#f57c00'],
-  DETERIORATING: ['趋于恶化', 'Deteriorating', '#d32f2f'], NO_DATA: ['数据不足', 'No data', '#9e9e9e'],
-};
-const ORDER = Object.keys(STATUS);
+// Status labels and colours come from the API (progressStatuses), defined once in the server.
+let STATUS = {};
+let ORDER = [];
 const QUERY = `{
   me { department roles }
+  progressStatuses { status labelZh labelEn colour rank }
   summary { year region { code nameZh nameEn } domains { domain { code nameZh nameEn } total counts { status count } } }
   progress { indicator { code nameZh nameEn decimals } status latest { year value } targetValue projection chartSvg target { kind } }
   earlyWarnings(severity: MEDIUM) { severity message }
@@ -44,6 +42,8 @@ return;
 }
 
 function render(data) {
+  STATUS = Object.fromEntries(data.progressStatuses.map(s => [s.status, [s.labelZh, s.labelEn, s.colour]]));
+  ORDER = [...data.progressStatuses].sort((a, b) => a.rank - b.rank).map(s => s.status);
   document.getElementById('who').textContent = `${data.me.department} · ${data.me.roles.join(', ').toLowerCase()}`;
   const s = data.summary;
   document.getElementById('heading').textContent = `${s.region.nameZh} ${s.region.nameEn} · ${s.year}`;

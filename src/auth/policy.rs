@@ -225,6 +225,8 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Query.exportObservations", FieldRule::Scoped),
     ("Query.progress", FieldRule::Scoped),
     ("Query.summary", FieldRule::Scoped),
+    ("Query.progressStatuses", FieldRule::Scoped),
+    ("StatusLabel.*", FieldRule::Scoped),
     ("Query.earlyWarnings", FieldRule::Scoped),
     ("TargetProgress.*", FieldRule::Scoped),
     ("TownshipProgress.*", FieldRule::Scoped),

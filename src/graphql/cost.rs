@@ -13,3 +13,21 @@ pub const EXPORT: usize = 5_000;
 
 /// Record lists read whole before paging: audit log, submissions, data quality, completeness.
 pub const RECORDS: usize = 200;
+
+/// The page sizes the complexity of a connection is counted with: the configured default when `first`
+/// is not given, capped at the configured maximum. Complexity is counted before a request has any data,
+/// so the sizes are the process's, set once when the schema is built.
+static PAGE_SIZES: std::sync::RwLock<(usize, usize)> = std::sync::RwLock::new((100, 1000));
+
+/// Sets the default and maximum page size (from `limits`).
+pub fn set_page_sizes(default: usize, max: usize) {
+    if let Ok(mut sizes) = PAGE_SIZES.write() {
+        *sizes = (default, max);
+    }
+}
+
+/// How many rows a page asked for with `first` is counted as.
+pub fn page(first: Option<i32>) -> usize {
+    let (default, max) = PAGE_SIZES.read().map_or((100, 1000), |s| *s);
+    first.map_or(default, |n| n.max(1) as usize).min(max)
+}

@@ -29,6 +29,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 /// The schema with its limits, the policy guard and the shared data (database, settings).
 pub fn build_schema(db: Db, settings: Arc<Settings>) -> AppSchema {
     let limits = &settings.limits;
+    cost::set_page_sizes(limits.default_page_size, limits.max_page_size);
     let mut schema = builder()
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)

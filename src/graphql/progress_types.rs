@@ -150,6 +150,36 @@ impl TargetProgress {
     }
 }
 
+/// How a status is named and shown, so that pages and reports take the labels from one place.
+pub struct StatusLabel(pub ProgressStatus);
+
+#[async_graphql::Object]
+impl StatusLabel {
+    /// The status.
+    async fn status(&self) -> ProgressStatus {
+        self.0
+    }
+    /// Chinese label, e.g. 进展顺利.
+    async fn label_zh(&self) -> &'static str {
+        self.0.label_zh()
+    }
+    /// English label, e.g. `On track`.
+    async fn label_en(&self) -> &'static str {
+        self.0.label_en()
+    }
+    /// The colour dashboards and reports show it in (`#rrggbb`).
+    async fn colour(&self) -> &'static str {
+        self.0.colour()
+    }
+    /// Its place from best (0, achieved) to worst; `NO_DATA` last.
+    async fn rank(&self) -> i32 {
+        ProgressStatus::ALL
+            .iter()
+            .position(|s| *s == self.0)
+            .unwrap_or_default() as i32
+    }
+}
+
 /// How many targets have a status.
 #[derive(SimpleObject)]
 pub struct StatusCount {

@@ -1,6 +1,6 @@
 //! Object types of the submission workflow: submissions, row errors, audit entries, completeness.
 
-use crate::graphql::context::{db, identity, loaders};
+use crate::graphql::context::{db, identity, loaders, settings};
 use crate::graphql::loaders::{DepartmentId, IndicatorId};
 use crate::graphql::types::{Department, Indicator, Observation};
 use crate::service::quality::Completeness as CompletenessModel;
@@ -67,7 +67,7 @@ impl Submission {
             db(ctx)?,
             identity(ctx),
             &[self.0.id],
-            first.min(10_000) as usize,
+            first.min(settings(ctx)?.limits.max_submission_rows as u64) as usize,
         )
         .await?;
         Ok(found.into_values().flatten().map(Observation).collect())

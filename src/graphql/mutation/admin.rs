@@ -1,6 +1,6 @@
 //! Catalogue changes (admin role): departments, indicators, targets, regions.
 
-use crate::graphql::context::{db, write_context};
+use crate::graphql::context::{db, settings, write_context};
 use crate::graphql::types::{Department, Indicator, Region, Target};
 use crate::service::admin::{self, DepartmentInput, IndicatorInput, TargetInput};
 use crate::service::regions::write::{self as regions, RegionInput, parse_residence};
@@ -43,10 +43,10 @@ pub struct IndicatorFields {
 pub struct TargetFields {
     pub kind: TargetKind,
     pub value: Option<f64>,
-    #[graphql(default = 2020)]
-    pub baseline_year: i32,
-    #[graphql(default = 2030)]
-    pub target_year: i32,
+    /// Default: the plan's baseline year (`plan.baseline_year`, 2020).
+    pub baseline_year: Option<i32>,
+    /// Default: the plan's final year (`plan.target_year`, 2030).
+    pub target_year: Option<i32>,
     #[graphql(default_with = "TargetScope::City")]
     pub scope: TargetScope,
 }
@@ -164,13 +164,14 @@ impl AdminMutation {
         indicator: String,
         targets: Vec<TargetFields>,
     ) -> Result<Vec<Target>> {
+        let plan = &settings(ctx)?.plan;
         let targets = targets
             .into_iter()
             .map(|t| TargetInput {
                 kind: t.kind,
                 value: t.value,
-                baseline_year: t.baseline_year,
-                target_year: t.target_year,
+                baseline_year: t.baseline_year.unwrap_or(plan.baseline_year),
+                target_year: t.target_year.unwrap_or(plan.target_year),
                 scope: t.scope,
             })
             .collect();

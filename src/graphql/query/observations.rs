@@ -103,8 +103,9 @@ pub struct ObservationQuery;
 #[Object]
 impl ObservationQuery {
     /// Observations the caller may read, in the order they were stored. `first` is the page size
-    /// (default 100, at most the configured maximum); `after` is the `endCursor` of the previous page.
-    #[graphql(complexity = "first.unwrap_or(100).clamp(1, 1000) as usize * child_complexity")]
+    /// (default `limits.default_page_size`, at most `limits.max_page_size`); `after` is the `endCursor`
+    /// of the previous page.
+    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity")]
     async fn observations(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,7 @@
 
 use crate::graphql::context::{db, loaders};
 use crate::graphql::progress_types::{
-    DomainSummary, EarlyWarning, ProgressSummary, StatusCount, TargetProgress,
+    DomainSummary, EarlyWarning, ProgressSummary, StatusCount, StatusLabel, TargetProgress,
 };
 use crate::graphql::types::Region;
 use crate::monitor::{ProgressStatus, Severity};
@@ -52,6 +52,15 @@ pub struct ProgressQuery;
 
 #[Object]
 impl ProgressQuery {
+    /// Every progress status with its labels and colour, best first.
+    async fn progress_statuses(&self) -> Vec<StatusLabel> {
+        ProgressStatus::ALL
+            .iter()
+            .copied()
+            .map(StatusLabel)
+            .collect()
+    }
+
     /// One row per target: latest value, baseline, target, status, projection. The dashboard query.
     #[graphql(complexity = "crate::graphql::cost::ASSESSMENT + child_complexity")]
     async fn progress(

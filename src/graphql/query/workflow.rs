@@ -39,6 +39,11 @@ fn parse_id(field: &str, id: &ID) -> Result<i64> {
         .map_err(|_| AppError::invalid(field, id.as_str(), "a submission id such as \"12\"").into())
 }
 
+/// The most entries one list answers (`limits.max_list_size`).
+fn max_list(ctx: &Context<'_>) -> Result<u64> {
+    Ok(settings(ctx)?.limits.max_list_size)
+}
+
 #[derive(Default)]
 pub struct WorkflowQuery;
 
@@ -57,9 +62,13 @@ impl WorkflowQuery {
             department: f.department,
             status: f.status,
         };
-        let found =
-            submissions::list_submissions(db(ctx)?, identity(ctx), &filter, first.min(1000))
-                .await?;
+        let found = submissions::list_submissions(
+            db(ctx)?,
+            identity(ctx),
+            &filter,
+            first.min(max_list(ctx)?),
+        )
+        .await?;
         Ok(found.into_iter().map(Submission).collect())
     }
 
@@ -97,7 +106,8 @@ impl WorkflowQuery {
             since: f.since,
             until: f.until,
         };
-        let found = audit::list_audit(db, identity(ctx), &filter, first.min(1000)).await?;
+        let found =
+            audit::list_audit(db, identity(ctx), &filter, first.min(max_list(ctx)?)).await?;
         Ok(found.into_iter().map(AuditEntry).collect())
     }
 
