@@ -15,6 +15,15 @@ use crate::service::regions::write as regions;
 use crate::{seed, startup};
 use std::path::{Path, PathBuf};
 
+/// The database, migrated, with the catalogue and demo loaded when it is the empty embedded one (so
+/// that every command works on a fresh machine).
+async fn open_database(settings: &Settings) -> AppResult<crate::service::Db> {
+    let db = startup::connect(settings).await?;
+    startup::migrate(&db).await?;
+    startup::seed_if_empty(&db, settings).await?;
+    Ok(db)
+}
+
 /// `childhub migrate`
 pub async fn migrate(settings: &Settings) -> AppResult<()> {
     let db = startup::connect(settings).await?;
@@ -51,8 +60,7 @@ pub async fn import_regions(settings: &Settings, file: &Path, department: &str) 
     let text = std::fs::read_to_string(file).map_err(|e| {
         AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
     })?;
-    let db = startup::connect(settings).await?;
-    startup::migrate(&db).await?;
+    let db = open_database(settings).await?;
     let ctx = WriteContext::cli(local_identity(&db, department, &[Role::Admin]).await?);
     match regions::import_regions(&db, &ctx, &text).await? {
         Ok(done) => {
@@ -86,7 +94,7 @@ pub async fn export_observations(
     department: &str,
     out: Option<PathBuf>,
 ) -> AppResult<()> {
-    let db = startup::connect(settings).await?;
+    let db = open_database(settings).await?;
     let identity = local_identity(&db, department, &[Role::Viewer]).await?;
     let rows = match out {
         Some(path) => {
@@ -115,9 +123,15 @@ pub async fn report(
     region: Option<String>,
     department: &str,
 ) -> AppResult<()> {
-    let db = startup::connect(settings).await?;
+    let db = open_database(settings).await?;
     let identity = local_identity(&db, department, &[Role::Viewer]).await?;
-    let body = crate::report::render(&db, &identity, year, kind, format, region).await?;
+    let request = crate::report::ReportRequest {
+        year,
+        kind,
+        format,
+        region,
+    };
+    let body = crate::report::render(&db, &identity, &settings.plan, request).await?;
     match out {
         Some(path) => {
             std::fs::write(&path, body).map_err(|e| {
@@ -168,9 +182,7 @@ pub async fn import_observations(
     rejects: Option<PathBuf>,
     dry_run: bool,
 ) -> AppResult<()> {
-    let db = startup::connect(settings).await?;
-    startup::migrate(&db).await?;
-    let db = &db;
+    let db = &open_database(settings).await?;
     let identity = local_identity(db, department, &[Role::Submitter]).await?;
     let ctx = WriteContext::cli(identity);
     let input = std::fs::File::open(file).map_err(|e| {

@@ -49,7 +49,13 @@ pub async fn get(
         Ok(identity) => identity,
         Err(e) => return error_response(&e),
     };
-    match report::render(&state.db, &identity, year, kind, format, params.region).await {
+    let request = report::ReportRequest {
+        year,
+        kind,
+        format,
+        region: params.region,
+    };
+    match report::render(&state.db, &identity, &state.settings.plan, request).await {
         Ok(body) => {
             let content_type = match format {
                 ReportFormat::Html => "text/html; charset=utf-8",

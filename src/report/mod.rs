@@ -3,6 +3,8 @@
 //! with value, target, status, trend, township breakdown and warnings.
 
 pub mod charts;
+pub mod escape;
 mod render;
+pub mod view;
 
-pub use render::{ReportFormat, ReportKind, render, trend_of};
+pub use render::{ReportFormat, ReportKind, ReportRequest, render, trend_of};

@@ -1,0 +1,298 @@
+//! What a report shows, worked out once from an assessment and its warnings: every number formatted,
+//! every label chosen, every chart drawn. The templates (`templates/report.html`, `templates/report.md`)
+//! only lay it out, and escape every value for their format.
+
+use crate::config::PlanSettings;
+use crate::error::AppResult;
+use crate::monitor::ProgressStatus;
+use crate::report::ReportKind;
+use crate::report::charts::{self, Trend};
+use crate::service::progress::{Assessment, EarlyWarning, TargetProgress};
+use crate::vocabulary::{TargetKind, TargetScope};
+
+/// A whole report.
+pub struct ReportView {
+    pub title_zh: String,
+    pub title_en: String,
+    pub year: i32,
+    pub plan_start: i32,
+    pub plan_end: i32,
+    /// The share of the plan period that has elapsed, e.g. `50%` (mid-term and final reports only).
+    pub elapsed: Option<String>,
+    pub statuses: Vec<StatusView>,
+    pub domains: Vec<DomainView>,
+    pub warnings: Vec<WarningView>,
+}
+
+/// A status column of the summary.
+pub struct StatusView {
+    pub label_zh: &'static str,
+    pub label_en: &'static str,
+    pub colour: &'static str,
+}
+
+/// One of the plan's domains with its targets.
+pub struct DomainView {
+    pub ordinal: &'static str,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Targets per status, in the order of `statuses`.
+    pub counts: Vec<usize>,
+    pub targets: Vec<TargetView>,
+}
+
+/// One target.
+pub struct TargetView {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub status_zh: &'static str,
+    pub status_en: &'static str,
+    pub status_colour: &'static str,
+    /// Why the status is what it is, when it comes from elsewhere than the city's series.
+    pub why: Option<String>,
+    pub target_year: i32,
+    pub latest: String,
+    pub base: String,
+    pub target: String,
+    pub projection: String,
+    /// The plan clause (annual reports) or the covered / elapsed shares (mid-term, final).
+    pub last_column: String,
+    /// Trusted SVG drawn by the chart module.
+    pub trend_svg: Option<String>,
+    pub townships_svg: Option<String>,
+    pub below_count: usize,
+    pub below: String,
+    pub warnings: Vec<WarningView>,
+}
+
+/// A warning line.
+pub struct WarningView {
+    pub severity: String,
+    pub message: String,
+}
+
+const ORDINALS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "七"];
+
+fn number(value: Option<f64>, decimals: i32) -> String {
+    value.map_or("–".into(), |v| {
+        format!("{v:.*}", decimals.clamp(0, 4) as usize)
+    })
+}
+
+/// The target in words and symbols: `≥ 95.0%`, `≤ 9.6 (−20%)`, `falling`, …
+pub fn target_text(t: &TargetProgress) -> String {
+    let unit = t.indicator.unit.symbol();
+    let value = t
+        .evaluation
+        .target_value
+        .map(|v| format!("{v:.*}{unit}", t.indicator.decimals.clamp(0, 4) as usize));
+    match (t.spec.kind, value) {
+        (TargetKind::AtLeast, Some(v)) => format!("≥ {v}"),
+        (TargetKind::AtMost, Some(v)) => format!("≤ {v}"),
+        (TargetKind::ReduceByPercent, Some(v)) => {
+            format!("≤ {v} (−{}%)", t.spec.value.unwrap_or(0.0))
+        }
+        (TargetKind::Milestone, _) => "实现 achieved".to_owned(),
+        (TargetKind::TrendUp, _) => "上升 rising".to_owned(),
+        (TargetKind::TrendDown, _) => "下降 falling".to_owned(),
+        (TargetKind::TrendNotUp, _) => "不再上升 not rising".to_owned(),
+        (_, None) => "–".to_owned(),
+    }
+}
+
+/// How much of the way from the base value to the target has been covered, as a share.
+fn covered(t: &TargetProgress) -> Option<f64> {
+    let e = &t.evaluation;
+    let base = e.progress.base?.value;
+    let current = e.progress.current?.value;
+    let target = e.target_value?;
+    if (target - base).abs() < f64::EPSILON {
+        return None;
+    }
+    Some((current - base) / (target - base))
+}
+
+/// The chart of a target's series with its target line and projection.
+pub fn trend_svg(t: &TargetProgress) -> AppResult<String> {
+    charts::trend_svg(&Trend {
+        title: &format!("{} {}", t.indicator.code, t.indicator.name_zh),
+        unit: t.indicator.unit.symbol(),
+        series: &t.evaluation.series,
+        target: t.evaluation.target_value,
+        target_year: t.spec.target_year,
+        projection: t.evaluation.progress.projection,
+    })
+}
+
+fn warning(w: &EarlyWarning) -> WarningView {
+    WarningView {
+        severity: format!("{:?}", w.warning.severity),
+        message: w.message.clone(),
+    }
+}
+
+fn target(
+    t: &TargetProgress,
+    year: i32,
+    elapsed: Option<f64>,
+    warnings: &[EarlyWarning],
+) -> AppResult<TargetView> {
+    let e = &t.evaluation;
+    let p = &e.progress;
+    let (decimals, unit) = (t.indicator.decimals, t.indicator.unit.symbol());
+    let point = |pt: Option<crate::monitor::Point>| match pt {
+        Some(pt) => format!("{} {}{unit}", pt.year, number(Some(pt.value), decimals)),
+        None => "–".into(),
+    };
+    let below: Vec<String> = e
+        .townships
+        .iter()
+        .filter(|r| r.below_floor)
+        .map(|r| format!("{} {}", r.region.code, r.region.name_zh))
+        .collect();
+    let by_township = t.spec.scope == TargetScope::EachTownship && !e.townships.is_empty();
+    let townships_svg = if by_township {
+        let bars: Vec<(String, f64)> = e
+            .townships
+            .iter()
+            .filter_map(|r| r.progress.current.map(|c| (r.region.code.clone(), c.value)))
+            .collect();
+        Some(charts::townships_svg(
+            &format!(
+                "{} 分乡镇（街道）Township breakdown {year}",
+                t.indicator.code
+            ),
+            &bars,
+            e.target_value,
+            t.spec.kind.direction() > 0,
+        )?)
+    } else {
+        None
+    };
+    let last_column = match elapsed {
+        None => t.indicator.plan_clause.clone(),
+        Some(elapsed) => {
+            let covered = match covered(t) {
+                Some(c) if c < 0.0 => "moved away 后退".to_owned(),
+                Some(c) => format!("{:.0}%", c.min(1.0) * 100.0),
+                None if p.status == ProgressStatus::Achieved => "100%".to_owned(),
+                None => "n/a 不适用".to_owned(),
+            };
+            format!("{covered} / {:.0}%", elapsed * 100.0)
+        }
+    };
+    let why = (by_township && !below.is_empty()).then(|| {
+        format!(
+            "status from its townships: {} below the target 状态取决于乡镇：{} 个未达标",
+            below.len(),
+            below.len()
+        )
+    });
+    Ok(TargetView {
+        code: t.indicator.code.clone(),
+        name_zh: t.indicator.name_zh.clone(),
+        name_en: t.indicator.name_en.clone(),
+        status_zh: p.status.label_zh(),
+        status_en: p.status.label_en(),
+        status_colour: p.status.colour(),
+        why,
+        target_year: t.spec.target_year,
+        latest: point(p.current),
+        base: point(p.base),
+        target: target_text(t),
+        projection: p.projection.map_or("–".into(), |v| {
+            format!("{}{unit}", number(Some(v), decimals))
+        }),
+        last_column,
+        trend_svg: if e.series.is_empty() {
+            None
+        } else {
+            Some(trend_svg(t)?)
+        },
+        townships_svg,
+        below_count: below.len(),
+        below: below.join(", "),
+        warnings: warnings
+            .iter()
+            .filter(|w| w.indicator.id == t.indicator.id)
+            .map(warning)
+            .collect(),
+    })
+}
+
+/// The view of a report of `kind` over an assessment.
+pub fn build(
+    kind: ReportKind,
+    plan: &PlanSettings,
+    assessment: &Assessment,
+    warnings: &[EarlyWarning],
+    domains: &[entity::domain::Model],
+) -> AppResult<ReportView> {
+    let (zh, en) = kind.titles();
+    let area = &assessment.area;
+    let year = assessment.year;
+    let elapsed = (kind != ReportKind::Annual).then(|| {
+        (f64::from(year - plan.baseline_year) / f64::from(plan.target_year - plan.baseline_year))
+            .clamp(0.0, 1.0)
+    });
+    let mut views = Vec::new();
+    for (i, d) in domains.iter().enumerate() {
+        let targets: Vec<&TargetProgress> = assessment
+            .targets
+            .iter()
+            .filter(|t| t.indicator.domain_id == d.id)
+            .collect();
+        let counts = ProgressStatus::ALL
+            .iter()
+            .map(|s| {
+                targets
+                    .iter()
+                    .filter(|t| t.evaluation.progress.status == *s)
+                    .count()
+            })
+            .collect();
+        views.push(DomainView {
+            ordinal: ORDINALS.get(i).copied().unwrap_or(""),
+            name_zh: d.name_zh.clone(),
+            name_en: d.name_en.clone(),
+            counts,
+            targets: targets
+                .into_iter()
+                .map(|t| target(t, year, elapsed, warnings))
+                .collect::<AppResult<_>>()?,
+        });
+    }
+    Ok(ReportView {
+        title_zh: format!(
+            "{}儿童发展规划（{}—{}年）{}（{}年）",
+            area.name_zh,
+            plan.baseline_year + 1,
+            plan.target_year,
+            zh,
+            year
+        ),
+        title_en: format!(
+            "{} children's development plan {}–{}: {} {}",
+            area.name_en,
+            plan.baseline_year + 1,
+            plan.target_year,
+            en.to_lowercase(),
+            year
+        ),
+        year,
+        plan_start: plan.baseline_year,
+        plan_end: plan.target_year,
+        elapsed: elapsed.map(|e| format!("{:.0}%", e * 100.0)),
+        statuses: ProgressStatus::ALL
+            .iter()
+            .map(|s| StatusView {
+                label_zh: s.label_zh(),
+                label_en: s.label_en(),
+                colour: s.colour(),
+            })
+            .collect(),
+        domains: views,
+        warnings: warnings.iter().map(warning).collect(),
+    })
+}
