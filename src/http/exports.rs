@@ -97,12 +97,9 @@ pub async fn get(
             ));
         }
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(authorization).await {
+    let identity = match crate::http::identify(&state, &headers).await {
         Ok(identity) => identity,
-        Err(e) => return error_response(&e),
+        Err(refused) => return refused,
     };
     let filter = match params.filter() {
         Ok(f) => f,

@@ -115,12 +115,9 @@ async fn execute(
     is_get: bool,
 ) -> Response {
     // Who is asking comes first: a caller without a valid token learns nothing else.
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(authorization).await {
+    let identity = match crate::http::identify(&state, &headers).await {
         Ok(identity) => identity,
-        Err(err) => return error_response(&err),
+        Err(refused) => return refused,
     };
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));

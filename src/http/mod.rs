@@ -34,6 +34,21 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
 }
 
+/// The caller of a request, from its `Authorization` header; a refusal is the error response to send.
+pub async fn identify(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<crate::auth::Identity, axum::response::Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state
+        .auth
+        .identify(authorization)
+        .await
+        .map_err(|e| graphql::error_response(&e))
+}
+
 /// The schema's introspection result for GraphiQL, computed once per process. Where `/graphql` answers
 /// introspection it is public too; otherwise it needs a valid token, like the API.
 async fn graphiql_schema(
@@ -42,12 +57,9 @@ async fn graphiql_schema(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     if !state.settings.introspection_enabled() {
-        let authorization = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let identity = match state.auth.identify(authorization).await {
+        let identity = match identify(&state, &headers).await {
             Ok(identity) => identity,
-            Err(e) => return graphql::error_response(&e),
+            Err(refused) => return refused,
         };
         if identity.member().is_none() {
             return graphql::error_response(&crate::error::AppError::Unauthenticated(

@@ -42,12 +42,9 @@ pub async fn get(
     if !(2000..=2100).contains(&year) {
         return error_response(&AppError::invalid("year", year, "a year such as 2025"));
     }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let identity = match state.auth.identify(authorization).await {
+    let identity = match crate::http::identify(&state, &headers).await {
         Ok(identity) => identity,
-        Err(e) => return error_response(&e),
+        Err(refused) => return refused,
     };
     let request = report::ReportRequest {
         year,

@@ -97,17 +97,16 @@ async fn record_department(
     before: Option<&department::Model>,
     after: &department::Model,
 ) -> AppResult<()> {
-    audit::record(
+    let department = Some(after.id);
+    audit::record_change(
         db,
         ctx,
-        Entry {
-            action,
-            entity_type: "department",
-            entity_key: after.code.clone(),
-            department_id: Some(after.id),
-            before: before.map(|b| json!(b)),
-            after: Some(json!(after)),
-        },
+        action,
+        "department",
+        &after.code,
+        department,
+        before,
+        after,
     )
     .await
 }
@@ -293,17 +292,16 @@ async fn record_indicator(
     before: Option<&indicator::Model>,
     after: &indicator::Model,
 ) -> AppResult<()> {
-    audit::record(
+    let department = Some(after.owner_department_id);
+    audit::record_change(
         db,
         ctx,
-        Entry {
-            action,
-            entity_type: "indicator",
-            entity_key: after.code.clone(),
-            department_id: Some(after.owner_department_id),
-            before: before.map(|b| json!(b)),
-            after: Some(json!(after)),
-        },
+        action,
+        "indicator",
+        &after.code,
+        department,
+        before,
+        after,
     )
     .await
 }

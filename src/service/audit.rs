@@ -65,6 +65,32 @@ pub async fn record(
     Ok(())
 }
 
+/// Records a catalogue change: the entity before (none when created) and after, whole.
+pub async fn record_change<T: serde::Serialize>(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    action: &str,
+    entity_type: &str,
+    entity_key: &str,
+    department_id: Option<i32>,
+    before: Option<&T>,
+    after: &T,
+) -> AppResult<()> {
+    record(
+        db,
+        ctx,
+        Entry {
+            action,
+            entity_type,
+            entity_key: entity_key.to_owned(),
+            department_id,
+            before: before.map(|b| serde_json::json!(b)),
+            after: Some(serde_json::json!(after)),
+        },
+    )
+    .await
+}
+
 /// Filters of the `auditLog` query.
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

@@ -5,7 +5,7 @@
 
 use crate::auth::policy;
 use crate::error::{AppError, AppResult, RowError};
-use crate::service::audit::{self, Entry, WriteContext};
+use crate::service::audit::{self, WriteContext};
 use crate::service::catalogue::{check_code, check_name};
 use crate::service::regions::find_region;
 use crate::vocabulary::{RegionLevel, Residence};
@@ -14,7 +14,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use serde_json::json;
 
 /// A region's fields as given (codes, not ids); on update, `None` keeps the stored value.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -286,19 +285,7 @@ async fn record(
     before: Option<&region::Model>,
     after: &region::Model,
 ) -> AppResult<()> {
-    audit::record(
-        db,
-        ctx,
-        Entry {
-            action,
-            entity_type: "region",
-            entity_key: after.code.clone(),
-            department_id: None,
-            before: before.map(|b| json!(b)),
-            after: Some(json!(after)),
-        },
-    )
-    .await
+    audit::record_change(db, ctx, action, "region", &after.code, None, before, after).await
 }
 
 /// One row of a regions file: `code,name_zh,name_en,level,residence,parent,valid_from,valid_to`.
