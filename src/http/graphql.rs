@@ -115,7 +115,7 @@ async fn execute(
     is_get: bool,
 ) -> Response {
     // Who is asking comes first: a caller without a valid token learns nothing else.
-    let identity = match crate::http::identify(&state, &headers).await {
+    let identity = match crate::http::identify(&state, headers).await {
         Ok(identity) => identity,
         Err(refused) => return refused,
     };

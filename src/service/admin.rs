@@ -97,18 +97,13 @@ async fn record_department(
     before: Option<&department::Model>,
     after: &department::Model,
 ) -> AppResult<()> {
-    let department = Some(after.id);
-    audit::record_change(
-        db,
-        ctx,
+    let change = audit::Change {
         action,
-        "department",
-        &after.code,
-        department,
-        before,
-        after,
-    )
-    .await
+        entity_type: "department",
+        entity_key: &after.code,
+        department_id: Some(after.id),
+    };
+    audit::record_change(db, ctx, change, before, after).await
 }
 
 /// An indicator's fields; on update, `None` keeps the stored value.
@@ -292,18 +287,13 @@ async fn record_indicator(
     before: Option<&indicator::Model>,
     after: &indicator::Model,
 ) -> AppResult<()> {
-    let department = Some(after.owner_department_id);
-    audit::record_change(
-        db,
-        ctx,
+    let change = audit::Change {
         action,
-        "indicator",
-        &after.code,
-        department,
-        before,
-        after,
-    )
-    .await
+        entity_type: "indicator",
+        entity_key: &after.code,
+        department_id: Some(after.owner_department_id),
+    };
+    audit::record_change(db, ctx, change, before, after).await
 }
 
 /// One target of an indicator.

@@ -65,14 +65,19 @@ pub async fn record(
     Ok(())
 }
 
+/// What a catalogue change is about.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_key: &'a str,
+    pub department_id: Option<i32>,
+}
+
 /// Records a catalogue change: the entity before (none when created) and after, whole.
 pub async fn record_change<T: serde::Serialize>(
     db: &impl ConnectionTrait,
     ctx: &WriteContext,
-    action: &str,
-    entity_type: &str,
-    entity_key: &str,
-    department_id: Option<i32>,
+    change: Change<'_>,
     before: Option<&T>,
     after: &T,
 ) -> AppResult<()> {
@@ -80,10 +85,10 @@ pub async fn record_change<T: serde::Serialize>(
         db,
         ctx,
         Entry {
-            action,
-            entity_type,
-            entity_key: entity_key.to_owned(),
-            department_id,
+            action: change.action,
+            entity_type: change.entity_type,
+            entity_key: change.entity_key.to_owned(),
+            department_id: change.department_id,
             before: before.map(|b| serde_json::json!(b)),
             after: Some(serde_json::json!(after)),
         },

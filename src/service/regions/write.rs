@@ -285,7 +285,13 @@ async fn record(
     before: Option<&region::Model>,
     after: &region::Model,
 ) -> AppResult<()> {
-    audit::record_change(db, ctx, action, "region", &after.code, None, before, after).await
+    let change = audit::Change {
+        action,
+        entity_type: "region",
+        entity_key: &after.code,
+        department_id: None,
+    };
+    audit::record_change(db, ctx, change, before, after).await
 }
 
 /// One row of a regions file: `code,name_zh,name_en,level,residence,parent,valid_from,valid_to`.
