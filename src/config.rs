@@ -33,6 +33,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub plan: PlanSettings,
     pub log: LogSettings,
+    pub events: EventSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// Whether the process runs for development or production.
@@ -129,6 +131,42 @@ pub struct PlanSettings {
     pub jump_threshold: f64,
 }
 
+/// Events: how replicas hear of new ones, and the jobs that run once across replicas.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventSettings {
+    /// How often a replica looks for new events when no notification came (PostgreSQL notifies at
+    /// once; SQLite relies on this).
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long a replica's hold on a once-only job (webhook delivery, the scheduler) lasts unless
+    /// renewed; another replica takes the job over when it lapses.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// Run the webhook delivery and status tracking jobs in this process.
+    pub workers: bool,
+}
+
+/// Webhook delivery.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// How long one delivery attempt may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// The pause after the first failed attempt; it doubles (with jitter) up to `max_delay`.
+    #[serde(with = "humantime_serde")]
+    pub first_retry: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_delay: Duration,
+    /// Failed attempts of one delivery after which the endpoint is marked failing (its deliveries then
+    /// wait and are retried every `max_delay`; none is dropped).
+    pub attempts_before_failing: i32,
+    /// Whether endpoints may be loopback or link-local addresses; default: yes in development, no in
+    /// production.
+    pub allow_local_targets: Option<bool>,
+}
+
 /// Logging.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -151,6 +189,31 @@ impl Default for Settings {
             http: HttpSettings::default(),
             plan: PlanSettings::default(),
             log: LogSettings::default(),
+            events: EventSettings::default(),
+            webhooks: WebhookSettings::default(),
+        }
+    }
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        EventSettings {
+            poll_interval: Duration::from_secs(1),
+            lease: Duration::from_secs(15),
+            workers: true,
+        }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            timeout: Duration::from_secs(10),
+            first_retry: Duration::from_secs(5),
+            max_delay: Duration::from_secs(3600),
+            // 5 s doubling to an hour, then hourly: about a day of retries before "failing".
+            attempts_before_failing: 30,
+            allow_local_targets: None,
         }
     }
 }
@@ -342,6 +405,13 @@ impl Settings {
     /// Whether to load the catalogue and demo data into an empty database.
     pub fn should_seed_if_empty(&self) -> bool {
         self.seed_if_empty.unwrap_or_else(|| self.is_sqlite())
+    }
+
+    /// Whether webhook endpoints may point at loopback or link-local addresses.
+    pub fn allow_local_targets(&self) -> bool {
+        self.webhooks
+            .allow_local_targets
+            .unwrap_or(self.environment == Environment::Development)
     }
 
     /// Whether `__schema`/`__type` introspection is answered.

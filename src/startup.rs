@@ -4,6 +4,7 @@ use crate::auth::authenticate::Authenticator;
 use crate::auth::token::Verifier;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::events::{self, Bus};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::seed;
@@ -40,50 +41,119 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// Applies every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> AppResult<()> {
-    Migrator::up(db, None)
+/// The PostgreSQL advisory lock replicas take while they migrate and seed ("childhub" in ASCII).
+const SETUP_LOCK: i64 = 0x6368_696c_6468_7562;
+
+/// Runs `work` holding the database's setup lock, so that replicas starting together on one empty
+/// PostgreSQL database migrate and seed one after another instead of colliding. SQLite serializes
+/// writers itself (and is one process).
+pub async fn under_setup_lock<T>(
+    db: &DatabaseConnection,
+    work: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return work.await;
+    }
+    let pool = db.get_postgres_connection_pool();
+    let fail = |e: sea_orm::sqlx::Error| AppError::Internal(format!("the setup lock: {e}"));
+    // The lock belongs to one session: hold this connection until the work is done.
+    let mut connection = pool.acquire().await.map_err(fail)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(SETUP_LOCK)
+        .execute(&mut *connection)
         .await
-        .map_err(|e| AppError::Internal(format!("migrating: {e}")))
+        .map_err(fail)?;
+    let result = work.await;
+    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(SETUP_LOCK)
+        .execute(&mut *connection)
+        .await;
+    result
 }
 
-/// Loads the catalogue and the demo into an empty database when the settings ask for it.
+/// Applies every pending migration (under the setup lock).
+pub async fn migrate(db: &DatabaseConnection) -> AppResult<()> {
+    under_setup_lock(db, async {
+        Migrator::up(db, None)
+            .await
+            .map_err(|e| AppError::Internal(format!("migrating: {e}")))
+    })
+    .await
+}
+
+/// Loads the catalogue and the demo into an empty database when the settings ask for it (under the
+/// setup lock, so that only the first replica seeds).
 pub async fn seed_if_empty(db: &DatabaseConnection, settings: &Settings) -> AppResult<bool> {
-    if !settings.should_seed_if_empty() || !seed::is_empty(db).await? {
+    if !settings.should_seed_if_empty() {
         return Ok(false);
     }
-    seed::load_catalogue(db).await?;
-    seed::load_demo(db).await?;
-    Ok(true)
+    under_setup_lock(db, async {
+        if !seed::is_empty(db).await? {
+            return Ok(false);
+        }
+        seed::load_catalogue(db).await?;
+        seed::load_demo(db).await?;
+        Ok(true)
+    })
+    .await
 }
 
-/// The application: state and router, ready to serve.
+/// The application: state and router, ready to serve, and its background tasks (the event relay, and
+/// unless switched off the events worker).
 pub struct App {
     pub state: AppState,
     pub router: axum::Router,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Builds the application over an open, migrated database.
+/// Builds the application over an open, migrated database and starts its background tasks (call it
+/// inside the Tokio runtime).
 pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     let settings = Arc::new(settings);
+    let bus = Bus::new();
     let secret = settings
         .hs256_secret()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
     let state = AppState {
-        schema: build_schema(db.clone(), settings.clone()),
+        schema: build_schema(db.clone(), settings.clone(), bus.clone()),
         auth: Arc::new(Authenticator::new(
             verifier,
             settings.auth.anonymous_read,
             Arc::new(crate::service::catalogue::DepartmentDirectory(db.clone())),
         )),
-        settings,
-        db,
+        bus: bus.clone(),
+        settings: settings.clone(),
+        db: db.clone(),
     };
+    let mut tasks = vec![tokio::spawn(events::bus::relay(
+        db.clone(),
+        settings.database_url().to_owned(),
+        settings.events.poll_interval,
+        bus,
+    ))];
+    if settings.events.workers {
+        tasks.push(tokio::spawn(events::worker::run(
+            db,
+            settings.clone(),
+            process_name(),
+        )));
+    }
     Ok(App {
         router: router(state.clone()),
         state,
+        tasks,
     })
+}
+
+/// This process's name in leases: host, process id and a random suffix.
+fn process_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "childhub".into());
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// Binds the listener (port 0 picks a free port) and returns it with its address.

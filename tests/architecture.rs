@@ -19,7 +19,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "events",
-        &["service", "auth", "error", "config", "vocabulary"],
+        &[
+            "service",
+            "monitor",
+            "auth",
+            "error",
+            "config",
+            "vocabulary",
+        ],
     ),
     (
         "sources",

@@ -246,6 +246,54 @@ coded!(
     }
 );
 
+coded!(
+    /// What happened: the kinds of events the hub tells other systems about.
+    EventKind {
+        /// A department sent a batch of values (pending).
+        SubmissionCreated => "submission.created",
+        /// A coordinator approved a submission.
+        SubmissionApproved => "submission.approved",
+        /// A coordinator rejected a submission.
+        SubmissionRejected => "submission.rejected",
+        /// Approved values of one indicator and year became the published ones.
+        ObservationsPublished => "observations.published",
+        /// A target's progress status changed.
+        TargetStatusChanged => "target.status_changed",
+        /// An early warning was raised.
+        WarningRaised => "warning.raised",
+        /// An early warning no longer holds.
+        WarningCleared => "warning.cleared",
+        /// The catalogue changed: a department, indicator, target or region.
+        CatalogueChanged => "catalogue.changed",
+        /// A source connector failed to pull.
+        SourceFailed => "source.failed",
+    }
+);
+
+coded!(
+    /// Whether a webhook endpoint receives deliveries.
+    WebhookStatus {
+        /// Deliveries are sent.
+        Active => "active",
+        /// An admin paused it: deliveries wait, none is dropped.
+        Paused => "paused",
+        /// Deliveries kept failing beyond the retry schedule; they wait and are retried slowly.
+        Failing => "failing",
+    }
+);
+
+coded!(
+    /// Where one event's delivery to one endpoint stands.
+    DeliveryStatus {
+        /// Not answered with a 2xx yet.
+        Pending => "pending",
+        /// Answered with a 2xx.
+        Delivered => "delivered",
+        /// Not sent: the endpoint's department may no longer hear of the event (the policy changed).
+        Skipped => "skipped",
+    }
+);
+
 /// The explicit total code of every dimension (never NULL).
 pub const TOTAL: &str = "_T";
 

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_catalogue;
 mod m20261128_000002_create_observations;
 mod m20261129_000003_create_disclosure_releases;
+mod m20261129_000004_create_events;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_catalogue::Migration),
             Box::new(m20261128_000002_create_observations::Migration),
             Box::new(m20261129_000003_create_disclosure_releases::Migration),
+            Box::new(m20261129_000004_create_events::Migration),
         ]
     }
 }

@@ -37,9 +37,18 @@ impl Authenticator {
 
     /// The caller behind `authorization` (the header's value, if any).
     pub async fn identify(&self, authorization: Option<&str>) -> AppResult<Identity> {
+        Ok(self.identify_session(authorization).await?.0)
+    }
+
+    /// The caller and when its token expires (Unix seconds; none for anonymous callers), for sessions
+    /// that outlive a request (subscriptions close when the token expires).
+    pub async fn identify_session(
+        &self,
+        authorization: Option<&str>,
+    ) -> AppResult<(Identity, Option<u64>)> {
         let Some(header) = authorization else {
             return match self.anonymous_read {
-                AnonymousRead::Public => Ok(Identity::Anonymous),
+                AnonymousRead::Public => Ok((Identity::Anonymous, None)),
                 AnonymousRead::None => Err(AppError::Unauthenticated(
                     "this API needs a bearer token (Authorization: Bearer <JWT>)".into(),
                 )),
@@ -66,6 +75,9 @@ impl Authenticator {
             })?;
         // Unknown role names grant nothing.
         let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
-        Ok(Identity::Member(Member::of(claims.sub, &department, roles)))
+        Ok((
+            Identity::Member(Member::of(claims.sub, &department, roles)),
+            Some(claims.exp),
+        ))
     }
 }

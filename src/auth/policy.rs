@@ -14,7 +14,7 @@
 
 use crate::auth::{Identity, Member, Role};
 use crate::error::{AppError, AppResult};
-use crate::vocabulary::{DepartmentKind, Sensitivity};
+use crate::vocabulary::{DepartmentKind, EventKind, Sensitivity};
 use entity::indicator;
 
 /// How a caller reads the values of one indicator they may see.
@@ -183,6 +183,38 @@ pub fn reads_all_department_records(identity: &Identity) -> bool {
     may_read(identity) && identity.is_coordinator()
 }
 
+/// Whether the caller hears of an event (webhooks and subscriptions) — the read policy applied to what
+/// the event tells: a submission's or a source's events go to its department and the coordinators;
+/// published values to whoever may read the indicator (the payload then suppresses as a query would);
+/// progress statuses and warnings to those who read the indicator in full (a status computed from
+/// hidden counts is not shown to readers of the suppressed table); catalogue changes to every member.
+pub fn may_hear(
+    identity: &Identity,
+    kind: EventKind,
+    department_id: Option<i32>,
+    indicator: Option<&indicator::Model>,
+) -> bool {
+    if identity.member().is_none() || !may_read(identity) {
+        return false;
+    }
+    match kind {
+        EventKind::SubmissionCreated
+        | EventKind::SubmissionApproved
+        | EventKind::SubmissionRejected
+        | EventKind::SourceFailed => {
+            department_id.is_some_and(|d| may_read_department_records(identity, d))
+        }
+        EventKind::ObservationsPublished => {
+            indicator.is_some_and(|i| data_access(identity, i).is_some())
+        }
+        EventKind::TargetStatusChanged | EventKind::WarningRaised | EventKind::WarningCleared => {
+            indicator
+                .is_some_and(|i| matches!(data_access(identity, i), Some(DataAccess::Full { .. })))
+        }
+        EventKind::CatalogueChanged => true,
+    }
+}
+
 /// The coarse rule for a GraphQL field, checked before it resolves.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FieldRule {
@@ -226,6 +258,16 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Query.progress", FieldRule::Scoped),
     ("Query.summary", FieldRule::Scoped),
     ("Query.progressStatuses", FieldRule::Scoped),
+    ("Query.events", FieldRule::Member),
+    ("Query.webhooks", FieldRule::Member),
+    ("Query.webhookDeliveries", FieldRule::Member),
+    ("Subscription.events", FieldRule::Member),
+    ("Subscription.statusChanged", FieldRule::Member),
+    ("Event.*", FieldRule::Scoped),
+    ("StatusChange.*", FieldRule::Scoped),
+    ("Webhook.*", FieldRule::Scoped),
+    ("WebhookWithSecret.*", FieldRule::Scoped),
+    ("WebhookDelivery.*", FieldRule::Scoped),
     ("StatusLabel.*", FieldRule::Scoped),
     ("Query.earlyWarnings", FieldRule::Scoped),
     ("TargetProgress.*", FieldRule::Scoped),
@@ -256,6 +298,12 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Mutation.setTargets", FieldRule::Member),
     ("Mutation.createRegion", FieldRule::Member),
     ("Mutation.updateRegion", FieldRule::Member),
+    ("Mutation.createWebhook", FieldRule::Member),
+    ("Mutation.pauseWebhook", FieldRule::Member),
+    ("Mutation.resumeWebhook", FieldRule::Member),
+    ("Mutation.rotateWebhookSecret", FieldRule::Member),
+    ("Mutation.deleteWebhook", FieldRule::Member),
+    ("Mutation.redeliver", FieldRule::Member),
 ];
 
 /// The rule of `Type.field`, or `None` when the policy does not cover it (refused).

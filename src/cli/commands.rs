@@ -36,13 +36,13 @@ pub async fn migrate(settings: &Settings) -> AppResult<()> {
 pub async fn seed(settings: &Settings, demo: bool) -> AppResult<()> {
     let db = startup::connect(settings).await?;
     startup::migrate(&db).await?;
-    let load = seed::load_catalogue(&db).await?;
+    let load = startup::under_setup_lock(&db, seed::load_catalogue(&db)).await?;
     println!(
         "catalogue: {} departments, {} domains, {} indicators, {} targets, {} dimension codes added",
         load.departments, load.domains, load.indicators, load.targets, load.dimension_codes
     );
     if demo {
-        let load = seed::load_demo(&db).await?;
+        let load = startup::under_setup_lock(&db, seed::load_demo(&db)).await?;
         if load.regions == 0 {
             println!("demo: already loaded");
         } else {

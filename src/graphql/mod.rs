@@ -3,31 +3,34 @@
 
 pub mod context;
 pub mod cost;
+pub mod event_types;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
 pub mod progress_types;
 pub mod query;
+pub mod subscription;
 pub mod types;
 pub mod workflow_types;
 
 use crate::config::Settings;
 use crate::service::Db;
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 use std::sync::Arc;
 
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::SubscriptionRoot;
 
 /// The schema type served at `/graphql`.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
+fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot).enable_federation()
 }
 
 /// The schema with its limits, the policy guard and the shared data (database, settings).
-pub fn build_schema(db: Db, settings: Arc<Settings>) -> AppSchema {
+pub fn build_schema(db: Db, settings: Arc<Settings>, bus: crate::events::Bus) -> AppSchema {
     let limits = &settings.limits;
     cost::set_page_sizes(limits.default_page_size, limits.max_page_size);
     let mut schema = builder()
@@ -40,17 +43,21 @@ pub fn build_schema(db: Db, settings: Arc<Settings>) -> AppSchema {
     if !settings.introspection_enabled() {
         schema = schema.disable_introspection();
     }
-    schema.data(db).data(settings.clone()).finish()
+    schema.data(db).data(settings.clone()).data(bus).finish()
 }
 
-/// The SDL of the schema, as checked in at `schema.graphql` (federation directives included).
+/// The SDL of the schema, as checked in at `schema.graphql` (federation directives included, and the
+/// subscriptions, which `_service { sdl }` leaves out for gateways that do not route them).
 pub fn sdl() -> String {
-    builder().finish().sdl_with_options(
-        async_graphql::SDLExportOptions::new()
-            .federation()
-            .sorted_fields()
-            .sorted_enum_items(),
-    )
+    builder()
+        .enable_subscription_in_federation()
+        .finish()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .federation()
+                .sorted_fields()
+                .sorted_enum_items(),
+        )
 }
 
 /// The standard introspection query, as GraphiQL sends it.

@@ -8,6 +8,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod reports;
+pub mod subscriptions;
 
 use crate::auth::authenticate::Authenticator;
 use crate::config::Settings;
@@ -32,6 +33,56 @@ pub struct AppState {
     pub schema: AppSchema,
     pub settings: Arc<Settings>,
     pub auth: Arc<Authenticator>,
+    /// New events, for this replica's subscriptions.
+    pub bus: crate::events::Bus,
+}
+
+/// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.
+async fn graphql_get(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return graphql_ws_parts(state, &mut parts).await;
+    }
+    let query = axum::extract::Query::from_request_parts(&mut parts, &state).await;
+    match query {
+        Ok(query) => graphql::get(axum::extract::State(state), parts.headers, query).await,
+        Err(rejection) => axum::response::IntoResponse::into_response(rejection),
+    }
+}
+
+/// `GET /graphql/ws`: subscriptions.
+async fn graphql_ws(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (mut parts, _) = request.into_parts();
+    graphql_ws_parts(state, &mut parts).await
+}
+
+async fn graphql_ws_parts(
+    state: AppState,
+    parts: &mut axum::http::request::Parts,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let protocol =
+        match async_graphql_axum::GraphQLProtocol::from_request_parts(parts, &state).await {
+            Ok(p) => p,
+            Err(status) => return status.into_response(),
+        };
+    match axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(ws) => subscriptions::upgrade(state, protocol, ws).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// The caller of a request, from its `Authorization` header; a refusal is the error response to send.
@@ -85,7 +136,8 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
         .route("/", get(assets::dashboard))
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql", get(graphql_get).post(graphql::post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/reports/{year}/{file}", get(reports::get))
         .route("/exports/{file}", get(exports::get))
         .route("/assets/{*path}", get(assets::get))

@@ -36,6 +36,18 @@ impl ProgressStatus {
         }
     }
 
+    /// The status as the API spells it, e.g. `ON_TRACK` (also stored by the event tracker).
+    pub fn code(self) -> &'static str {
+        match self {
+            ProgressStatus::Achieved => "ACHIEVED",
+            ProgressStatus::OnTrack => "ON_TRACK",
+            ProgressStatus::NeedsAcceleration => "NEEDS_ACCELERATION",
+            ProgressStatus::LimitedProgress => "LIMITED_PROGRESS",
+            ProgressStatus::Deteriorating => "DETERIORATING",
+            ProgressStatus::NoData => "NO_DATA",
+        }
+    }
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {

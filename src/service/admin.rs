@@ -385,6 +385,13 @@ pub async fn set_targets(
         },
     )
     .await?;
+    let change = audit::Change {
+        action: "targets.set",
+        entity_type: "indicator",
+        entity_key: &indicator.code,
+        department_id: Some(indicator.owner_department_id),
+    };
+    audit::catalogue_changed(&txn, &change).await?;
     txn.commit().await?;
     Ok(saved)
 }

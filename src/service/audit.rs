@@ -73,7 +73,8 @@ pub struct Change<'a> {
     pub department_id: Option<i32>,
 }
 
-/// Records a catalogue change: the entity before (none when created) and after, whole.
+/// Records a catalogue change: the entity before (none when created) and after, whole, with its
+/// `catalogue.changed` event.
 pub async fn record_change<T: serde::Serialize>(
     db: &impl ConnectionTrait,
     ctx: &WriteContext,
@@ -93,7 +94,27 @@ pub async fn record_change<T: serde::Serialize>(
             after: Some(serde_json::json!(after)),
         },
     )
-    .await
+    .await?;
+    catalogue_changed(db, &change).await
+}
+
+/// The `catalogue.changed` event of a catalogue change.
+pub async fn catalogue_changed(db: &impl ConnectionTrait, change: &Change<'_>) -> AppResult<()> {
+    crate::service::outbox::record(
+        db,
+        crate::service::outbox::Draft {
+            kind: crate::vocabulary::EventKind::CatalogueChanged,
+            department_id: change.department_id,
+            indicator_id: None,
+            payload: serde_json::json!({
+                "action": change.action,
+                "entity": change.entity_type,
+                "key": change.entity_key,
+            }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Filters of the `auditLog` query.

@@ -6,6 +6,22 @@ use entity::{department, dimension_code, domain, indicator, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
+/// The codes of the given indicators, in code order.
+pub async fn indicator_codes(
+    db: &impl ConnectionTrait,
+    ids: &std::collections::BTreeSet<i32>,
+) -> AppResult<Vec<String>> {
+    let mut codes: Vec<String> = indicator::Entity::find()
+        .filter(indicator::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.code)
+        .collect();
+    codes.sort();
+    Ok(codes)
+}
+
 /// Looks token departments up for the [`Authenticator`](crate::auth::authenticate::Authenticator).
 pub struct DepartmentDirectory(pub crate::service::Db);
 
@@ -31,6 +47,23 @@ pub async fn local_identity(
         &found,
         roles.to_vec(),
     )))
+}
+
+/// The identity the hub's own jobs read with: a viewer of the first coordinating department, so that they
+/// see everything (none when the catalogue has no coordinator yet).
+pub async fn system_identity(db: &impl ConnectionTrait, job: &str) -> AppResult<Option<Identity>> {
+    let coordinator = department::Entity::find()
+        .filter(department::Column::Kind.eq(crate::vocabulary::DepartmentKind::Coordinator))
+        .order_by_asc(department::Column::Id)
+        .one(db)
+        .await?;
+    Ok(coordinator.map(|d| {
+        Identity::Member(crate::auth::Member::of(
+            format!("system:{job}"),
+            &d,
+            vec![crate::auth::Role::Viewer],
+        ))
+    }))
 }
 
 /// The longest code of a catalogue entry (department, indicator, region).

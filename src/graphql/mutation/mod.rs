@@ -2,7 +2,14 @@
 
 mod admin;
 mod submissions;
+mod webhooks;
+
+pub use webhooks::parse_webhook_id;
 
 /// Every root mutation field.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Mutation(submissions::SubmissionMutation, admin::AdminMutation);
+pub struct Mutation(
+    submissions::SubmissionMutation,
+    admin::AdminMutation,
+    webhooks::WebhookMutation,
+);

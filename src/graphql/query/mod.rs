@@ -2,6 +2,7 @@
 
 mod catalogue;
 mod entities;
+mod events;
 mod me;
 pub(crate) mod observations;
 mod progress;
@@ -21,4 +22,5 @@ pub struct Query(
     entities::EntityQuery,
     workflow::WorkflowQuery,
     progress::ProgressQuery,
+    events::EventQuery,
 );

@@ -98,6 +98,17 @@ pub async fn resolve_region_codes(
     Ok(found)
 }
 
+/// The code of every region, by id.
+pub async fn codes_by_id(
+    db: &impl ConnectionTrait,
+) -> AppResult<std::collections::HashMap<i32, String>> {
+    Ok(all_regions(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.code))
+        .collect())
+}
+
 /// Every region, in code order.
 pub async fn all_regions(db: &impl ConnectionTrait) -> AppResult<Vec<region::Model>> {
     Ok(region::Entity::find()

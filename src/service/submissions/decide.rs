@@ -5,14 +5,16 @@ use super::store::flagged_rows;
 use crate::auth::policy;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
+use crate::service::outbox;
 use crate::service::retry::{map_write_error, with_retry};
-use crate::vocabulary::Status;
+use crate::vocabulary::{EventKind, Status};
 use entity::observation::Key;
-use entity::{observation, submission};
+use entity::{indicator, observation, region, submission};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A decision on a pending submission.
 pub enum Decision {
@@ -102,10 +104,11 @@ async fn decide_once(
         .filter(observation::Column::Status.eq(Status::Pending.as_str()))
         .all(&txn)
         .await?;
-    let published = match decision {
+    let promoted = match decision {
         Decision::Approve => publish(&txn, &rows).await?,
-        Decision::Reject { .. } => 0,
+        Decision::Reject { .. } => Vec::new(),
     };
+    let published = promoted.len();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     for chunk in ids.chunks(2000) {
         observation::Entity::update_many()
@@ -138,12 +141,86 @@ async fn decide_once(
         },
     )
     .await?;
+    announce(&txn, &updated, &rows, &promoted).await?;
     txn.commit().await.map_err(map_write_error)?;
     Ok(updated)
 }
 
-/// Makes each approved row the published value of its key, unless a newer revision is published.
-async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppResult<usize> {
+/// The decision's events: the submission approved or rejected, and one `observations.published` per
+/// indicator and year whose published values it changed.
+async fn announce(
+    db: &impl ConnectionTrait,
+    decided: &submission::Model,
+    rows: &[observation::Model],
+    promoted: &[i64],
+) -> AppResult<()> {
+    let kind = if decided.status == Status::Approved {
+        EventKind::SubmissionApproved
+    } else {
+        EventKind::SubmissionRejected
+    };
+    outbox::record(
+        db,
+        outbox::Draft {
+            kind,
+            department_id: Some(decided.department_id),
+            indicator_id: None,
+            payload: json!({ "submission": decided.id.to_string(), "reason": decided.reason }),
+        },
+    )
+    .await?;
+    let promoted: std::collections::HashSet<i64> = promoted.iter().copied().collect();
+    let mut tables: BTreeMap<(i32, i32), BTreeSet<i32>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| promoted.contains(&r.id)) {
+        tables
+            .entry((row.indicator_id, row.year))
+            .or_default()
+            .insert(row.region_id);
+    }
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let indicators: HashMap<i32, String> = indicator::Entity::find()
+        .filter(indicator::Column::Id.is_in(tables.keys().map(|(i, _)| *i)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.code))
+        .collect();
+    let regions: HashMap<i32, String> = region::Entity::find()
+        .filter(region::Column::Id.is_in(tables.values().flatten().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.code))
+        .collect();
+    for ((indicator_id, year), region_ids) in tables {
+        let codes: Vec<&str> = region_ids
+            .iter()
+            .filter_map(|id| regions.get(id).map(String::as_str))
+            .collect();
+        outbox::record(
+            db,
+            outbox::Draft {
+                kind: EventKind::ObservationsPublished,
+                department_id: Some(decided.department_id),
+                indicator_id: Some(indicator_id),
+                payload: json!({
+                    "indicator": indicators.get(&indicator_id),
+                    "year": year,
+                    "regions": codes,
+                    "submission": decided.id.to_string(),
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Makes each approved row the published value of its key, unless a newer revision is published; returns
+/// the ids of the rows that became published.
+async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppResult<Vec<i64>> {
     let keys: Vec<Key> = rows.iter().map(observation::Model::key).collect();
     let current = flagged_rows(db, &keys, observation::Column::IsPublished).await?;
     let mut retire = Vec::new();
@@ -171,5 +248,5 @@ async fn publish(db: &impl ConnectionTrait, rows: &[observation::Model]) -> AppR
                 .map_err(map_write_error)?;
         }
     }
-    Ok(promote.len())
+    Ok(promote)
 }

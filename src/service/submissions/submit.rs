@@ -10,7 +10,8 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::service::retry::{map_write_error, with_retry};
-use crate::vocabulary::{Status, Unit};
+use crate::service::{catalogue, outbox};
+use crate::vocabulary::{EventKind, Status, Unit};
 use entity::observation::Key;
 use entity::{observation, submission};
 use sea_orm::{
@@ -276,12 +277,19 @@ pub struct AuditRows {
     before: Vec<serde_json::Value>,
     after: Vec<serde_json::Value>,
     total: usize,
+    /// The indicators and years the submission touches, for its event.
+    indicators: std::collections::BTreeSet<i32>,
+    years: std::collections::BTreeSet<i32>,
 }
 
 impl AuditRows {
     /// Adds a plan's changed rows.
     pub fn add(&mut self, plan: &Plan<'_>) {
         self.total += plan.changed.len();
+        for (row, _) in &plan.changed {
+            self.indicators.insert(row.key.series.indicator_id);
+            self.years.insert(row.key.year);
+        }
         if self.total > AUDIT_ROWS {
             self.before.clear();
             self.after.clear();
@@ -306,7 +314,8 @@ impl AuditRows {
         }
     }
 
-    /// Records the `submission.create` entry; call it in the submission's transaction.
+    /// Records the `submission.create` audit entry and the `submission.created` event; call it in the
+    /// submission's transaction.
     pub async fn record(
         self,
         db: &impl ConnectionTrait,
@@ -334,7 +343,25 @@ impl AuditRows {
                 after: Some(after),
             },
         )
-        .await
+        .await?;
+        let codes = catalogue::indicator_codes(db, &self.indicators).await?;
+        outbox::record(
+            db,
+            outbox::Draft {
+                kind: EventKind::SubmissionCreated,
+                department_id: Some(submission.department_id),
+                indicator_id: None,
+                payload: json!({
+                    "submission": submission.id.to_string(),
+                    "rows": submission.rows_total,
+                    "written": self.total,
+                    "indicators": codes,
+                    "years": self.years,
+                }),
+            },
+        )
+        .await?;
+        Ok(())
     }
 }
 
