@@ -6,6 +6,7 @@ mod support;
 mod architecture;
 mod catalogue;
 mod cli;
+mod events;
 mod http;
 mod monitoring;
 mod policy;

@@ -121,10 +121,31 @@ fn recipient_of(
         .map(|d| payload::recipient(d, &hook.id.to_string()))
 }
 
+/// Where the fan-out starts the first time: after the last event older than the oldest endpoint (no
+/// endpoint hears of what happened before it was registered).
+async fn first_fan_out_position(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let oldest = webhook::Entity::find()
+        .order_by_asc(webhook::Column::CreatedAt)
+        .one(db)
+        .await?;
+    let Some(oldest) = oldest else {
+        return outbox::last_event_id(db).await;
+    };
+    Ok(event::Entity::find()
+        .filter(event::Column::OccurredAt.lt(oldest.created_at))
+        .order_by_desc(event::Column::Id)
+        .one(db)
+        .await?
+        .map_or(0, |e| e.id))
+}
+
 /// Creates the deliveries of new events for the endpoints that want them and may hear of them.
 pub async fn fan_out(db: &Db) -> AppResult<()> {
     let txn = db.begin().await?;
-    let after = cursor_or_now(&txn, FANOUT).await?;
+    let after = match cursor(&txn, FANOUT).await? {
+        Some(position) => position,
+        None => first_fan_out_position(&txn).await?,
+    };
     let events = outbox::events_after(&txn, after, 500).await?;
     let Some(last) = events.last().map(|e| e.id) else {
         txn.commit().await?;

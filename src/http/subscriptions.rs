@@ -50,17 +50,20 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
     let auth = state.auth.clone();
     let db = state.db.clone();
     let request_id = format!("ws-{}", uuid::Uuid::new_v4().simple());
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused_in_init = refused.clone();
     let on_init = move |payload: serde_json::Value| async move {
         let header = authorization_of(&payload);
-        let (identity, expires) = auth
-            .identify_session(header.as_deref())
-            .await
-            .map_err(async_graphql::Error::from)?;
-        if matches!(identity, Identity::Anonymous) {
-            return Err(async_graphql::Error::new(
+        let identified = match auth.identify_session(header.as_deref()).await {
+            Ok((Identity::Anonymous, _)) => Err(async_graphql::Error::new(
                 "subscriptions need a bearer token in connection_init",
-            ));
-        }
+            )),
+            Ok(found) => Ok(found),
+            Err(e) => Err(async_graphql::Error::from(e)),
+        };
+        let (identity, expires) = identified.inspect_err(|_| {
+            refused_in_init.store(true, std::sync::atomic::Ordering::SeqCst);
+        })?;
         let _ = expiry_tx.send(expires);
         let mut data = Data::default();
         data.insert(loaders::for_request(db, identity.clone()));
@@ -93,6 +96,15 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
         tokio::select! {
             message = outgoing.next() => match message {
                 Some(message) => {
+                    // graphql-transport-ws closes a refused connection_init with 4403 Forbidden.
+                    let message = match message {
+                        Message::Close(Some(frame))
+                            if refused.load(std::sync::atomic::Ordering::SeqCst) =>
+                        {
+                            Message::Close(Some(CloseFrame { code: 4403, reason: frame.reason }))
+                        }
+                        other => other,
+                    };
                     if sink.send(message).await.is_err() {
                         return;
                     }

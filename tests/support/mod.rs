@@ -68,6 +68,8 @@ pub fn postgres_enabled() -> bool {
 /// A running application and its database.
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
+    /// The server and the app's background tasks, stopped when the test ends (before its database goes).
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     pub db: DatabaseConnection,
     pub settings: Settings,
     pub backend: Backend,
@@ -195,15 +197,30 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let (listener, addr) = startup::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");
-    tokio::spawn(startup::serve(listener, app.router, std::future::pending()));
+    let mut tasks = app.tasks;
+    tasks.push(tokio::spawn(async move {
+        let _ = startup::serve(listener, app.router, std::future::pending()).await;
+    }));
     TestApp {
         addr,
+        tasks,
         db,
         settings,
         backend,
         client: reqwest::Client::new(),
         statements,
         _database: guard,
+    }
+}
+
+/// Stops the app's tasks before its database is dropped. (Having a `Drop` also makes Rust 2024 closures
+/// capture the whole app: a test body that touches `app.addr` alone would otherwise drop the rest of the
+/// app, its database included, at once.)
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
