@@ -11,6 +11,7 @@ mod http;
 mod monitoring;
 mod policy;
 mod read_api;
+mod replicas;
 mod schema;
 mod statements;
 mod submissions;

@@ -349,6 +349,10 @@ fn rendered_dom(url: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
 async fn the_midterm_report_renders_in_a_browser() {
     let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
     let dir =
@@ -451,6 +455,10 @@ async fn the_midterm_report_renders_in_a_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
 async fn the_dashboard_shows_tiles_targets_and_charts() {
     let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
     let dom = rendered_dom(&app.url(&format!("/#token={}", app.coordinator())));

@@ -1,0 +1,260 @@
+//! Two `childhub serve` processes on one PostgreSQL database, as a production deployment runs them: they
+//! start together on an empty database (migrations and seeding under the setup lock), an approval made on
+//! one reaches a subscriber on the other, each webhook event reaches a verifying receiver once, and
+//! delivery resumes after the receiver was down and after the replica doing the deliveries was killed.
+
+use crate::events::{Receiver, WsClient};
+use crate::support::SECRET;
+use childhub::auth::token::issue_dev_token;
+use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// A replica: its process and address.
+struct Replica {
+    child: tokio::process::Child,
+    addr: String,
+}
+
+impl Replica {
+    async fn start(database_url: &str) -> Replica {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("CHILDHUB_DATABASE_URL", database_url)
+            .env("CHILDHUB_JWT_SECRET", SECRET)
+            .env("CHILDHUB_SEED_IF_EMPTY", "true")
+            .env("CHILDHUB_EVENTS__POLL_INTERVAL", "200ms")
+            .env("CHILDHUB_EVENTS__LEASE", "2s")
+            .env("CHILDHUB_WEBHOOKS__FIRST_RETRY", "100ms")
+            .env("CHILDHUB_WEBHOOKS__MAX_DELAY", "400ms")
+            .env("CHILDHUB_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start a replica");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+                .await
+                .expect("the replica starts within a minute")
+                .expect("stdout")
+                .expect("the replica prints where it listens");
+            if let Some(rest) = line.strip_prefix("childhub is listening on http://") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep reading stdout so the replica never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Replica { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        reqwest::Client::new()
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+fn token(dept: &str, roles: &[&str]) -> String {
+    let settings = childhub::config::Settings::default();
+    issue_dev_token(
+        &settings.auth,
+        SECRET,
+        &format!("{dept}-replica-tester"),
+        dept,
+        roles,
+        Duration::from_secs(600),
+    )
+    .expect("token")
+}
+
+/// Waits until `check` holds, up to `limit`.
+async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check()
+}
+
+async fn submit_and_approve(replica: &Replica, township: &str, value: f64) -> String {
+    let d = replica
+        .gql(
+            &token("health", &["submitter"]),
+            crate::submissions::SUBMIT,
+            json!({ "rows": [{ "indicator": "HEA-03", "region": township, "year": 2026, "value": value }] }),
+        )
+        .await;
+    let id = d["data"]["submitObservations"]["submission"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("submitted: {d}"))
+        .to_owned();
+    let approved = replica
+        .gql(
+            &token("statistics", &["approver"]),
+            "mutation($id: ID!) { approveSubmission(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        approved["data"]["approveSubmission"]["status"], "APPROVED",
+        "{approved}"
+    );
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
+)]
+async fn two_replicas_start_together_and_agree_on_events() {
+    let admin_url = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
+    let name = format!("childhub_replicas_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create");
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
+
+    // Both start at once on the empty database.
+    let (a, b) = tokio::join!(Replica::start(&url), Replica::start(&url));
+    let (mut a, b) = (a, b);
+    for replica in [&a, &b] {
+        let ready = reqwest::get(replica.url("/readyz")).await.expect("readyz");
+        assert_eq!(ready.status(), 200);
+    }
+    let db = Database::connect(&url).await.expect("db");
+    let departments = entity::department::Entity::find()
+        .count(&db)
+        .await
+        .expect("count");
+    let expected = childhub::seed::catalogue::Catalogue::embedded()
+        .expect("catalogue")
+        .departments
+        .len() as u64;
+    assert_eq!(departments, expected, "seeded once, not twice");
+
+    // A receiver for health's events, registered through replica A.
+    let receiver = Receiver::default();
+    let hook_url = receiver.start().await;
+    let created = a
+        .gql(
+            &token("health", &["admin"]),
+            r#"mutation($url: String!) { createWebhook(url: $url) { secret } }"#,
+            json!({ "url": hook_url }),
+        )
+        .await;
+    let secret = created["data"]["createWebhook"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    *receiver.secret.lock().expect("lock") = Some(secret);
+
+    // A subscriber on replica B hears of an approval made on replica A.
+    let mut subscriber = WsClient::connect(
+        &format!("ws://{}/graphql", b.addr),
+        &token("statistics", &["viewer"]),
+    )
+    .await;
+    assert_eq!(
+        subscriber.next(Duration::from_secs(10)).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    subscriber
+        .subscribe(
+            "s",
+            "subscription { events(kinds: [SUBMISSION_APPROVED]) { id data } }",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let first = submit_and_approve(&a, "DEMO-T06", 4.4).await;
+    let heard = subscriber
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(heard["type"], "next", "{heard}");
+    assert_eq!(
+        heard["payload"]["data"]["events"]["data"]["submission"],
+        first
+    );
+
+    // Every event reaches the receiver once, signed.
+    let once = |receiver: &Receiver, submission: &str| {
+        let events = receiver.events();
+        let ids: Vec<&String> = events
+            .iter()
+            .filter(|(_, body, _)| body["data"]["submission"] == submission)
+            .map(|(id, _, _)| id)
+            .collect();
+        let unique: std::collections::BTreeSet<&&String> = ids.iter().collect();
+        ids.len() >= 3 && unique.len() == ids.len()
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || once(&receiver, &first)).await,
+        "created, approved and published each delivered once: {:?}",
+        receiver.events()
+    );
+    assert!(
+        receiver.events().iter().all(|(_, _, valid)| *valid),
+        "signatures verify"
+    );
+
+    // The receiver goes down; meanwhile another approval happens.
+    receiver.answers.lock().expect("lock").extend([503; 400]);
+    let second = submit_and_approve(&b, "DEMO-T07", 4.6).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !receiver
+            .events()
+            .iter()
+            .any(|(_, body, _)| body["data"]["submission"] == second)
+    );
+    // The replica that holds the delivery lease is killed; the receiver comes back.
+    let lease = entity::job_lease::Entity::find_by_id("events".to_owned())
+        .one(&db)
+        .await
+        .expect("lease")
+        .expect("a replica holds the delivery lease");
+    let holder_pid: u32 = lease
+        .holder
+        .split(':')
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("the holder names its process");
+    if a.child.id() == Some(holder_pid) {
+        a.child.kill().await.expect("kill A");
+    } else {
+        let mut b = b;
+        b.child.kill().await.expect("kill B");
+        std::mem::forget(b);
+    }
+    receiver.answers.lock().expect("lock").clear();
+    assert!(
+        eventually(Duration::from_secs(20), || once(&receiver, &second)).await,
+        "the surviving replica takes the lease over and delivers what waited, once: {:?}",
+        receiver.events()
+    );
+    drop(a);
+    drop(db);
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+}
