@@ -602,3 +602,61 @@ on_both_backends!(
         assert_eq!(closed, Some(4401), "closed when the token expired");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_receiver_verifies_a_real_delivery() {
+    use tokio::io::AsyncBufReadExt;
+    let app =
+        crate::support::spawn_app_with(crate::support::Backend::Sqlite, events_settings).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let d = app
+        .data(
+            &app.token("health", &["admin"]),
+            r#"mutation($url: String!) { createWebhook(url: $url, kinds: [SUBMISSION_CREATED]) { secret } }"#,
+            json!({ "url": format!("http://127.0.0.1:{port}/") }),
+        )
+        .await;
+    let secret = d["createWebhook"]["secret"].as_str().expect("secret");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/webhook_receiver.py"
+    );
+    let mut receiver = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(port.to_string())
+        .env("WEBHOOK_SECRET", secret)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs the documented receiver");
+    let mut lines = tokio::io::BufReader::new(receiver.stdout.take().expect("stdout")).lines();
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    submit(
+        &app,
+        &app.token("health", &["submitter"]),
+        json!([{ "indicator": "HEA-03", "region": "DEMO-T09", "year": 2026, "value": 4.0 }]),
+    )
+    .await;
+    rounds(&app, 2).await;
+    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("the receiver prints within seconds")
+        .expect("stdout")
+        .expect("a line");
+    let printed: Value = serde_json::from_str(&line).expect("a JSON line, not \"rejected\"");
+    assert_eq!(printed["verified"], true);
+    assert_eq!(printed["type"], "submission.created");
+    let _ = receiver.kill().await;
+}
