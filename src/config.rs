@@ -35,6 +35,10 @@ pub struct Settings {
     pub log: LogSettings,
     pub events: EventSettings,
     pub webhooks: WebhookSettings,
+    /// How the hub pulls from source connectors.
+    pub connectors: ConnectorSettings,
+    /// Sources defined here (`[[sources]]`, see docs/sources.md); checked and synced at start.
+    pub sources: Vec<serde_json::Value>,
 }
 
 /// Whether the process runs for development or production.
@@ -167,6 +171,30 @@ pub struct WebhookSettings {
     pub allow_local_targets: Option<bool>,
 }
 
+/// How sources are pulled.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectorSettings {
+    /// How long one request to a department's system may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Requests per page at most (the first and the retries after a 5xx, a timeout or a refused
+    /// connection; a 4xx is not retried).
+    pub attempts: usize,
+    /// The pause before the first retry; it doubles with jitter. A `Retry-After` answer wins (up to
+    /// `max_retry_after`).
+    #[serde(with = "humantime_serde")]
+    pub first_retry: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_retry_after: Duration,
+    /// The largest answer (after decompression) one request may bring.
+    pub max_bytes: usize,
+    /// The most pages one pull follows.
+    pub max_pages: usize,
+    /// Run the scheduler in this process (once across replicas, under a lease).
+    pub scheduler: bool,
+}
+
 /// Logging.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -191,6 +219,22 @@ impl Default for Settings {
             log: LogSettings::default(),
             events: EventSettings::default(),
             webhooks: WebhookSettings::default(),
+            connectors: ConnectorSettings::default(),
+            sources: Vec::new(),
+        }
+    }
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        ConnectorSettings {
+            timeout: Duration::from_secs(30),
+            attempts: 4,
+            first_retry: Duration::from_secs(1),
+            max_retry_after: Duration::from_secs(60),
+            max_bytes: 100 * 1024 * 1024,
+            max_pages: 1000,
+            scheduler: true,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod monitor;
 pub mod report;
 pub mod seed;
 pub mod service;
+pub mod sources;
 pub mod startup;
 pub mod telemetry;
 pub mod vocabulary;

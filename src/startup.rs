@@ -5,6 +5,7 @@ use crate::auth::token::Verifier;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Bus};
+use crate::service::sources::config::SourceConfig;
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::seed;
@@ -81,6 +82,31 @@ pub async fn migrate(db: &DatabaseConnection) -> AppResult<()> {
     .await
 }
 
+/// The sources of the settings file (`[[sources]]`), read and checked; errors name the source and key.
+pub fn configured_sources(settings: &Settings) -> AppResult<Vec<SourceConfig>> {
+    settings
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            serde_json::from_value::<SourceConfig>(value.clone()).map_err(|e| {
+                let name = value["name"].as_str().unwrap_or("?");
+                AppError::invalid(
+                    format!("sources[{i}] ({name})"),
+                    e.to_string(),
+                    "a source description with the keys of docs/sources.md",
+                )
+            })
+        })
+        .collect()
+}
+
+/// Brings the settings file's sources into the database (under the setup lock).
+pub async fn sync_sources(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
+    let configured = configured_sources(settings)?;
+    under_setup_lock(db, crate::service::sources::sync_from_settings(db, &configured)).await
+}
+
 /// Loads the catalogue and the demo into an empty database when the settings ask for it (under the
 /// setup lock, so that only the first replica seeds).
 pub async fn seed_if_empty(db: &DatabaseConnection, settings: &Settings) -> AppResult<bool> {
@@ -134,6 +160,13 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     ))];
     if settings.events.workers {
         tasks.push(tokio::spawn(events::worker::run(
+            db.clone(),
+            settings.clone(),
+            process_name(),
+        )));
+    }
+    if settings.connectors.scheduler {
+        tasks.push(tokio::spawn(crate::sources::scheduler::run(
             db,
             settings.clone(),
             process_name(),

@@ -13,6 +13,8 @@ pub mod job_cursor;
 pub mod job_lease;
 pub mod observation;
 pub mod region;
+pub mod source;
+pub mod source_run;
 pub mod submission;
 pub mod target;
 pub mod tracked_status;

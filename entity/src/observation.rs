@@ -29,6 +29,8 @@ pub struct Model {
     pub quality_flag: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    /// The source run the value was pulled in (none for values sent by hand).
+    pub source_run_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -294,6 +294,48 @@ coded!(
     }
 );
 
+coded!(
+    /// What kind of system a source is.
+    SourceKind {
+        /// A REST service answering JSON (paged by next links or cursors).
+        HttpJson => "http_json",
+        /// A CSV file on an HTTP server (a nightly export).
+        HttpCsv => "http_csv",
+        /// An SDMX-JSON data message (another statistics system, or another hub).
+        SdmxJson => "sdmx_json",
+        /// Another GraphQL service.
+        Graphql => "graphql",
+        /// A table in the department's own database (PostgreSQL, MySQL or SQLite), read-only.
+        Sql => "sql",
+    }
+);
+
+coded!(
+    /// Whether a source is pulled on its schedule.
+    SourceStatus {
+        /// Pulled on its schedule.
+        Active => "active",
+        /// Not pulled until resumed (a manual run still works).
+        Paused => "paused",
+    }
+);
+
+coded!(
+    /// How a pull went.
+    RunStatus {
+        /// Still pulling (or the process stopped mid-run: see `Interrupted`).
+        Running => "running",
+        /// Pulled, mapped and checked; valid rows landed (perhaps none changed).
+        Succeeded => "succeeded",
+        /// The source answered "not modified": nothing fetched, nothing written.
+        Unchanged => "unchanged",
+        /// Fetching or landing failed; nothing was written.
+        Failed => "failed",
+        /// The process running it stopped; nothing was written.
+        Interrupted => "interrupted",
+    }
+);
+
 /// The explicit total code of every dimension (never NULL).
 pub const TOTAL: &str = "_T";
 

@@ -7,6 +7,7 @@ mod m20261128_000001_create_catalogue;
 mod m20261128_000002_create_observations;
 mod m20261129_000003_create_disclosure_releases;
 mod m20261129_000004_create_events;
+mod m20261129_000005_create_sources;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_observations::Migration),
             Box::new(m20261129_000003_create_disclosure_releases::Migration),
             Box::new(m20261129_000004_create_events::Migration),
+            Box::new(m20261129_000005_create_sources::Migration),
         ]
     }
 }

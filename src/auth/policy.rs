@@ -259,6 +259,14 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Query.summary", FieldRule::Scoped),
     ("Query.progressStatuses", FieldRule::Scoped),
     ("Query.events", FieldRule::Member),
+    ("Query.sources", FieldRule::Member),
+    ("Query.source", FieldRule::Member),
+    ("Query.sourceRuns", FieldRule::Member),
+    ("Source.*", FieldRule::Scoped),
+    ("SourceRun.*", FieldRule::Scoped),
+    ("SourceReject.*", FieldRule::Scoped),
+    ("Pull.*", FieldRule::Scoped),
+    ("Provenance.*", FieldRule::Scoped),
     ("Query.webhooks", FieldRule::Member),
     ("Query.webhookDeliveries", FieldRule::Member),
     ("Subscription.events", FieldRule::Member),
@@ -304,6 +312,11 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Mutation.rotateWebhookSecret", FieldRule::Member),
     ("Mutation.deleteWebhook", FieldRule::Member),
     ("Mutation.redeliver", FieldRule::Member),
+    ("Mutation.createSource", FieldRule::Member),
+    ("Mutation.updateSource", FieldRule::Member),
+    ("Mutation.pauseSource", FieldRule::Member),
+    ("Mutation.resumeSource", FieldRule::Member),
+    ("Mutation.runSource", FieldRule::Member),
 ];
 
 /// The rule of `Type.field`, or `None` when the policy does not cover it (refused).

@@ -21,7 +21,91 @@ async fn open_database(settings: &Settings) -> AppResult<crate::service::Db> {
     let db = startup::connect(settings).await?;
     startup::migrate(&db).await?;
     startup::seed_if_empty(&db, settings).await?;
+    startup::sync_sources(&db, settings).await?;
     Ok(db)
+}
+
+/// `childhub sources list`
+pub async fn list_sources(settings: &Settings) -> AppResult<()> {
+    let db = open_database(settings).await?;
+    let sources = crate::service::sources::all_sources(&db).await?;
+    if sources.is_empty() {
+        println!("no sources: add [[sources]] to the settings file or use createSource (docs/sources.md)");
+        return Ok(());
+    }
+    println!("{:<28} {:<10} {:<16} {:<8} {:<12} last run", "name", "kind", "department", "status", "schedule");
+    let departments = crate::service::catalogue::list_departments(&db).await?;
+    for s in sources {
+        let department = departments
+            .iter()
+            .find(|d| d.id == s.department_id)
+            .map_or("?", |d| d.code.as_str());
+        let identity = crate::service::catalogue::local_identity(&db, "statistics", &[Role::Viewer]).await?;
+        let last = crate::service::sources::list_runs(&db, &identity, &s.name, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map_or("never".to_owned(), |r| {
+                format!("{} {} ({} written, {} rejected)", r.started_at.format("%Y-%m-%d %H:%M"), r.status, r.rows_written, r.rows_rejected)
+            });
+        println!(
+            "{:<28} {:<10} {:<16} {:<8} {:<12} {last}",
+            s.name,
+            s.kind.to_string(),
+            department,
+            s.status.to_string(),
+            s.schedule
+        );
+    }
+    Ok(())
+}
+
+/// `childhub sources test|run NAME`
+pub async fn pull_source(
+    settings: &Settings,
+    name: &str,
+    department: &str,
+    dry_run: bool,
+) -> AppResult<()> {
+    let db = open_database(settings).await?;
+    let identity = local_identity(&db, department, &[Role::Admin, Role::Viewer]).await?;
+    let report =
+        crate::sources::runner::pull_by_name(&db, settings, &identity, name, dry_run).await?;
+    println!(
+        "{name}: {}{} — {} fetched, {} {}, {} unchanged, {} rejected{}",
+        report.status,
+        report.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+        report.fetched,
+        report.written,
+        if dry_run { "would be written" } else { "written" },
+        report.unchanged,
+        report.rejected,
+        report
+            .submission_id
+            .map(|id| format!("; submission {id} awaits approval"))
+            .unwrap_or_default()
+    );
+    if let Some(error) = &report.error {
+        eprintln!("error: {error}");
+    }
+    if dry_run && !report.preview.is_empty() {
+        println!("first rows:");
+        for r in &report.preview {
+            println!(
+                "  {} {} {} {}/{}/{} = {}",
+                r.indicator, r.region, r.year, r.sex, r.age_group, r.residence, r.value
+            );
+        }
+    }
+    for r in &report.rejects {
+        println!("  rejected {}: {} {:?}: {}", r.at, r.field, r.value, r.message);
+    }
+    if report.status == crate::vocabulary::RunStatus::Failed {
+        return Err(AppError::Upstream(
+            report.error.unwrap_or_else(|| "the pull failed".into()),
+        ));
+    }
+    Ok(())
 }
 
 /// `childhub migrate`
@@ -284,7 +368,9 @@ fn dev_secret(settings: &Settings) -> AppResult<String> {
 pub async fn serve(settings: Settings) -> AppResult<()> {
     let db = startup::connect(&settings).await?;
     startup::migrate(&db).await?;
-    if startup::seed_if_empty(&db, &settings).await? {
+    let seeded = startup::seed_if_empty(&db, &settings).await?;
+    startup::sync_sources(&db, &settings).await?;
+    if seeded {
         println!("loaded the plan's catalogue and the synthetic demo data into the empty database");
     }
     let (listener, addr) = startup::bind(settings.bind).await?;

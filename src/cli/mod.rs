@@ -55,6 +55,9 @@ pub enum Command {
         #[arg(long = "as", value_name = "DEPT", default_value = "statistics")]
         department: String,
     },
+    /// Source connectors: list them, test one (fetch and map without writing), or pull one now.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Import data from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -115,6 +118,29 @@ pub enum ImportCommand {
         /// Check everything, write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+/// `childhub sources …`
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Every source with its kind, department, schedule, status and last run.
+    List,
+    /// Fetches and maps a source and checks its rows without writing: the first rows and every problem.
+    Test {
+        /// The source's name.
+        name: String,
+        /// The department acting (its admin, or a coordinator's).
+        #[arg(long = "as", value_name = "DEPT", default_value = "statistics")]
+        department: String,
+    },
+    /// Pulls a source now: its valid rows land as a pending submission.
+    Run {
+        /// The source's name.
+        name: String,
+        /// The department acting (its admin, or a coordinator's).
+        #[arg(long = "as", value_name = "DEPT", default_value = "statistics")]
+        department: String,
     },
 }
 
@@ -205,6 +231,13 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             region,
             department,
         } => commands::report(&settings, year, kind, format, out, region, &department).await,
+        Command::Sources(SourcesCommand::List) => commands::list_sources(&settings).await,
+        Command::Sources(SourcesCommand::Test { name, department }) => {
+            commands::pull_source(&settings, &name, &department, true).await
+        }
+        Command::Sources(SourcesCommand::Run { name, department }) => {
+            commands::pull_source(&settings, &name, &department, false).await
+        }
         Command::Token {
             dept,
             roles,

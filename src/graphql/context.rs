@@ -46,11 +46,10 @@ pub async fn resolve_region(ctx: &Context<'_>, field: &str, code: &str) -> Resul
 
 /// Who is writing in this request, for the audit log.
 pub fn write_context(ctx: &Context<'_>) -> crate::service::audit::WriteContext {
-    crate::service::audit::WriteContext {
-        identity: identity(ctx).clone(),
-        request_id: ctx
-            .data_opt::<RequestId>()
+    crate::service::audit::WriteContext::new(
+        identity(ctx).clone(),
+        ctx.data_opt::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default(),
-    }
+    )
 }

@@ -163,6 +163,10 @@ pub type ProgressValue = (
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LatestIn(pub i32);
 
+/// The source run a value came from (provenance), with its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SourceRunId(pub i64);
+
 type Loaded<K, V> = Result<HashMap<K, V>, AppError>;
 
 /// Answers keys from a table read whole.
@@ -173,6 +177,19 @@ fn pick<K: Clone + Eq + std::hash::Hash, V: Clone>(
     keys.iter()
         .filter_map(|k| find(k).map(|v| (k.clone(), v)))
         .collect()
+}
+
+impl Loader<SourceRunId> for Source {
+    type Value = (entity::source_run::Model, entity::source::Model);
+    type Error = AppError;
+    async fn load(&self, keys: &[SourceRunId]) -> Loaded<SourceRunId, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = crate::service::sources::runs_by_id(&self.db, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(run, source)| (SourceRunId(run.id), (run, source)))
+            .collect())
+    }
 }
 
 impl Loader<IndicatorId> for Source {

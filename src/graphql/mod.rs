@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod progress_types;
 pub mod query;
+pub mod source_types;
 pub mod subscription;
 pub mod types;
 pub mod workflow_types;

@@ -221,54 +221,108 @@ pub struct ProgressSummary {
 }
 
 /// A finding that needs attention.
-pub struct EarlyWarning(pub EarlyWarningModel);
+pub enum EarlyWarning {
+    /// About a target's series.
+    Target(EarlyWarningModel),
+    /// About a source connector that keeps failing.
+    Source(crate::service::sources::SourceWarning),
+}
 
 #[Object]
 impl EarlyWarning {
     async fn kind(&self) -> WarningKind {
-        self.0.warning.kind
+        match self {
+            EarlyWarning::Target(w) => w.warning.kind,
+            EarlyWarning::Source(_) => WarningKind::SourceFailing,
+        }
     }
     async fn severity(&self) -> Severity {
-        self.0.warning.severity
+        match self {
+            EarlyWarning::Target(w) => w.warning.severity,
+            EarlyWarning::Source(_) => Severity::High,
+        }
     }
-    async fn indicator(&self) -> Indicator {
-        Indicator(self.0.indicator.clone())
+    /// The indicator concerned (none for a failing source).
+    async fn indicator(&self) -> Option<Indicator> {
+        match self {
+            EarlyWarning::Target(w) => Some(Indicator(w.indicator.clone())),
+            EarlyWarning::Source(_) => None,
+        }
     }
-    /// The township concerned, or the area.
-    async fn region(&self) -> Region {
-        Region(self.0.region.clone())
+    /// The failing source's name (source findings).
+    async fn source(&self) -> Option<&str> {
+        match self {
+            EarlyWarning::Target(_) => None,
+            EarlyWarning::Source(s) => Some(&s.source.name),
+        }
     }
-    /// The department that reports the indicator (and should act).
+    /// The township concerned, or the area (none for a failing source).
+    async fn region(&self) -> Option<Region> {
+        match self {
+            EarlyWarning::Target(w) => Some(Region(w.region.clone())),
+            EarlyWarning::Source(_) => None,
+        }
+    }
+    /// The department that should act: the indicator's owner, or the source's department.
     async fn department(
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::graphql::types::Department>> {
-        let id = self.0.indicator.owner_department_id;
+        let id = match self {
+            EarlyWarning::Target(w) => w.indicator.owner_department_id,
+            EarlyWarning::Source(s) => s.source.department_id,
+        };
         Ok(loaders(ctx)?
             .load_one(crate::graphql::loaders::DepartmentId(id))
             .await?
             .map(crate::graphql::types::Department))
     }
+    /// The year the finding is about (for a failing source: the year it started failing).
     async fn year(&self) -> i32 {
-        self.0.warning.year
+        match self {
+            EarlyWarning::Target(w) => w.warning.year,
+            EarlyWarning::Source(s) => chrono::Datelike::year(&s.since),
+        }
     }
     /// The first year of the run that leads to the finding.
     async fn since(&self) -> i32 {
-        self.0.warning.since
+        match self {
+            EarlyWarning::Target(w) => w.warning.since,
+            EarlyWarning::Source(s) => chrono::Datelike::year(&s.since),
+        }
+    }
+    /// When a source started failing.
+    async fn failing_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            EarlyWarning::Target(_) => None,
+            EarlyWarning::Source(s) => Some(s.since),
+        }
     }
     async fn value(&self) -> Option<f64> {
-        self.0.warning.value
+        match self {
+            EarlyWarning::Target(w) => w.warning.value,
+            EarlyWarning::Source(_) => None,
+        }
     }
     /// The target or floor breached.
     async fn threshold(&self) -> Option<f64> {
-        self.0.warning.threshold
+        match self {
+            EarlyWarning::Target(w) => w.warning.threshold,
+            EarlyWarning::Source(_) => None,
+        }
     }
     /// The target's status, for off-track findings.
     async fn status(&self) -> Option<ProgressStatus> {
-        self.0.warning.status
+        match self {
+            EarlyWarning::Target(w) => w.warning.status,
+            EarlyWarning::Source(_) => None,
+        }
     }
     /// What, where, how bad and since when, in a sentence.
     async fn message(&self) -> &str {
-        &self.0.message
+        match self {
+            EarlyWarning::Target(w) => &w.message,
+            EarlyWarning::Source(s) => &s.message,
+        }
     }
 }

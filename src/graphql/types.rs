@@ -378,6 +378,19 @@ impl Observation {
         let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
         Ok(found.into_iter().map(Observation).collect())
     }
+    /// The source connector run that pulled this value; null for values sent by hand.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::source_types::Provenance>> {
+        let Some(run) = self.0.model.source_run_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .load_one(crate::graphql::loaders::SourceRunId(run))
+            .await?
+            .map(|(run, source)| crate::graphql::source_types::Provenance(run, source)))
+    }
     /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`; null when the
     /// value is suppressed.
     async fn quality_flag(&self) -> Option<&str> {

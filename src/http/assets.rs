@@ -41,6 +41,21 @@ static ASSETS: &[Asset] = &[
     asset!("vendor/LICENSE.react-dom", TEXT),
 ];
 
+/// Sample files a department's system might publish, so that docs/sources.md's example runs on one
+/// machine: `GET /demo/sources/{file}`.
+static DEMO_SOURCES: &[Asset] = &[asset!("demo/vaccination-2026.csv", "text/csv; charset=utf-8")];
+
+/// `GET /demo/sources/{file}`.
+pub async fn demo_source(Path(file): Path<String>) -> Response {
+    match DEMO_SOURCES
+        .iter()
+        .find(|a| a.path.strip_prefix("demo/") == Some(file.as_str()))
+    {
+        Some(asset) => ([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 const DASHBOARD_PAGE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/dashboard.html"

@@ -8,6 +8,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod reports;
+pub mod sdmx;
 pub mod subscriptions;
 
 use crate::auth::authenticate::Authenticator;
@@ -140,7 +141,9 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/reports/{year}/{file}", get(reports::get))
         .route("/exports/{file}", get(exports::get))
+        .route("/sdmx/data/{indicator}", get(sdmx::data))
         .route("/assets/{*path}", get(assets::get))
+        .route("/demo/sources/{file}", get(assets::demo_source))
         .route("/graphiql", get(assets::graphiql))
         .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))

@@ -20,6 +20,8 @@ pub enum WarningKind {
     ImplausibleJump,
     /// No value for the year.
     MissingData,
+    /// A source connector keeps failing to pull a department's values.
+    SourceFailing,
 }
 
 /// How bad a finding is.

@@ -194,11 +194,10 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
     }
     let seeds = demo::regions();
     // The demo's regions go through the same checks and audit as an admin's.
-    let ctx = WriteContext {
-        identity: crate::service::catalogue::local_identity(&txn, "statistics", &[Role::Admin])
-            .await?,
-        request_id: "seed-demo".into(),
-    };
+    let ctx = WriteContext::new(
+        crate::service::catalogue::local_identity(&txn, "statistics", &[Role::Admin]).await?,
+        "seed-demo".into(),
+    );
     let mut region_ids: HashMap<String, i32> = HashMap::new();
     for r in &seeds {
         let input = RegionInput {
@@ -226,6 +225,7 @@ pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
         submission_id: None,
         created_by: "demo".into(),
         created_at: chrono::Utc::now(),
+        source_run_id: None,
     };
     let rows: Vec<NewRow> = demo::observations(&catalogue.targets, &seeds)
         .into_iter()

@@ -12,20 +12,28 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-/// Who is writing, and in which request.
+/// Who is writing, in which request, and (for pulled values) in which source run.
 #[derive(Clone, Debug)]
 pub struct WriteContext {
     pub identity: Identity,
     pub request_id: String,
+    /// The source run whose values are being written: each stored value keeps it as its provenance.
+    pub source_run_id: Option<i64>,
 }
 
 impl WriteContext {
-    /// A write made from the command line on behalf of `identity`.
-    pub fn cli(identity: Identity) -> Self {
+    /// A write in request `request_id` by `identity`.
+    pub fn new(identity: Identity, request_id: String) -> Self {
         WriteContext {
             identity,
-            request_id: format!("cli-{}", uuid::Uuid::new_v4().simple()),
+            request_id,
+            source_run_id: None,
         }
+    }
+
+    /// A write made from the command line on behalf of `identity`.
+    pub fn cli(identity: Identity) -> Self {
+        Self::new(identity, format!("cli-{}", uuid::Uuid::new_v4().simple()))
     }
 }
 

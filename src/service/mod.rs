@@ -18,5 +18,7 @@ pub mod progress;
 pub mod quality;
 pub mod regions;
 pub mod retry;
+pub mod sdmx;
+pub mod sources;
 pub mod submissions;
 pub mod webhooks;

@@ -307,6 +307,8 @@ fn describe(
         WarningKind::MissingData => {
             format!("{name} has no approved value for {} in {place}", w.year)
         }
+        // Source findings are described by the sources service; none comes from a series.
+        WarningKind::SourceFailing => format!("{name}: a source is failing"),
     }
 }
 

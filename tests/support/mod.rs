@@ -123,6 +123,7 @@ pub fn test_settings(database_url: String) -> Settings {
     // Event tests run the worker's rounds themselves and make the relay poll often (`events_settings`);
     // elsewhere nothing polls, so statement counts see only the requests.
     settings.events.workers = false;
+    settings.connectors.scheduler = false;
     settings.events.poll_interval = Duration::from_secs(3600);
     settings.log.filter = "warn".into();
     settings

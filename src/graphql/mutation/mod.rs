@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per area.
 
 mod admin;
+mod sources;
 mod submissions;
 mod webhooks;
 
@@ -12,4 +13,5 @@ pub struct Mutation(
     submissions::SubmissionMutation,
     admin::AdminMutation,
     webhooks::WebhookMutation,
+    sources::SourceMutation,
 );

@@ -7,6 +7,7 @@ mod me;
 pub(crate) mod observations;
 mod progress;
 mod regions;
+mod sources;
 mod workflow;
 
 pub use me::Me;
@@ -23,4 +24,5 @@ pub struct Query(
     workflow::WorkflowQuery,
     progress::ProgressQuery,
     events::EventQuery,
+    sources::SourceQuery,
 );

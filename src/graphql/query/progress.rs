@@ -1,6 +1,6 @@
 //! Root fields of monitoring: progress per target, the summary by domain, early warnings.
 
-use crate::graphql::context::{db, loaders};
+use crate::graphql::context::{db, identity, loaders};
 use crate::graphql::progress_types::{
     DomainSummary, EarlyWarning, ProgressSummary, StatusCount, StatusLabel, TargetProgress,
 };
@@ -137,7 +137,14 @@ impl ProgressQuery {
             ..ProgressFilter::default()
         };
         let a = loaders(ctx)?.loader().assessment(&filter).await?;
-        let found = progress::warnings_of(db(ctx)?, &a, severity.unwrap_or(Severity::Low)).await?;
-        Ok(found.into_iter().map(EarlyWarning).collect())
+        let db = db(ctx)?;
+        let found = progress::warnings_of(db, &a, severity.unwrap_or(Severity::Low)).await?;
+        // Failing sources come first: they are High, and they explain missing values.
+        let failing = crate::service::sources::source_warnings(db, identity(ctx)).await?;
+        Ok(failing
+            .into_iter()
+            .map(EarlyWarning::Source)
+            .chain(found.into_iter().map(EarlyWarning::Target))
+            .collect())
     }
 }

@@ -20,6 +20,8 @@ pub struct Common {
     pub submission_id: Option<i64>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The source run the rows were pulled in, if any (provenance).
+    pub source_run_id: Option<i64>,
 }
 
 /// One new row.
@@ -37,9 +39,9 @@ pub struct NewRow {
 /// validation refuses it) and a missing flag as an empty string, and become NULL here.
 const UNNEST_INSERT: &str = "INSERT INTO observation (indicator_id, region_id, year, sex, age_group, residence, \
      value, numerator, denominator, revision, quality_flag, status, is_latest, is_published, submission_id, \
-     created_by, created_at) \
+     created_by, created_at, source_run_id) \
      SELECT u.i, u.r, u.y, u.s, u.a, u.res, u.v, NULLIF(u.n, 'NaN'::float8), NULLIF(u.d, 'NaN'::float8), \
-     u.rev, NULLIF(u.q, ''), $12, $13, $14, $15, $16, $17 \
+     u.rev, NULLIF(u.q, ''), $12, $13, $14, $15, $16, $17, $18 \
      FROM UNNEST($1::int4[], $2::int4[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::float8[], \
      $8::float8[], $9::float8[], $10::int4[], $11::text[]) AS u(i, r, y, s, a, res, v, n, d, rev, q)";
 
@@ -94,6 +96,7 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
                 common.submission_id.into(),
                 common.created_by.clone().into(),
                 common.created_at.into(),
+                common.source_run_id.into(),
             ];
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -105,7 +108,7 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
         }
         return Ok(());
     }
-    // 17 columns × 1000 rows stays under SQLite's 32766 bind parameters.
+    // 18 columns × 1000 rows stays under SQLite's 32766 bind parameters.
     for chunk in rows.chunks(1000) {
         let models = chunk.iter().map(|r| observation::ActiveModel {
             indicator_id: Set(r.key.series.indicator_id),
@@ -125,6 +128,7 @@ pub async fn insert(db: &impl ConnectionTrait, common: &Common, rows: &[NewRow])
             submission_id: Set(common.submission_id),
             created_by: Set(common.created_by.clone()),
             created_at: Set(common.created_at),
+            source_run_id: Set(common.source_run_id),
             ..Default::default()
         });
         observation::Entity::insert_many(models)

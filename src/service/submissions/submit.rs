@@ -242,6 +242,7 @@ pub async fn apply(
         submission_id: Some(submission.id),
         created_by: ctx.identity.subject().to_owned(),
         created_at: submission.created_at,
+        source_run_id: ctx.source_run_id,
     };
     let rows: Vec<store::NewRow> = plan
         .changed

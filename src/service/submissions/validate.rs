@@ -79,7 +79,7 @@ pub fn check_rows(rows: &[RowInput], rules: &Rules<'_>) -> Result<Vec<ValidRow>,
 
 /// The keys met so far in a batch or a whole file, compactly (ids and code positions), with the row
 /// where each was first met.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Seen(HashMap<(i32, i32, i32, u8, u8, u8), usize>);
 
 fn position(dimension: Dimension, code: &str) -> u8 {

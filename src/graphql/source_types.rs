@@ -1,0 +1,191 @@
+//! Object types of source connectors: sources, their runs, and where a value came from.
+
+use crate::graphql::context::loaders;
+use crate::graphql::loaders::DepartmentId;
+use crate::graphql::types::Department;
+use crate::service::sources::landing::Reject;
+use crate::sources::runner::PullReport;
+use crate::vocabulary::{RunStatus, SourceKind, SourceStatus};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use entity::{source, source_run};
+
+/// A department's system the hub pulls from.
+pub struct Source(pub source::Model);
+
+#[Object]
+impl Source {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> SourceKind {
+        self.0.kind
+    }
+    /// The department whose values it carries.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        Ok(loaders(ctx)?
+            .load_one(DepartmentId(self.0.department_id))
+            .await?
+            .map(Department))
+    }
+    /// An interval (`6h`) or a cron expression.
+    async fn schedule(&self) -> &str {
+        &self.0.schedule
+    }
+    async fn status(&self) -> SourceStatus {
+        self.0.status
+    }
+    /// Whether one bad row keeps a whole pull out.
+    async fn all_or_nothing(&self) -> bool {
+        self.0.all_or_nothing
+    }
+    /// `settings` (the settings file) or `api`.
+    async fn origin(&self) -> &str {
+        &self.0.origin
+    }
+    /// Its description: where and how it is fetched and mapped (credentials only by variable name).
+    async fn config(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(self.0.config.clone())
+    }
+    /// When its runs started failing, if they are.
+    async fn failing_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.failing_since
+    }
+}
+
+/// A bad row of a pull.
+#[derive(SimpleObject)]
+pub struct SourceReject {
+    /// Where it was in the source: `page 2, record 14`, `line 37`, `row 12`.
+    pub at: String,
+    pub field: String,
+    pub value: String,
+    pub message: String,
+}
+
+impl From<Reject> for SourceReject {
+    fn from(r: Reject) -> Self {
+        SourceReject {
+            at: r.at,
+            field: r.field,
+            value: r.value,
+            message: r.message,
+        }
+    }
+}
+
+/// One pull of a source.
+pub struct SourceRun(pub source_run::Model);
+
+#[Object]
+impl SourceRun {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// `schedule` or `manual`.
+    async fn trigger(&self) -> &str {
+        &self.0.trigger
+    }
+    async fn status(&self) -> RunStatus {
+        self.0.status
+    }
+    async fn started_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.started_at
+    }
+    async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.finished_at
+    }
+    /// The HTTP status of the last request (HTTP sources).
+    async fn http_status(&self) -> Option<i32> {
+        self.0.http_status
+    }
+    /// Why it failed.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    async fn rows_fetched(&self) -> i32 {
+        self.0.rows_fetched
+    }
+    async fn rows_written(&self) -> i32 {
+        self.0.rows_written
+    }
+    async fn rows_unchanged(&self) -> i32 {
+        self.0.rows_unchanged
+    }
+    async fn rows_rejected(&self) -> i32 {
+        self.0.rows_rejected
+    }
+    /// The submission the valid rows landed in (pending approval).
+    async fn submission_id(&self) -> Option<ID> {
+        self.0.submission_id.map(|id| ID(id.to_string()))
+    }
+    /// The first rejected rows (up to 100), with the source's own references and the reasons.
+    async fn rejects(&self) -> Vec<SourceReject> {
+        serde_json::from_value::<Vec<Reject>>(self.0.rejects.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(SourceReject::from)
+            .collect()
+    }
+}
+
+/// What a pull did, as `runSource` answers (a dry run has no recorded run).
+pub struct Pull(pub PullReport);
+
+#[Object]
+impl Pull {
+    /// The recorded run (none for a dry run).
+    async fn run(&self) -> Option<SourceRun> {
+        self.0.run.clone().map(SourceRun)
+    }
+    async fn status(&self) -> RunStatus {
+        self.0.status
+    }
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    async fn rows_fetched(&self) -> i32 {
+        self.0.fetched as i32
+    }
+    /// Rows that landed (a dry run: would land).
+    async fn rows_written(&self) -> i32 {
+        self.0.written as i32
+    }
+    async fn rows_unchanged(&self) -> i32 {
+        self.0.unchanged as i32
+    }
+    async fn rows_rejected(&self) -> i32 {
+        self.0.rejected as i32
+    }
+    async fn rejects(&self) -> Vec<SourceReject> {
+        self.0.rejects.iter().cloned().map(SourceReject::from).collect()
+    }
+    /// The first mapped rows, to check a mapping.
+    async fn preview(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(serde_json::json!(self.0.preview.iter().map(|r| serde_json::json!({
+            "indicator": r.indicator, "region": r.region, "year": r.year, "sex": r.sex,
+            "ageGroup": r.age_group, "residence": r.residence, "value": r.value,
+            "numerator": r.numerator, "denominator": r.denominator,
+        })).collect::<Vec<_>>()))
+    }
+}
+
+/// Where a value came from: the source and the run that pulled it.
+pub struct Provenance(pub source_run::Model, pub source::Model);
+
+#[Object]
+impl Provenance {
+    /// The source's name.
+    async fn name(&self) -> &str {
+        &self.1.name
+    }
+    async fn kind(&self) -> SourceKind {
+        self.1.kind
+    }
+    /// The run that pulled it.
+    async fn run_id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn pulled_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.started_at
+    }
+}
