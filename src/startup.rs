@@ -5,10 +5,10 @@ use crate::auth::token::Verifier;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Bus};
-use crate::service::sources::config::SourceConfig;
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::seed;
+use crate::service::sources::config::SourceConfig;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
@@ -104,7 +104,11 @@ pub fn configured_sources(settings: &Settings) -> AppResult<Vec<SourceConfig>> {
 /// Brings the settings file's sources into the database (under the setup lock).
 pub async fn sync_sources(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
     let configured = configured_sources(settings)?;
-    under_setup_lock(db, crate::service::sources::sync_from_settings(db, &configured)).await
+    under_setup_lock(
+        db,
+        crate::service::sources::sync_from_settings(db, &configured),
+    )
+    .await
 }
 
 /// Loads the catalogue and the demo into an empty database when the settings ask for it (under the

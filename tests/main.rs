@@ -13,6 +13,7 @@ mod policy;
 mod read_api;
 mod replicas;
 mod schema;
+mod sources;
 mod statements;
 mod submissions;
 mod suppression;

@@ -30,23 +30,35 @@ pub async fn list_sources(settings: &Settings) -> AppResult<()> {
     let db = open_database(settings).await?;
     let sources = crate::service::sources::all_sources(&db).await?;
     if sources.is_empty() {
-        println!("no sources: add [[sources]] to the settings file or use createSource (docs/sources.md)");
+        println!(
+            "no sources: add [[sources]] to the settings file or use createSource (docs/sources.md)"
+        );
         return Ok(());
     }
-    println!("{:<28} {:<10} {:<16} {:<8} {:<12} last run", "name", "kind", "department", "status", "schedule");
+    println!(
+        "{:<28} {:<10} {:<16} {:<8} {:<12} last run",
+        "name", "kind", "department", "status", "schedule"
+    );
     let departments = crate::service::catalogue::list_departments(&db).await?;
     for s in sources {
         let department = departments
             .iter()
             .find(|d| d.id == s.department_id)
             .map_or("?", |d| d.code.as_str());
-        let identity = crate::service::catalogue::local_identity(&db, "statistics", &[Role::Viewer]).await?;
+        let identity =
+            crate::service::catalogue::local_identity(&db, "statistics", &[Role::Viewer]).await?;
         let last = crate::service::sources::list_runs(&db, &identity, &s.name, 1)
             .await?
             .into_iter()
             .next()
             .map_or("never".to_owned(), |r| {
-                format!("{} {} ({} written, {} rejected)", r.started_at.format("%Y-%m-%d %H:%M"), r.status, r.rows_written, r.rows_rejected)
+                format!(
+                    "{} {} ({} written, {} rejected)",
+                    r.started_at.format("%Y-%m-%d %H:%M"),
+                    r.status,
+                    r.rows_written,
+                    r.rows_rejected
+                )
             });
         println!(
             "{:<28} {:<10} {:<16} {:<8} {:<12} {last}",
@@ -74,10 +86,17 @@ pub async fn pull_source(
     println!(
         "{name}: {}{} — {} fetched, {} {}, {} unchanged, {} rejected{}",
         report.status,
-        report.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+        report
+            .http_status
+            .map(|s| format!(" (HTTP {s})"))
+            .unwrap_or_default(),
         report.fetched,
         report.written,
-        if dry_run { "would be written" } else { "written" },
+        if dry_run {
+            "would be written"
+        } else {
+            "written"
+        },
         report.unchanged,
         report.rejected,
         report
@@ -98,7 +117,10 @@ pub async fn pull_source(
         }
     }
     for r in &report.rejects {
-        println!("  rejected {}: {} {:?}: {}", r.at, r.field, r.value, r.message);
+        println!(
+            "  rejected {}: {} {:?}: {}",
+            r.at, r.field, r.value, r.message
+        );
     }
     if report.status == crate::vocabulary::RunStatus::Failed {
         return Err(AppError::Upstream(

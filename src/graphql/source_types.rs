@@ -157,15 +157,26 @@ impl Pull {
         self.0.rejected as i32
     }
     async fn rejects(&self) -> Vec<SourceReject> {
-        self.0.rejects.iter().cloned().map(SourceReject::from).collect()
+        self.0
+            .rejects
+            .iter()
+            .cloned()
+            .map(SourceReject::from)
+            .collect()
     }
     /// The first mapped rows, to check a mapping.
     async fn preview(&self) -> async_graphql::Json<serde_json::Value> {
-        async_graphql::Json(serde_json::json!(self.0.preview.iter().map(|r| serde_json::json!({
-            "indicator": r.indicator, "region": r.region, "year": r.year, "sex": r.sex,
-            "ageGroup": r.age_group, "residence": r.residence, "value": r.value,
-            "numerator": r.numerator, "denominator": r.denominator,
-        })).collect::<Vec<_>>()))
+        async_graphql::Json(serde_json::json!(
+            self.0
+                .preview
+                .iter()
+                .map(|r| serde_json::json!({
+                    "indicator": r.indicator, "region": r.region, "year": r.year, "sex": r.sex,
+                    "ageGroup": r.age_group, "residence": r.residence, "value": r.value,
+                    "numerator": r.numerator, "denominator": r.denominator,
+                }))
+                .collect::<Vec<_>>()
+        ))
     }
 }
 

@@ -43,7 +43,10 @@ static ASSETS: &[Asset] = &[
 
 /// Sample files a department's system might publish, so that docs/sources.md's example runs on one
 /// machine: `GET /demo/sources/{file}`.
-static DEMO_SOURCES: &[Asset] = &[asset!("demo/vaccination-2026.csv", "text/csv; charset=utf-8")];
+static DEMO_SOURCES: &[Asset] = &[asset!(
+    "demo/vaccination-2026.csv",
+    "text/csv; charset=utf-8"
+)];
 
 /// `GET /demo/sources/{file}`.
 pub async fn demo_source(Path(file): Path<String>) -> Response {

@@ -78,18 +78,27 @@ fn secret(name: &str) -> Result<String, PullError> {
 
 impl Fetcher {
     /// A client with the source's credentials.
-    pub fn new(settings: &ConnectorSettings, credentials: Option<&Credentials>) -> Result<Self, PullError> {
+    pub fn new(
+        settings: &ConnectorSettings,
+        credentials: Option<&Credentials>,
+    ) -> Result<Self, PullError> {
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("childhub/", env!("CARGO_PKG_VERSION"), " (source connector)"))
+            .user_agent(concat!(
+                "childhub/",
+                env!("CARGO_PKG_VERSION"),
+                " (source connector)"
+            ))
             .build()
             .map_err(|e| PullError::fatal(format!("building the HTTP client: {e}")))?;
         let mut auth = HeaderMap::new();
         if let Some(c) = credentials {
             if let Some(name) = &c.bearer_env {
-                let value = HeaderValue::from_str(&format!("Bearer {}", secret(name)?))
-                    .map_err(|_| PullError::fatal(format!("{name} holds characters a header cannot carry")))?;
+                let value =
+                    HeaderValue::from_str(&format!("Bearer {}", secret(name)?)).map_err(|_| {
+                        PullError::fatal(format!("{name} holds characters a header cannot carry"))
+                    })?;
                 auth.insert(header::AUTHORIZATION, value);
             }
             if let Some(user) = &c.basic_user {
@@ -98,9 +107,11 @@ impl Fetcher {
                     Some(name) => secret(name)?,
                     None => String::new(),
                 };
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                let value = HeaderValue::from_str(&format!("Basic {token}"))
-                    .map_err(|_| PullError::fatal("the basic credentials cannot be sent as a header"))?;
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let value = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+                    PullError::fatal("the basic credentials cannot be sent as a header")
+                })?;
                 auth.insert(header::AUTHORIZATION, value);
             }
         }
@@ -127,13 +138,12 @@ impl Fetcher {
     }
 
     /// `POST url` with a JSON body (GraphQL).
-    pub async fn post_json(&self, url: &str, body: &serde_json::Value) -> Result<Fetched, PullError> {
-        let request = || {
-            self.client
-                .post(url)
-                .headers(self.auth.clone())
-                .json(body)
-        };
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<Fetched, PullError> {
+        let request = || self.client.post(url).headers(self.auth.clone()).json(body);
         self.with_retries(request).await
     }
 
@@ -190,7 +200,11 @@ impl Fetcher {
             return Err(PullError {
                 message: format!(
                     "the source answered {status}{}",
-                    if retryable { "" } else { " (not retried: fix the request or its credentials)" }
+                    if retryable {
+                        ""
+                    } else {
+                        " (not retried: fix the request or its credentials)"
+                    }
                 ),
                 http_status: Some(status),
                 retryable,
@@ -261,9 +275,12 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        let is_next = params
-            .split(';')
-            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\"") || p.trim().eq_ignore_ascii_case("rel=next"));
+        let is_next = params.split(';').any(|p| {
+            p.trim()
+                .replace(' ', "")
+                .eq_ignore_ascii_case("rel=\"next\"")
+                || p.trim().eq_ignore_ascii_case("rel=next")
+        });
         is_next.then(|| {
             target
                 .trim()
@@ -281,7 +298,9 @@ mod tests {
     #[test]
     fn link_headers_and_retry_after_are_read() {
         assert_eq!(
-            next_link(r#"<https://x.example/a?page=1>; rel="prev", <https://x.example/a?page=3>; rel="next""#),
+            next_link(
+                r#"<https://x.example/a?page=1>; rel="prev", <https://x.example/a?page=3>; rel="next""#
+            ),
             Some("https://x.example/a?page=3".to_owned())
         );
         assert_eq!(next_link(r#"<https://x.example/a>; rel="last""#), None);

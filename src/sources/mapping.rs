@@ -86,7 +86,8 @@ fn number(part: &str, spec: &Field, record: &Record) -> Result<Option<f64>, RowE
         _ => None,
     };
     let shown = text(value).unwrap_or_else(|| value.to_string());
-    let n = parsed.ok_or_else(|| RowError::new(0, where_from(part, spec), shown, "expected a number"))?;
+    let n = parsed
+        .ok_or_else(|| RowError::new(0, where_from(part, spec), shown, "expected a number"))?;
     Ok(Some(n * spec.scale.unwrap_or(1.0)))
 }
 
@@ -98,13 +99,25 @@ fn year(spec: &Field, record: &Record) -> Result<i32, RowError> {
         .parse::<i32>()
         .ok()
         .filter(|_| digits.len() == 4)
-        .ok_or_else(|| RowError::new(0, where_from("year", spec), found, "expected a year such as 2024"))
+        .ok_or_else(|| {
+            RowError::new(
+                0,
+                where_from("year", spec),
+                found,
+                "expected a year such as 2024",
+            )
+        })
 }
 
 /// The observation a record stands for, or the first problem met.
 pub fn map_record(mapping: &Mapping, record: &Record) -> Result<RowInput, RowError> {
     let value = number("value", &mapping.value, record)?.ok_or_else(|| {
-        RowError::new(0, where_from("value", &mapping.value), "", "the record has no value here")
+        RowError::new(
+            0,
+            where_from("value", &mapping.value),
+            "",
+            "the record has no value here",
+        )
     })?;
     let optional = |part: &str, spec: Option<&Field>| match spec {
         Some(spec) => number(part, spec, record),

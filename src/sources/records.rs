@@ -25,7 +25,9 @@ pub const CHUNK: usize = 10_000;
 /// How a pull starts.
 pub enum Opened {
     /// The source answered "not modified": nothing to do.
-    NotModified { http_status: u16 },
+    NotModified {
+        http_status: u16,
+    },
     Pages(Box<Pager>),
 }
 
@@ -171,7 +173,8 @@ pub fn csv_records(body: &[u8], delimiter: Option<&str>) -> Result<Vec<Record>, 
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let line = i + 2;
-        let row = row.map_err(|e| PullError::fatal(format!("line {line}: not well-formed CSV ({e})")))?;
+        let row =
+            row.map_err(|e| PullError::fatal(format!("line {line}: not well-formed CSV ({e})")))?;
         let fields: Map<String, Value> = headers
             .iter()
             .zip(row.iter())
@@ -220,19 +223,24 @@ pub fn sdmx_records(message: &Value) -> Result<Vec<Record>, PullError> {
         .get("dataSets")
         .and_then(|d| d.get(0))
         .ok_or_else(|| PullError::fatal("the SDMX message has no data set"))?;
-    let decode = |key: &str, dims: &[(String, Vec<String>)], fields: &mut Map<String, Value>| -> Result<(), PullError> {
+    let decode = |key: &str,
+                  dims: &[(String, Vec<String>)],
+                  fields: &mut Map<String, Value>|
+     -> Result<(), PullError> {
         if key.is_empty() {
             return Ok(());
         }
         for (position, index) in key.split(':').enumerate() {
-            let (id, values) = dims
-                .get(position)
-                .ok_or_else(|| PullError::fatal(format!("SDMX key {key} has more positions than dimensions")))?;
+            let (id, values) = dims.get(position).ok_or_else(|| {
+                PullError::fatal(format!("SDMX key {key} has more positions than dimensions"))
+            })?;
             let value = index
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| values.get(i))
-                .ok_or_else(|| PullError::fatal(format!("SDMX key {key}: no value {index} of {id}")))?;
+                .ok_or_else(|| {
+                    PullError::fatal(format!("SDMX key {key}: no value {index} of {id}"))
+                })?;
             fields.insert(id.clone(), Value::String(value.clone()));
         }
         Ok(())
@@ -344,8 +352,15 @@ impl Pager {
                 let fetched = fetcher.post_json(&url, &request).await?;
                 self.http_status = Some(fetched.status);
                 let body = parse_json(&fetched.body, &format!("page {page}"))?;
-                if let Some(errors) = body.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
-                    let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
+                if let Some(errors) = body
+                    .get("errors")
+                    .and_then(Value::as_array)
+                    .filter(|e| !e.is_empty())
+                {
+                    let messages: Vec<&str> = errors
+                        .iter()
+                        .filter_map(|e| e["message"].as_str())
+                        .collect();
                     return Err(PullError::fatal(format!(
                         "the GraphQL service answered errors: {}",
                         messages.join("; ")
@@ -467,7 +482,12 @@ pub async fn open(
             state: State::Graphql {
                 fetcher: Box::new(fetcher),
                 config: Box::new(config.clone()),
-                variables: Some(config.variables.clone().unwrap_or(Value::Object(Map::new()))),
+                variables: Some(
+                    config
+                        .variables
+                        .clone()
+                        .unwrap_or(Value::Object(Map::new())),
+                ),
                 page: 0,
                 max_pages: settings.max_pages,
             },
@@ -536,10 +556,9 @@ async fn stream_sql(
         .map_err(|e| PullError::fatal(database_error(&e)))?;
     let statement =
         sea_orm::Statement::from_string(backend, query.trim().trim_end_matches(';').to_owned());
-    let mut stream = transaction
-        .stream_raw(statement)
-        .await
-        .map_err(|e| PullError::fatal(format!("the source query failed: {}", database_error(&e))))?;
+    let mut stream = transaction.stream_raw(statement).await.map_err(|e| {
+        PullError::fatal(format!("the source query failed: {}", database_error(&e)))
+    })?;
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut row = 0;
     while let Some(result) = stream.next().await {
@@ -550,8 +569,9 @@ async fn stream_sql(
                 database_error(&e)
             ))
         })?;
-        let value = Value::from_query_result(&result, "")
-            .map_err(|e| PullError::fatal(format!("row {row}: unreadable ({})", database_error(&e))))?;
+        let value = Value::from_query_result(&result, "").map_err(|e| {
+            PullError::fatal(format!("row {row}: unreadable ({})", database_error(&e)))
+        })?;
         chunk.push(Record {
             at: format!("row {row}"),
             value,

@@ -7,11 +7,11 @@
 use crate::auth::{Identity, Member, Role};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::service::Db;
 use crate::service::audit::WriteContext;
 use crate::service::sources::landing::{Lander, Mode, Reject};
 use crate::service::sources::{self, RunResult, config_of};
 use crate::service::submissions::RowInput;
-use crate::service::Db;
 use crate::sources::fetch::{PullError, Validators};
 use crate::sources::mapping::map_record;
 use crate::sources::records::{self, Opened};
@@ -114,7 +114,17 @@ pub async fn pull(
         submission_id: None,
         preview: Vec::new(),
     };
-    let outcome = land(db, settings, &ctx, &config, mode, dry_run, &validators, &mut report).await;
+    let outcome = land(
+        db,
+        settings,
+        &ctx,
+        &config,
+        mode,
+        dry_run,
+        &validators,
+        &mut report,
+    )
+    .await;
     let mut result = RunResult::default();
     match outcome {
         Ok(Some(kept)) => {

@@ -4,9 +4,9 @@
 
 use crate::config::Settings;
 use crate::events::lease;
+use crate::service::Db;
 use crate::service::sources::config::Schedule;
 use crate::service::sources::{self, config_of};
-use crate::service::Db;
 use crate::sources::runner::{Trigger, pull};
 use crate::vocabulary::SourceStatus;
 use std::sync::Arc;

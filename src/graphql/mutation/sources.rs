@@ -74,16 +74,11 @@ impl SourceMutation {
         &self,
         ctx: &Context<'_>,
         name: String,
-        #[graphql(default)] dry_run: bool,
+        #[graphql(desc = "Check without writing (default: false).")] dry_run: Option<bool>,
     ) -> Result<Pull> {
-        let report = runner::pull_by_name(
-            db(ctx)?,
-            settings(ctx)?,
-            identity(ctx),
-            &name,
-            dry_run,
-        )
-        .await?;
+        let dry_run = dry_run.unwrap_or(false);
+        let report =
+            runner::pull_by_name(db(ctx)?, settings(ctx)?, identity(ctx), &name, dry_run).await?;
         Ok(Pull(report))
     }
 }

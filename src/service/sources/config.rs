@@ -126,10 +126,15 @@ pub enum Schedule {
 impl Schedule {
     /// Reads `6h`-style intervals (at least a minute) and five-field cron expressions.
     pub fn parse(text: &str) -> AppResult<Schedule> {
-        let expected = "an interval such as 30m, 6h or 1d, or a cron expression such as `0 3 * * *`";
+        let expected =
+            "an interval such as 30m, 6h or 1d, or a cron expression such as `0 3 * * *`";
         if let Ok(every) = humantime::parse_duration(text.trim()) {
             if every < Duration::from_secs(60) {
-                return Err(AppError::invalid("schedule", text, "an interval of a minute or more"));
+                return Err(AppError::invalid(
+                    "schedule",
+                    text,
+                    "an interval of a minute or more",
+                ));
             }
             return Ok(Schedule::Every(every));
         }
@@ -205,8 +210,9 @@ impl SourceConfig {
             let url = self.url.as_deref().ok_or_else(|| {
                 AppError::invalid("url", "", format!("the URL a {} source fetches", self.kind))
             })?;
-            let parsed = reqwest::Url::parse(url)
-                .map_err(|_| AppError::invalid("url", url, "an absolute http:// or https:// URL"))?;
+            let parsed = reqwest::Url::parse(url).map_err(|_| {
+                AppError::invalid("url", url, "an absolute http:// or https:// URL")
+            })?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(AppError::invalid("url", url, "an http:// or https:// URL"));
             }
@@ -262,7 +268,11 @@ impl SourceConfig {
         if let Some(d) = &self.delimiter
             && d.chars().count() != 1
         {
-            return Err(AppError::invalid("delimiter", d, "one character, e.g. , or ;"));
+            return Err(AppError::invalid(
+                "delimiter",
+                d,
+                "one character, e.g. , or ;",
+            ));
         }
         let m = &self.mapping;
         let required = [

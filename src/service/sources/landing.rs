@@ -90,11 +90,15 @@ impl<'a> Lander<'a> {
 
     /// Checks a chunk of rows (each with its source reference, or the problem met while mapping it) and
     /// writes the valid ones into the pull's transaction.
-    pub async fn push(&mut self, chunk: Vec<(String, Result<RowInput, RowError>)>) -> AppResult<()> {
+    pub async fn push(
+        &mut self,
+        chunk: Vec<(String, Result<RowInput, RowError>)>,
+    ) -> AppResult<()> {
         let offset = self.landed.rows;
         self.landed.rows += chunk.len();
         let mut errors: Vec<RowError> = Vec::new();
         let mut rows: Vec<(usize, String, RowInput)> = Vec::new();
+        let references: Vec<String> = chunk.iter().map(|(at, _)| at.clone()).collect();
         for (i, (at, mapped)) in chunk.into_iter().enumerate() {
             match mapped {
                 Ok(row) => match self.owned(&row) {
@@ -107,7 +111,6 @@ impl<'a> Lander<'a> {
                 }
             }
         }
-        let references: HashMap<usize, String> = rows.iter().map(|(i, at, _)| (*i, at.clone())).collect();
         let rules = self.snapshot.rules(self.settings);
         // The validator numbers rows by their place in what it is given; map them back to the chunk.
         let mut candidates = rows;
@@ -140,9 +143,10 @@ impl<'a> Lander<'a> {
             }
         };
         self.seen = before;
+        errors.sort_by_key(|e| e.row);
         for e in errors {
             let at = references
-                .get(&e.row)
+                .get(e.row)
                 .cloned()
                 .unwrap_or_else(|| format!("record {}", offset + e.row + 1));
             self.landed.rejects.push(Reject {

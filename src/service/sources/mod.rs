@@ -57,7 +57,10 @@ fn model_of(
 }
 
 /// The source called `name`.
-pub async fn find_source(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<source::Model>> {
+pub async fn find_source(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> AppResult<Option<source::Model>> {
     Ok(source::Entity::find()
         .filter(source::Column::Name.eq(name))
         .one(db)
@@ -145,7 +148,11 @@ pub async fn update_source(
         )));
     }
     if config.name != name {
-        return Err(AppError::invalid("name", &config.name, format!("{name} (a source keeps its name)")));
+        return Err(AppError::invalid(
+            "name",
+            &config.name,
+            format!("{name} (a source keeps its name)"),
+        ));
     }
     let department = catalogue::require_department(&txn, "department", &config.department).await?;
     policy::authorize_department_admin(&ctx.identity, department.id)?;
@@ -247,7 +254,9 @@ pub async fn sync_from_settings(
                 audit_source(&txn, &ctx, "source.update", Some(c), &saved).await?;
             }
             None => {
-                let saved = source::Entity::insert(model).exec_with_returning(&txn).await?;
+                let saved = source::Entity::insert(model)
+                    .exec_with_returning(&txn)
+                    .await?;
                 audit_source(&txn, &ctx, "source.create", None, &saved).await?;
             }
         }
@@ -364,7 +373,10 @@ pub async fn finish_run(
 
 /// Marks runs left `running` by a process that stopped as interrupted (nothing of them was written:
 /// a run lands in one transaction).
-pub async fn interrupt_stale_runs(db: &impl ConnectionTrait, older_than: chrono::Duration) -> AppResult<u64> {
+pub async fn interrupt_stale_runs(
+    db: &impl ConnectionTrait,
+    older_than: chrono::Duration,
+) -> AppResult<u64> {
     let result = source_run::Entity::update_many()
         .col_expr(
             source_run::Column::Status,
