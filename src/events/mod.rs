@@ -3,7 +3,6 @@
 //! — webhook fan-out and delivery, and the tracker that turns status and warning changes into events.
 
 pub mod bus;
-pub mod lease;
 pub mod payload;
 pub mod tracker;
 pub mod worker;

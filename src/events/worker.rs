@@ -13,7 +13,8 @@
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
-use crate::events::{lease, payload, tracker};
+use crate::events::{payload, tracker};
+use crate::service::lease;
 use crate::service::webhooks::{is_local, kinds_of};
 use crate::service::{Db, outbox};
 use crate::vocabulary::{DeliveryStatus, WebhookStatus};

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod disclosure;
 pub mod export;
 pub mod import;
+pub mod lease;
 pub mod observations;
 pub mod outbox;
 pub mod progress;

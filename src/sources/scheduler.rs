@@ -3,8 +3,8 @@
 //! marked interrupted (nothing of them was written).
 
 use crate::config::Settings;
-use crate::events::lease;
 use crate::service::Db;
+use crate::service::lease;
 use crate::service::sources::config::Schedule;
 use crate::service::sources::{self, config_of};
 use crate::sources::runner::{Trigger, pull};
