@@ -674,3 +674,93 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    the_documented_example_source_lands_the_sample_file,
+    |app: TestApp| async move {
+        // docs/examples/sources.toml, pointed at this hub instead of 127.0.0.1:8080.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/sources.toml");
+        let mut settings =
+            childhub::config::Settings::load(Some(std::path::Path::new(path)), &Default::default())
+                .expect("the example parses");
+        for source in settings.sources.iter_mut() {
+            let url = source["url"]
+                .as_str()
+                .expect("url")
+                .replace("http://127.0.0.1:8080", &app.url(""));
+            source["url"] = json!(url);
+        }
+        childhub::startup::sync_sources(&app.db, &settings)
+            .await
+            .expect("synced");
+        let pull = app
+            .data(
+                &app.token("health", &["admin"]),
+                RUN,
+                json!({ "name": "demo-health-vaccination" }),
+            )
+            .await["runSource"]
+            .clone();
+        assert_eq!(pull["status"], "SUCCEEDED", "{pull}");
+        assert_eq!(pull["rowsFetched"], 20);
+        assert_eq!(pull["rowsWritten"], 19);
+        assert_eq!(pull["rowsRejected"], 1);
+        assert_eq!(pull["rejects"][0]["at"], "line 21");
+        assert_eq!(pull["rejects"][0]["value"], "DEMO-T15");
+        // A source of the settings file is changed there, not through the API.
+        let refused = app
+            .gql(
+                &app.token("statistics", &["admin"]),
+                "mutation($c: JSON!) { updateSource(name: \"demo-health-vaccination\", config: $c) { name } }",
+                json!({ "c": settings.sources[0] }),
+            )
+            .await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "CONFLICT");
+    }
+);
+
+on_both_backends!(
+    the_scheduler_pulls_what_is_due_and_only_that,
+    |app: TestApp| async move {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let router = axum::Router::new().route(
+            "/rows",
+            axum::routing::get(move || {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(json!([{ "r": "DEMO-T01", "v": 4.1 }]))
+                }
+            }),
+        );
+        let base = serve(router).await;
+        let mut daily = simple("daily", format!("{base}/rows"));
+        daily["schedule"] = json!("1d");
+        create(&app, daily).await;
+        let mut paused = simple("paused", format!("{base}/rows"));
+        paused["paused"] = json!(true);
+        create(&app, paused).await;
+        for _ in 0..3 {
+            childhub::sources::scheduler::tick(&app.db, &app.settings, "test-holder")
+                .await
+                .expect("tick");
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "pulled once: then not due until tomorrow; the paused one never"
+        );
+        let runs = app
+            .data(
+                &app.coordinator(),
+                r#"{ sourceRuns(source: "daily") { trigger status } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            runs["sourceRuns"],
+            json!([{ "trigger": "schedule", "status": "SUCCEEDED" }])
+        );
+    }
+);

@@ -219,6 +219,38 @@ pub async fn export_observations(
     Ok(())
 }
 
+/// `childhub export sdmx --indicator …`
+pub async fn export_sdmx(
+    settings: &Settings,
+    indicator: String,
+    from: Option<i32>,
+    to: Option<i32>,
+    department: &str,
+    out: Option<PathBuf>,
+) -> AppResult<()> {
+    let db = open_database(settings).await?;
+    let identity = local_identity(&db, department, &[Role::Viewer]).await?;
+    let query = crate::service::sdmx::SdmxQuery {
+        indicator,
+        regions: None,
+        year_from: from,
+        year_to: to,
+    };
+    let message = crate::service::sdmx::data_message(&db, &identity, &query, usize::MAX).await?;
+    let text =
+        serde_json::to_string_pretty(&message).map_err(|e| AppError::Internal(e.to_string()))?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| {
+                AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
 /// `childhub report --year … --kind … --format …`
 pub async fn report(
     settings: &Settings,

@@ -168,6 +168,24 @@ pub enum ExportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// One indicator's values as an SDMX-JSON data message, as the department (`--as`) may read them.
+    Sdmx {
+        /// The indicator code, e.g. HEA-03.
+        #[arg(long)]
+        indicator: String,
+        /// First year.
+        #[arg(long)]
+        from: Option<i32>,
+        /// Last year.
+        #[arg(long)]
+        to: Option<i32>,
+        /// The department reading (default: statistics, a coordinator).
+        #[arg(long = "as", default_value = "statistics")]
+        department: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -223,6 +241,13 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             };
             commands::export_observations(&settings, &filter, format, &department, out).await
         }
+        Command::Export(ExportCommand::Sdmx {
+            indicator,
+            from,
+            to,
+            department,
+            out,
+        }) => commands::export_sdmx(&settings, indicator, from, to, &department, out).await,
         Command::Report {
             year,
             kind,
