@@ -8,6 +8,7 @@ use crate::events::{self, Bus};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::seed;
+use crate::service::snapshot::Snapshots;
 use crate::service::sources::config::SourceConfig;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
@@ -145,14 +146,12 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         .hs256_secret()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
+    let snapshots = Snapshots::default();
     let state = AppState {
-        schema: build_schema(db.clone(), settings.clone(), bus.clone()),
-        auth: Arc::new(Authenticator::new(
-            verifier,
-            settings.auth.anonymous_read,
-            Arc::new(crate::service::catalogue::DepartmentDirectory(db.clone())),
-        )),
+        schema: build_schema(db.clone(), settings.clone(), bus.clone(), snapshots.clone()),
+        auth: Arc::new(Authenticator::new(verifier, settings.auth.anonymous_read)),
         bus: bus.clone(),
+        snapshots: snapshots.clone(),
         settings: settings.clone(),
         db: db.clone(),
     };
@@ -166,6 +165,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         tasks.push(tokio::spawn(events::worker::run(
             db.clone(),
             settings.clone(),
+            snapshots,
             process_name(),
         )));
     }

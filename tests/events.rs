@@ -105,8 +105,9 @@ pub async fn register(
 /// Runs the events worker's rounds (fan-out, tracker, deliveries) as the lease holder would.
 pub async fn rounds(app: &TestApp, n: usize) {
     let client = childhub::events::worker::client(&app.settings).expect("client");
+    let snapshots = childhub::service::snapshot::Snapshots::default();
     for _ in 0..n {
-        childhub::events::worker::round(&app.db, &app.settings, &client)
+        childhub::events::worker::round(&app.db, &app.settings, &client, &snapshots)
             .await
             .expect("round");
     }

@@ -8,6 +8,7 @@ mod m20261128_000002_create_observations;
 mod m20261129_000003_create_disclosure_releases;
 mod m20261129_000004_create_events;
 mod m20261129_000005_create_sources;
+mod m20261129_000006_add_read_indexes;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_disclosure_releases::Migration),
             Box::new(m20261129_000004_create_events::Migration),
             Box::new(m20261129_000005_create_sources::Migration),
+            Box::new(m20261129_000006_add_read_indexes::Migration),
         ]
     }
 }

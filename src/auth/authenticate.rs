@@ -5,7 +5,6 @@ use crate::auth::{Identity, Member, Role};
 use crate::config::AnonymousRead;
 use crate::error::{AppError, AppResult};
 use entity::department;
-use std::sync::Arc;
 
 /// Where the authenticator finds a token's department. The services implement it over the catalogue;
 /// the policy layer only asks, so it never depends on them.
@@ -19,25 +18,24 @@ pub trait DepartmentLookup: Send + Sync {
 pub struct Authenticator {
     verifier: Verifier,
     anonymous_read: AnonymousRead,
-    departments: Arc<dyn DepartmentLookup>,
 }
 
 impl Authenticator {
-    pub fn new(
-        verifier: Verifier,
-        anonymous_read: AnonymousRead,
-        departments: Arc<dyn DepartmentLookup>,
-    ) -> Self {
+    pub fn new(verifier: Verifier, anonymous_read: AnonymousRead) -> Self {
         Authenticator {
             verifier,
             anonymous_read,
-            departments,
         }
     }
 
-    /// The caller behind `authorization` (the header's value, if any).
-    pub async fn identify(&self, authorization: Option<&str>) -> AppResult<Identity> {
-        Ok(self.identify_session(authorization).await?.0)
+    /// The caller behind `authorization` (the header's value, if any), whose department is looked up in
+    /// `departments` (the request's copy of the catalogue).
+    pub async fn identify(
+        &self,
+        authorization: Option<&str>,
+        departments: &dyn DepartmentLookup,
+    ) -> AppResult<Identity> {
+        Ok(self.identify_session(authorization, departments).await?.0)
     }
 
     /// The caller and when its token expires (Unix seconds; none for anonymous callers), for sessions
@@ -45,6 +43,7 @@ impl Authenticator {
     pub async fn identify_session(
         &self,
         authorization: Option<&str>,
+        departments: &dyn DepartmentLookup,
     ) -> AppResult<(Identity, Option<u64>)> {
         let Some(header) = authorization else {
             return match self.anonymous_read {
@@ -63,16 +62,12 @@ impl Authenticator {
                 AppError::Unauthenticated("the Authorization header must be `Bearer <JWT>`".into())
             })?;
         let claims = self.verifier.verify(token).await?;
-        let department = self
-            .departments
-            .department(&claims.dept)
-            .await?
-            .ok_or_else(|| {
-                AppError::Unauthenticated(format!(
-                    "invalid bearer token: department {:?} is not known",
-                    claims.dept
-                ))
-            })?;
+        let department = departments.department(&claims.dept).await?.ok_or_else(|| {
+            AppError::Unauthenticated(format!(
+                "invalid bearer token: department {:?} is not known",
+                claims.dept
+            ))
+        })?;
         // Unknown role names grant nothing.
         let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         Ok((

@@ -18,7 +18,7 @@ use crate::vocabulary::{DepartmentKind, EventKind, Sensitivity};
 use entity::indicator;
 
 /// How a caller reads the values of one indicator they may see.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DataAccess {
     /// Every approved value as stored; unapproved values too when `unapproved` is set.
     Full { unapproved: bool },

@@ -11,6 +11,7 @@ use crate::service::catalogue::local_identity;
 use crate::service::export::{self, ExportFormat};
 use crate::service::import::{self, ImportOptions};
 use crate::service::observations::ObservationFilter;
+use crate::service::observations::ReadScope;
 use crate::service::regions::write as regions;
 use crate::{seed, startup};
 use std::path::{Path, PathBuf};
@@ -202,17 +203,18 @@ pub async fn export_observations(
 ) -> AppResult<()> {
     let db = open_database(settings).await?;
     let identity = local_identity(&db, department, &[Role::Viewer]).await?;
+    let scope = ReadScope::load(&db, &identity).await?;
     let rows = match out {
         Some(path) => {
             let file = std::fs::File::create(&path).map_err(|e| {
                 AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
             })?;
             let mut writer = std::io::BufWriter::new(file);
-            export::export(&db, &identity, filter, format, usize::MAX, &mut writer).await?
+            export::export(&db, scope.clone(), filter, format, usize::MAX, &mut writer).await?
         }
         None => {
             let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
-            export::export(&db, &identity, filter, format, usize::MAX, &mut writer).await?
+            export::export(&db, scope.clone(), filter, format, usize::MAX, &mut writer).await?
         }
     };
     eprintln!("exported {rows} observations");
@@ -236,7 +238,8 @@ pub async fn export_sdmx(
         year_from: from,
         year_to: to,
     };
-    let message = crate::service::sdmx::data_message(&db, &identity, &query, usize::MAX).await?;
+    let scope = ReadScope::load(&db, &identity).await?;
+    let message = crate::service::sdmx::data_message(&db, &scope, &query, usize::MAX).await?;
     let text =
         serde_json::to_string_pretty(&message).map_err(|e| AppError::Internal(e.to_string()))?;
     match out {
@@ -269,7 +272,8 @@ pub async fn report(
         format,
         region,
     };
-    let body = crate::report::render(&db, &identity, &settings.plan, request).await?;
+    let snapshot = crate::service::snapshot::Snapshot::load(&db).await?;
+    let body = crate::report::render(&db, &snapshot, &identity, &settings.plan, request).await?;
     match out {
         Some(path) => {
             std::fs::write(&path, body).map_err(|e| {

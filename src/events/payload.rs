@@ -6,10 +6,10 @@
 use crate::auth::{Identity, Role, policy};
 use crate::error::AppResult;
 use crate::service::Db;
-use crate::service::observations::{self, ObservationFilter, PageRequest, Version};
+use crate::service::observations::{self, ObservationFilter, PageRequest, ReadScope, Version};
+use crate::service::snapshot::Snapshot;
 use crate::vocabulary::EventKind;
 use entity::{department, event, indicator};
-use sea_orm::EntityTrait;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -38,16 +38,18 @@ pub fn recipient(department: &department::Model, endpoint: &str) -> Identity {
 /// The most values one `observations.published` event carries; the rest are a query away.
 const MAX_VALUES: usize = 5_000;
 
-/// What `identity` is told of `event`, or `None` when it may not hear of it.
+/// What `identity` is told of `event`, or `None` when it may not hear of it, read over `snapshot`.
 pub async fn view_for(
     db: &Db,
+    snapshot: &Snapshot,
     identity: &Identity,
     event: &event::Model,
 ) -> AppResult<Option<EventView>> {
-    let indicator = match event.indicator_id {
-        Some(id) => indicator::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
+    let reference = &snapshot.reference;
+    let indicator = event
+        .indicator_id
+        .and_then(|id| reference.indicator_by_id(id))
+        .cloned();
     if !policy::may_hear(
         identity,
         event.kind,
@@ -56,18 +58,16 @@ pub async fn view_for(
     ) {
         return Ok(None);
     }
-    let department = match event.department_id {
-        Some(id) => department::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .map(|d| d.code),
-        None => None,
-    };
+    let department = event
+        .department_id
+        .and_then(|id| reference.department_by_id(id))
+        .map(|d| d.code.clone());
     let mut data = event.payload.clone();
     if event.kind == EventKind::ObservationsPublished
         && let Some(indicator) = &indicator
     {
-        data["values"] = published_values(db, identity, indicator, &event.payload).await?;
+        let scope = snapshot.scope(identity);
+        data["values"] = published_values(db, &scope, indicator, &event.payload).await?;
     }
     Ok(Some(EventView {
         id: event.uid.clone(),
@@ -81,7 +81,7 @@ pub async fn view_for(
 /// The published values of the event's indicator, year and regions, read as `identity` reads them.
 async fn published_values(
     db: &Db,
-    identity: &Identity,
+    scope: &ReadScope,
     indicator: &indicator::Model,
     payload: &Value,
 ) -> AppResult<Value> {
@@ -102,7 +102,7 @@ async fn published_values(
     };
     let page = observations::list_observations(
         db,
-        identity,
+        scope,
         &filter,
         PageRequest {
             first: Some(MAX_VALUES as i32),
@@ -112,14 +112,14 @@ async fn published_values(
         },
     )
     .await?;
-    let region_codes = crate::service::regions::codes_by_id(db).await?;
+
     Ok(Value::Array(
         page.records
             .iter()
             .map(|r| {
                 let m = &r.model;
                 json!({
-                    "region": region_codes.get(&m.region_id),
+                    "region": scope.reference.region_by_id(m.region_id).map(|r| &r.code),
                     "sex": m.sex, "ageGroup": m.age_group, "residence": m.residence,
                     "value": r.value(), "suppressed": r.suppressed,
                 })

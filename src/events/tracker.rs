@@ -8,6 +8,7 @@
 use crate::error::AppResult;
 use crate::events::worker::{cursor_or_now, set_cursor};
 use crate::monitor::Severity;
+use crate::service::observations::ReadScope;
 use crate::service::progress::{self, ProgressFilter};
 use crate::service::{Db, catalogue, outbox};
 use crate::vocabulary::EventKind;
@@ -43,7 +44,8 @@ pub async fn track(db: &Db) -> AppResult<()> {
     let Some(identity) = catalogue::system_identity(db, "tracker").await? else {
         return Ok(());
     };
-    let assessment = progress::assess(db, &identity, &ProgressFilter::default()).await?;
+    let scope = ReadScope::load(db, &identity).await?;
+    let assessment = progress::assess(db, scope, &ProgressFilter::default()).await?;
     let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
     let area = &assessment.area;
     let txn = db.begin().await?;

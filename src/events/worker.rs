@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::events::{payload, tracker};
 use crate::service::lease;
+use crate::service::snapshot::{Snapshot, Snapshots};
 use crate::service::webhooks::{is_local, kinds_of};
 use crate::service::{Db, outbox};
 use crate::vocabulary::{DeliveryStatus, WebhookStatus};
@@ -34,7 +35,7 @@ pub const LEASE: &str = "events";
 const FANOUT: &str = "webhooks";
 
 /// Runs the worker until the process ends; `holder` names this process in the lease.
-pub async fn run(db: Db, settings: Arc<Settings>, holder: String) {
+pub async fn run(db: Db, settings: Arc<Settings>, snapshots: Snapshots, holder: String) {
     let client = match client(&settings) {
         Ok(c) => c,
         Err(e) => {
@@ -45,7 +46,7 @@ pub async fn run(db: Db, settings: Arc<Settings>, holder: String) {
     loop {
         match lease::acquire(&db, LEASE, &holder, settings.events.lease).await {
             Ok(true) => {
-                if let Err(e) = round(&db, &settings, &client).await {
+                if let Err(e) = round(&db, &settings, &client, &snapshots).await {
                     tracing::warn!(error = %e, "an events round failed; retrying");
                 }
             }
@@ -57,10 +58,15 @@ pub async fn run(db: Db, settings: Arc<Settings>, holder: String) {
 }
 
 /// One round: fan out, track, deliver what is due.
-pub async fn round(db: &Db, settings: &Settings, client: &reqwest::Client) -> AppResult<()> {
+pub async fn round(
+    db: &Db,
+    settings: &Settings,
+    client: &reqwest::Client,
+    snapshots: &Snapshots,
+) -> AppResult<()> {
     fan_out(db).await?;
     tracker::track(db).await?;
-    deliver_due(db, settings, client).await
+    deliver_due(db, settings, client, snapshots).await
 }
 
 /// The HTTP client deliveries go out with: the webhook timeout, no redirects (a receiver answers
@@ -209,11 +215,21 @@ pub async fn fan_out(db: &Db) -> AppResult<()> {
 }
 
 /// Sends every endpoint's due deliveries, endpoints side by side, each endpoint's in event order.
-pub async fn deliver_due(db: &Db, settings: &Settings, client: &reqwest::Client) -> AppResult<()> {
+pub async fn deliver_due(
+    db: &Db,
+    settings: &Settings,
+    client: &reqwest::Client,
+    snapshots: &Snapshots,
+) -> AppResult<()> {
     let hooks: Vec<webhook::Model> = webhook::Entity::find()
         .filter(webhook::Column::Status.ne(WebhookStatus::Paused))
         .all(db)
         .await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let snapshot = snapshots.current(db).await?;
+    let snapshot = &snapshot;
     let departments: HashMap<i32, department::Model> = department::Entity::find()
         .all(db)
         .await?
@@ -223,7 +239,8 @@ pub async fn deliver_due(db: &Db, settings: &Settings, client: &reqwest::Client)
     let departments = &departments;
     futures::stream::iter(hooks)
         .for_each_concurrent(8, |hook| async move {
-            if let Err(e) = deliver_endpoint(db, settings, client, &hook, departments).await {
+            let to = (&hook, departments, snapshot.as_ref());
+            if let Err(e) = deliver_endpoint(db, settings, client, to).await {
                 tracing::warn!(webhook = hook.id, error = %e, "delivering to an endpoint failed");
             }
         })
@@ -236,8 +253,7 @@ async fn deliver_endpoint(
     db: &Db,
     settings: &Settings,
     client: &reqwest::Client,
-    hook: &webhook::Model,
-    departments: &HashMap<i32, department::Model>,
+    (hook, departments, snapshot): (&webhook::Model, &HashMap<i32, department::Model>, &Snapshot),
 ) -> AppResult<()> {
     let Some(identity) = recipient_of(hook, departments) else {
         return Ok(());
@@ -259,7 +275,7 @@ async fn deliver_endpoint(
         let Some(event) = event::Entity::find_by_id(next.event_id).one(db).await? else {
             return Ok(());
         };
-        let outcome = match payload::view_for(db, &identity, &event).await? {
+        let outcome = match payload::view_for(db, snapshot, &identity, &event).await? {
             Some(view) => send(settings, client, hook, &view).await,
             None => Outcome::Skipped,
         };

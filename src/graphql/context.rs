@@ -3,8 +3,11 @@
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::graphql::loaders::{Loaders, RegionCode};
+use crate::graphql::loaders::Loaders;
 use crate::service::Db;
+use crate::service::observations::ReadScope;
+use crate::service::reference::Reference;
+use crate::service::snapshot::Snapshot;
 use async_graphql::{Context, Result};
 use entity::region;
 use std::sync::Arc;
@@ -36,12 +39,30 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
         .map_err(|_| AppError::Internal("no loaders in the request data".into()).into())
 }
 
+/// The snapshot the request reads (reference data and memoised answers).
+pub fn snapshot<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Snapshot>> {
+    Ok(loaders(ctx)?.loader().snapshot())
+}
+
+/// The reference data the request reads (departments, domains, indicators, targets, regions).
+pub fn reference<'a>(ctx: &Context<'a>) -> Result<&'a Reference> {
+    Ok(&loaders(ctx)?.loader().scope().reference)
+}
+
+/// What the caller may read in this request.
+pub fn scope<'a>(ctx: &Context<'a>) -> Result<&'a ReadScope> {
+    Ok(loaders(ctx)?.loader().scope())
+}
+
 /// The region with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
-pub async fn resolve_region(ctx: &Context<'_>, field: &str, code: &str) -> Result<region::Model> {
-    loaders(ctx)?
-        .load_one(RegionCode(code.to_owned()))
-        .await?
-        .ok_or_else(|| AppError::invalid(field, code, "a region code (see `regions`)").into())
+pub fn resolve_region<'a>(ctx: &Context<'a>, field: &str, code: &str) -> Result<&'a region::Model> {
+    Ok(reference(ctx)?.require_region(field, code)?)
+}
+
+/// A stored reference that must exist (an id from another row); its absence is a bug, reported
+/// without detail.
+pub fn stored<T>(found: Option<T>, what: &str, id: i32) -> Result<T> {
+    found.ok_or_else(|| AppError::Internal(format!("stored {what} {id} is not known")).into())
 }
 
 /// Who is writing in this request, for the audit log.

@@ -2,8 +2,7 @@
 //! deliveries.
 
 use crate::events::EventView;
-use crate::graphql::context::loaders;
-use crate::graphql::loaders::DepartmentId;
+use crate::graphql::context::reference;
 use crate::graphql::types::Department;
 use crate::monitor::ProgressStatus;
 use crate::service::webhooks::kinds_of;
@@ -63,9 +62,9 @@ impl Webhook {
     }
     /// The department whose read policy its payloads follow.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?
-            .load_one(DepartmentId(self.0.department_id))
-            .await?
+        Ok(reference(ctx)?
+            .department_by_id(self.0.department_id)
+            .cloned()
             .map(Department))
     }
     async fn url(&self) -> &str {

@@ -30,8 +30,14 @@ fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
     Schema::build(Query::default(), Mutation::default(), SubscriptionRoot).enable_federation()
 }
 
-/// The schema with its limits, the policy guard and the shared data (database, settings).
-pub fn build_schema(db: Db, settings: Arc<Settings>, bus: crate::events::Bus) -> AppSchema {
+/// The schema with its limits, the policy guard and the shared data (database, settings, the event bus
+/// and the process's snapshots, which subscriptions read each event over).
+pub fn build_schema(
+    db: Db,
+    settings: Arc<Settings>,
+    bus: crate::events::Bus,
+    snapshots: crate::service::snapshot::Snapshots,
+) -> AppSchema {
     let limits = &settings.limits;
     cost::set_page_sizes(limits.default_page_size, limits.max_page_size);
     let mut schema = builder()
@@ -44,7 +50,12 @@ pub fn build_schema(db: Db, settings: Arc<Settings>, bus: crate::events::Bus) ->
     if !settings.introspection_enabled() {
         schema = schema.disable_introspection();
     }
-    schema.data(db).data(settings.clone()).data(bus).finish()
+    schema
+        .data(db)
+        .data(settings.clone())
+        .data(bus)
+        .data(snapshots)
+        .finish()
 }
 
 /// The SDL of the schema, as checked in at `schema.graphql` (federation directives included, and the

@@ -1,7 +1,6 @@
 //! Object types of progress, summaries and early warnings.
 
-use crate::graphql::context::loaders;
-use crate::graphql::loaders::DomainId;
+use crate::graphql::context::reference;
 use crate::graphql::types::{Domain, Indicator, Region, Target};
 use crate::monitor::{Point, ProgressStatus, Severity, WarningKind};
 use crate::service::progress::{
@@ -197,9 +196,9 @@ pub struct DomainSummary {
 #[Object]
 impl DomainSummary {
     async fn domain(&self, ctx: &Context<'_>) -> Result<Option<Domain>> {
-        Ok(loaders(ctx)?
-            .load_one(DomainId(self.domain_id))
-            .await?
+        Ok(reference(ctx)?
+            .domain_by_id(self.domain_id)
+            .cloned()
             .map(Domain))
     }
     async fn counts(&self) -> &[StatusCount] {
@@ -272,9 +271,9 @@ impl EarlyWarning {
             EarlyWarning::Target(w) => w.indicator.owner_department_id,
             EarlyWarning::Source(s) => s.source.department_id,
         };
-        Ok(loaders(ctx)?
-            .load_one(crate::graphql::loaders::DepartmentId(id))
-            .await?
+        Ok(reference(ctx)?
+            .department_by_id(id)
+            .cloned()
             .map(crate::graphql::types::Department))
     }
     /// The year the finding is about (for a failing source: the year it started failing).

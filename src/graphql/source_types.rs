@@ -1,7 +1,6 @@
 //! Object types of source connectors: sources, their runs, and where a value came from.
 
-use crate::graphql::context::loaders;
-use crate::graphql::loaders::DepartmentId;
+use crate::graphql::context::reference;
 use crate::graphql::types::Department;
 use crate::service::sources::landing::Reject;
 use crate::sources::runner::PullReport;
@@ -22,9 +21,9 @@ impl Source {
     }
     /// The department whose values it carries.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?
-            .load_one(DepartmentId(self.0.department_id))
-            .await?
+        Ok(reference(ctx)?
+            .department_by_id(self.0.department_id)
+            .cloned()
             .map(Department))
     }
     /// An interval (`6h`) or a cron expression.

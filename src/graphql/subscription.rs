@@ -7,6 +7,7 @@ use crate::events::{Bus, view_for};
 use crate::graphql::context::{db, identity};
 use crate::graphql::event_types::{Event, StatusChange};
 use crate::monitor::ProgressStatus;
+use crate::service::snapshot::Snapshots;
 use crate::vocabulary::EventKind;
 use async_graphql::{Context, ID, Result, Subscription};
 use futures::{Stream, StreamExt};
@@ -28,14 +29,21 @@ impl SubscriptionRoot {
         policy::require_reader(&identity)?;
         let db = db(ctx)?.clone();
         let bus = ctx.data::<Bus>()?;
+        let snapshots = ctx.data::<Snapshots>()?.clone();
         Ok(BroadcastStream::new(bus.subscribe()).filter_map(move |item| {
             let (db, identity, kinds) = (db.clone(), identity.clone(), kinds.clone());
+            let snapshots = snapshots.clone();
             async move {
                 let event = item.ok()?;
                 if kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
                     return None;
                 }
-                match view_for(&db, &identity, &event).await {
+                // Each event is read over the snapshot current when it arrives, as a query would be.
+                let view = async {
+                    let snapshot = snapshots.current(&db).await?;
+                    view_for(&db, &snapshot, &identity, &event).await
+                };
+                match view.await {
                     Ok(view) => view.map(Event),
                     Err(e) => {
                         tracing::warn!(error = %e, "an event could not be prepared for a subscriber");

@@ -1,12 +1,10 @@
 //! The graph's object types. Each wraps a row the services returned (already scoped by the policy) and
 //! loads its neighbours through the request's DataLoaders.
 
+use crate::auth::policy;
 use crate::error::AppError;
-use crate::graphql::context::{loaders, resolve_region};
-use crate::graphql::loaders::{
-    ChildrenOf, DepartmentId, DomainId, IndicatorId, IndicatorsOfDepartment, IndicatorsOfDomain,
-    LatestIn, RegionId, TargetsOf,
-};
+use crate::graphql::context::{identity, loaders, reference, resolve_region, scope, stored};
+use crate::graphql::loaders::LatestIn;
 use crate::service::observations::{Record, SeriesKey};
 use crate::vocabulary::{
     DepartmentKind, Dimension, RegionLevel, Sensitivity, Status, TOTAL, TargetKind, TargetScope,
@@ -14,11 +12,6 @@ use crate::vocabulary::{
 };
 use async_graphql::{Context, Object, Result};
 use entity::{department, dimension_code, domain, indicator, region, target};
-
-/// Reads a stored code, treating an unknown one as a bug (never shown to clients in detail).
-fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> Result<T> {
-    parsed.ok_or_else(|| AppError::Internal(format!("stored {what} {value:?} is not known")).into())
-}
 
 /// A department: owns indicators or coordinates the monitoring.
 pub struct Department(pub department::Model);
@@ -43,12 +36,52 @@ impl Department {
     }
     /// Indicators this department reports.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        let found = loaders(ctx)?
-            .load_one(IndicatorsOfDepartment(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(found.into_iter().map(Indicator).collect())
+        Ok(visible_indicators(ctx, |i| {
+            i.owner_department_id == self.0.id
+        })?)
     }
+}
+
+/// The indicators the caller may see that `pick` keeps, in code order.
+fn visible_indicators(
+    ctx: &Context<'_>,
+    pick: impl Fn(&indicator::Model) -> bool,
+) -> Result<Vec<Indicator>> {
+    let who = identity(ctx);
+    Ok(reference(ctx)?
+        .all_indicators()
+        .iter()
+        .filter(|i| pick(i) && policy::may_see_indicator(who, i))
+        .cloned()
+        .map(Indicator)
+        .collect())
+}
+
+/// The indicator with this id, which the caller may see (else an internal error: a row the caller
+/// read points at it, so the policy let them see it).
+pub fn visible_indicator(ctx: &Context<'_>, id: i32) -> Result<Indicator> {
+    let found = reference(ctx)?
+        .indicator_by_id(id)
+        .filter(|i| policy::may_see_indicator(identity(ctx), i));
+    Ok(Indicator(stored(found, "indicator id", id)?.clone()))
+}
+
+/// The department with this id.
+pub fn department_by_id(ctx: &Context<'_>, id: i32) -> Result<Department> {
+    let found = reference(ctx)?.department_by_id(id);
+    Ok(Department(stored(found, "department id", id)?.clone()))
+}
+
+/// The domain with this id.
+pub fn domain_by_id(ctx: &Context<'_>, id: i32) -> Result<Domain> {
+    let found = reference(ctx)?.domain_by_id(id);
+    Ok(Domain(stored(found, "domain id", id)?.clone()))
+}
+
+/// The region with this id.
+pub fn region_by_id(ctx: &Context<'_>, id: i32) -> Result<Region> {
+    let found = reference(ctx)?.region_by_id(id);
+    Ok(Region(stored(found, "region id", id)?.clone()))
 }
 
 /// One of the plan's seven areas.
@@ -73,11 +106,7 @@ impl Domain {
     }
     /// The domain's indicators the caller may see.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        let found = loaders(ctx)?
-            .load_one(IndicatorsOfDomain(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(found.into_iter().map(Indicator).collect())
+        visible_indicators(ctx, |i| i.domain_id == self.0.id)
     }
 }
 
@@ -155,26 +184,20 @@ impl Indicator {
         .collect()
     }
     async fn domain(&self, ctx: &Context<'_>) -> Result<Domain> {
-        let found = loaders(ctx)?.load_one(DomainId(self.0.domain_id)).await?;
-        Ok(Domain(stored(
-            found,
-            "domain id",
-            &self.0.domain_id.to_string(),
-        )?))
+        domain_by_id(ctx, self.0.domain_id)
     }
     /// The department that reports the indicator.
     async fn owner_department(&self, ctx: &Context<'_>) -> Result<Department> {
-        let id = self.0.owner_department_id;
-        let found = loaders(ctx)?.load_one(DepartmentId(id)).await?;
-        Ok(Department(stored(found, "department id", &id.to_string())?))
+        department_by_id(ctx, self.0.owner_department_id)
     }
     /// What the plan wants of the indicator.
     async fn targets(&self, ctx: &Context<'_>) -> Result<Vec<Target>> {
-        let found = loaders(ctx)?
-            .load_one(TargetsOf(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(found.into_iter().map(Target).collect())
+        Ok(reference(ctx)?
+            .targets_of(self.0.id)
+            .iter()
+            .cloned()
+            .map(Target)
+            .collect())
     }
     /// Published values for one region and disaggregation, ordered by year.
     async fn series(
@@ -185,7 +208,7 @@ impl Indicator {
         #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
         #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
     ) -> Result<Vec<Observation>> {
-        let region = resolve_region(ctx, "region", &region).await?;
+        let region = resolve_region(ctx, "region", &region)?;
         let key = SeriesKey {
             indicator_id: self.0.id,
             region_id: region.id,
@@ -205,7 +228,7 @@ impl Indicator {
         #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
         #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
     ) -> Result<Option<Observation>> {
-        let region = resolve_region(ctx, "region", &region).await?;
+        let region = resolve_region(ctx, "region", &region)?;
         let key = SeriesKey {
             indicator_id: self.0.id,
             region_id: region.id,
@@ -275,14 +298,15 @@ impl Region {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.load_one(RegionId(parent)).await?.map(Region))
+        region_by_id(ctx, parent).map(Some)
     }
+    /// The direct children, in code order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Region>> {
-        let found = loaders(ctx)?
-            .load_one(ChildrenOf(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(found.into_iter().map(Region).collect())
+        Ok(reference(ctx)?
+            .children(self.0.id)
+            .cloned()
+            .map(Region)
+            .collect())
     }
     /// The latest published all-totals value of each indicator the caller may read (or of the given ones).
     async fn latest(
@@ -290,26 +314,33 @@ impl Region {
         ctx: &Context<'_>,
         indicators: Option<Vec<String>>,
     ) -> Result<Vec<Observation>> {
-        let found = loaders(ctx)?
-            .load_one(LatestIn(self.0.id))
-            .await?
-            .unwrap_or_default();
-        let Some(codes) = indicators else {
-            return Ok(found.into_iter().map(Observation).collect());
+        let indicators = match indicators {
+            Some(codes) => {
+                let scope = scope(ctx)?;
+                let mut ids = codes
+                    .iter()
+                    .map(|code| {
+                        scope.by_code(code).map(|i| i.id).ok_or_else(|| {
+                            AppError::invalid(
+                                "indicators",
+                                code,
+                                "an indicator code (see `indicators`)",
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<i32>, AppError>>()?;
+                ids.sort_unstable();
+                ids.dedup();
+                Some(ids)
+            }
+            None => None,
         };
-        // One batched load for all the indicators, not one per value.
-        let ids = found.iter().map(|r| IndicatorId(r.model.indicator_id));
-        let known = loaders(ctx)?.load_many(ids).await?;
-        let out = found
-            .into_iter()
-            .filter(|r| {
-                known
-                    .get(&IndicatorId(r.model.indicator_id))
-                    .is_some_and(|i| codes.contains(&i.code))
-            })
-            .map(Observation)
-            .collect();
-        Ok(out)
+        let key = LatestIn {
+            region_id: self.0.id,
+            indicators,
+        };
+        let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
+        Ok(found.into_iter().map(Observation).collect())
     }
 }
 
@@ -319,14 +350,10 @@ pub struct Observation(pub Record);
 #[Object]
 impl Observation {
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
-        let id = self.0.model.indicator_id;
-        let found = loaders(ctx)?.load_one(IndicatorId(id)).await?;
-        Ok(Indicator(stored(found, "indicator id", &id.to_string())?))
+        visible_indicator(ctx, self.0.model.indicator_id)
     }
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
-        let id = self.0.model.region_id;
-        let found = loaders(ctx)?.load_one(RegionId(id)).await?;
-        Ok(Region(stored(found, "region id", &id.to_string())?))
+        region_by_id(ctx, self.0.model.region_id)
     }
     async fn year(&self) -> i32 {
         self.0.model.year

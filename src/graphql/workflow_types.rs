@@ -1,10 +1,10 @@
 //! Object types of the submission workflow: submissions, row errors, audit entries, completeness.
 
-use crate::graphql::context::{db, identity, loaders, settings};
-use crate::graphql::loaders::{DepartmentId, IndicatorId};
+use crate::graphql::context::{loaders, reference, settings};
+use crate::graphql::loaders::SubmissionValues;
 use crate::graphql::types::{Department, Indicator, Observation};
 use crate::service::quality::Completeness as CompletenessModel;
-use crate::service::submissions::{self, RowError as RowErrorModel};
+use crate::service::submissions::RowError as RowErrorModel;
 use crate::vocabulary::Status;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::{audit_log, submission};
@@ -18,9 +18,9 @@ impl Submission {
         ID(self.0.id.to_string())
     }
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        Ok(loaders(ctx)?
-            .load_one(DepartmentId(self.0.department_id))
-            .await?
+        Ok(reference(ctx)?
+            .department_by_id(self.0.department_id)
+            .cloned()
             .map(Department))
     }
     /// The token subject that sent it.
@@ -63,14 +63,12 @@ impl Submission {
         ctx: &Context<'_>,
         #[graphql(default = 1000)] first: u64,
     ) -> Result<Vec<Observation>> {
-        let found = submissions::submission_observations(
-            db(ctx)?,
-            identity(ctx),
-            &[self.0.id],
-            first.min(settings(ctx)?.limits.max_submission_rows as u64) as usize,
-        )
-        .await?;
-        Ok(found.into_values().flatten().map(Observation).collect())
+        let key = SubmissionValues {
+            submission_id: self.0.id,
+            limit: first.min(settings(ctx)?.limits.max_submission_rows as u64) as usize,
+        };
+        let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
+        Ok(found.into_iter().map(Observation).collect())
     }
 }
 
@@ -158,10 +156,7 @@ pub struct Completeness(pub CompletenessModel);
 #[Object]
 impl Completeness {
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
-        Ok(loaders(ctx)?
-            .load_one(IndicatorId(self.0.indicator.id))
-            .await?
-            .map(Indicator))
+        Ok(crate::graphql::types::visible_indicator(ctx, self.0.indicator.id).ok())
     }
     async fn department(&self) -> Department {
         Department(self.0.department.clone())

@@ -97,24 +97,25 @@ pub async fn get(
             ));
         }
     };
-    let identity = match crate::http::identify(&state, &headers).await {
-        Ok(identity) => identity,
+    let caller = match crate::http::identify(&state, &headers).await {
+        Ok(caller) => caller,
         Err(refused) => return refused,
     };
     let filter = match params.filter() {
         Ok(f) => f,
         Err(e) => return error_response(&e),
     };
-    if let Err(e) = crate::auth::policy::require_reader(&identity) {
+    if let Err(e) = crate::auth::policy::require_reader(&caller.identity) {
         return error_response(&e);
     }
     let cap = state.settings.limits.max_export_rows;
     let start = async {
-        let rows = observations::count_matching(&state.db, &identity, &filter).await?;
+        let scope = caller.scope();
+        let rows = observations::count_matching(&state.db, &scope, &filter).await?;
         if rows > cap as u64 {
             return Err(too_many(cap));
         }
-        Exporter::start(&state.db, &identity, &filter, format).await
+        Exporter::start(scope, &filter, format)
     };
     let exporter = match start.await {
         Ok(e) => e,

@@ -115,10 +115,11 @@ async fn execute(
     is_get: bool,
 ) -> Response {
     // Who is asking comes first: a caller without a valid token learns nothing else.
-    let identity = match crate::http::identify(&state, headers).await {
-        Ok(identity) => identity,
-        Err(refused) => return refused,
-    };
+    let crate::http::Caller { identity, snapshot } =
+        match crate::http::identify(&state, headers).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));
     let requests = match batch {
@@ -178,7 +179,11 @@ async fn execute(
     for request in requests {
         let request = request
             .data(identity.clone())
-            .data(loaders::for_request(state.db.clone(), identity.clone()))
+            .data(loaders::for_request(
+                state.db.clone(),
+                identity.clone(),
+                snapshot.clone(),
+            ))
             .data(RequestId(request_id.clone()));
         responses.push(with_codes(state.schema.execute(request).await));
     }

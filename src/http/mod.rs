@@ -15,6 +15,7 @@ use crate::auth::authenticate::Authenticator;
 use crate::config::Settings;
 use crate::graphql::AppSchema;
 use crate::service::Db;
+use crate::service::snapshot::{Snapshot, Snapshots};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// New events, for this replica's subscriptions.
     pub bus: crate::events::Bus,
+    /// The reference data and memoised answers, checked against the database at each request.
+    pub snapshots: Snapshots,
 }
 
 /// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.
@@ -86,19 +89,37 @@ async fn graphql_ws_parts(
     }
 }
 
+/// Who is asking, and the snapshot of reference data the request reads: one for the whole request, so
+/// that every part of an answer agrees.
+pub struct Caller {
+    pub identity: crate::auth::Identity,
+    pub snapshot: Arc<Snapshot>,
+}
+
+impl Caller {
+    /// What the caller may read.
+    pub fn scope(&self) -> crate::service::observations::ReadScope {
+        self.snapshot.scope(&self.identity)
+    }
+}
+
 /// The caller of a request, from its `Authorization` header; a refusal is the error response to send.
 pub async fn identify(
     state: &AppState,
     headers: &axum::http::HeaderMap,
-) -> Result<crate::auth::Identity, axum::response::Response> {
+) -> Result<Caller, axum::response::Response> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    state
-        .auth
-        .identify(authorization)
-        .await
-        .map_err(|e| graphql::error_response(&e))
+    let identified = async {
+        let snapshot = state.snapshots.current(&state.db).await?;
+        let identity = state
+            .auth
+            .identify(authorization, snapshot.reference.as_ref())
+            .await?;
+        Ok::<_, crate::error::AppError>(Caller { identity, snapshot })
+    };
+    identified.await.map_err(|e| graphql::error_response(&e))
 }
 
 /// The schema's introspection result for GraphiQL, computed once per process. Where `/graphql` answers
@@ -109,11 +130,11 @@ async fn graphiql_schema(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     if !state.settings.introspection_enabled() {
-        let identity = match identify(&state, &headers).await {
-            Ok(identity) => identity,
+        let caller = match identify(&state, &headers).await {
+            Ok(caller) => caller,
             Err(refused) => return refused,
         };
-        if identity.member().is_none() {
+        if caller.identity.member().is_none() {
             return graphql::error_response(&crate::error::AppError::Unauthenticated(
                 "the schema needs a bearer token where introspection is off".into(),
             ));

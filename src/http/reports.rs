@@ -42,8 +42,8 @@ pub async fn get(
     if !(2000..=2100).contains(&year) {
         return error_response(&AppError::invalid("year", year, "a year such as 2025"));
     }
-    let identity = match crate::http::identify(&state, &headers).await {
-        Ok(identity) => identity,
+    let caller = match crate::http::identify(&state, &headers).await {
+        Ok(caller) => caller,
         Err(refused) => return refused,
     };
     let request = report::ReportRequest {
@@ -52,7 +52,15 @@ pub async fn get(
         format,
         region: params.region,
     };
-    match report::render(&state.db, &identity, &state.settings.plan, request).await {
+    match report::render(
+        &state.db,
+        &caller.snapshot,
+        &caller.identity,
+        &state.settings.plan,
+        request,
+    )
+    .await
+    {
         Ok(body) => {
             let content_type = match format {
                 ReportFormat::Html => "text/html; charset=utf-8",

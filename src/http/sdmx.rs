@@ -37,11 +37,11 @@ pub async fn data(
             ));
         }
     };
-    let identity = match crate::http::identify(&state, &headers).await {
-        Ok(identity) => identity,
+    let caller = match crate::http::identify(&state, &headers).await {
+        Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    if let Err(e) = crate::auth::policy::require_reader(&identity) {
+    if let Err(e) = crate::auth::policy::require_reader(&caller.identity) {
         return error_response(&e);
     }
     let query = SdmxQuery {
@@ -56,7 +56,7 @@ pub async fn data(
         year_to: params.to,
     };
     let limit = state.settings.limits.max_graphql_export_rows.max(100_000);
-    match data_message(&state.db, &identity, &query, limit).await {
+    match data_message(&state.db, &caller.scope(), &query, limit).await {
         Ok(message) => (
             [(
                 header::CONTENT_TYPE,

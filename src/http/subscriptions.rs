@@ -48,13 +48,20 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
     let (to_client, mut outgoing) = futures::channel::mpsc::unbounded::<Message>();
     let (expiry_tx, expiry_rx) = tokio::sync::oneshot::channel::<Option<u64>>();
     let auth = state.auth.clone();
+    let snapshots = state.snapshots.clone();
     let db = state.db.clone();
     let request_id = format!("ws-{}", uuid::Uuid::new_v4().simple());
     let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let refused_in_init = refused.clone();
     let on_init = move |payload: serde_json::Value| async move {
         let header = authorization_of(&payload);
-        let identified = match auth.identify_session(header.as_deref()).await {
+        // The session's nested fields read the catalogue as it was at `connection_init`; each event's
+        // payload is read over the snapshot current when it arrives.
+        let snapshot = snapshots.current(&db).await?;
+        let identified = match auth
+            .identify_session(header.as_deref(), snapshot.reference.as_ref())
+            .await
+        {
             Ok((Identity::Anonymous, _)) => Err(async_graphql::Error::new(
                 "subscriptions need a bearer token in connection_init",
             )),
@@ -66,7 +73,7 @@ async fn serve(state: AppState, protocol: GraphQLProtocol, socket: WebSocket) {
         })?;
         let _ = expiry_tx.send(expires);
         let mut data = Data::default();
-        data.insert(loaders::for_request(db, identity.clone()));
+        data.insert(loaders::for_request(db, identity.clone(), snapshot));
         data.insert(identity);
         data.insert(RequestId(request_id));
         Ok(data)

@@ -5,8 +5,8 @@ use crate::config::PlanSettings;
 use crate::error::{AppError, AppResult};
 use crate::monitor::Severity;
 use crate::report::view;
-use crate::service::catalogue;
 use crate::service::progress::{self, ProgressFilter, TargetProgress};
+use crate::service::snapshot::Snapshot;
 use askama::Template;
 
 /// Which report.
@@ -48,9 +48,10 @@ pub enum ReportFormat {
     Md,
 }
 
-/// Renders the report of `kind` for `year` with what `identity` may read.
+/// Renders the report of `kind` for `year` with what `identity` may read, over `snapshot`'s catalogue.
 pub async fn render(
     db: &crate::service::Db,
+    snapshot: &Snapshot,
     identity: &Identity,
     plan: &PlanSettings,
     request: ReportRequest,
@@ -60,10 +61,10 @@ pub async fn render(
         region: request.region,
         ..ProgressFilter::default()
     };
-    let assessment = progress::assess(db, identity, &filter).await?;
+    let assessment = snapshot.assessment(db, identity, &filter).await?;
     let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
-    let domains = catalogue::list_domains(db).await?;
-    let view = view::build(request.kind, plan, &assessment, &warnings, &domains)?;
+    let domains = snapshot.reference.domains();
+    let view = view::build(request.kind, plan, &assessment, &warnings, domains)?;
     let rendered = match request.format {
         ReportFormat::Html => HtmlReport { v: &view }.render(),
         ReportFormat::Md => MarkdownReport { v: &view }.render(),

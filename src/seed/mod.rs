@@ -175,6 +175,16 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
         .await?;
         load.targets += 1;
     }
+    if load != CatalogueLoad::default() {
+        // Like any catalogue change: replicas holding the catalogue in memory read it again.
+        let change = crate::service::audit::Change {
+            action: "seed",
+            entity_type: "catalogue",
+            entity_key: "plan",
+            department_id: None,
+        };
+        crate::service::audit::catalogue_changed(&txn, &change).await?;
+    }
     txn.commit().await?;
     Ok(load)
 }

@@ -2,9 +2,8 @@
 
 use crate::auth::{Identity, policy};
 use crate::error::{AppError, AppResult};
-use entity::{department, dimension_code, domain, indicator, target};
+use entity::{department, domain, indicator};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use std::collections::HashMap;
 
 /// The codes of the given indicators, in code order.
 pub async fn indicator_codes(
@@ -20,16 +19,6 @@ pub async fn indicator_codes(
         .collect();
     codes.sort();
     Ok(codes)
-}
-
-/// Looks token departments up for the [`Authenticator`](crate::auth::authenticate::Authenticator).
-pub struct DepartmentDirectory(pub crate::service::Db);
-
-#[async_trait::async_trait]
-impl crate::auth::authenticate::DepartmentLookup for DepartmentDirectory {
-    async fn department(&self, code: &str) -> AppResult<Option<department::Model>> {
-        find_department(&self.0, code).await
-    }
 }
 
 /// The identity of a command-line user acting for a department (`--as DEPT`): the operator already holds
@@ -140,7 +129,17 @@ pub async fn require_department(
 ) -> AppResult<department::Model> {
     find_department(db, code)
         .await?
-        .ok_or_else(|| AppError::invalid(field, code, "a department code (see `departments`)"))
+        .ok_or_else(|| unknown_department(field, code))
+}
+
+/// The error for a department code that names none.
+pub fn unknown_department(field: &str, code: &str) -> AppError {
+    AppError::invalid(field, code, "a department code (see `departments`)")
+}
+
+/// The error for a domain code that names none.
+pub fn unknown_domain(field: &str, code: &str) -> AppError {
+    AppError::invalid(field, code, "a domain code (see `domains`)")
 }
 
 /// The domain with this code; an unknown code is a `BAD_USER_INPUT` error naming `field`.
@@ -153,58 +152,7 @@ pub async fn require_domain(
         .filter(domain::Column::Code.eq(code))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::invalid(field, code, "a domain code (see `domains`)"))
-}
-
-/// The plan's domains in plan order.
-pub async fn list_domains(db: &impl ConnectionTrait) -> AppResult<Vec<domain::Model>> {
-    Ok(domain::Entity::find()
-        .order_by_asc(domain::Column::Position)
-        .all(db)
-        .await?)
-}
-
-/// The code lists of the disaggregation dimensions.
-pub async fn list_dimension_codes(
-    db: &impl ConnectionTrait,
-) -> AppResult<Vec<dimension_code::Model>> {
-    Ok(dimension_code::Entity::find()
-        .order_by_asc(dimension_code::Column::Dimension)
-        .order_by_asc(dimension_code::Column::Position)
-        .all(db)
-        .await?)
-}
-
-/// Indicators matching the filter that the caller may see. Unknown domain or department codes are errors
-/// that name the code.
-pub async fn list_indicators(
-    db: &impl ConnectionTrait,
-    identity: &Identity,
-    filter: &IndicatorFilter,
-) -> AppResult<Vec<indicator::Model>> {
-    let mut query = indicator::Entity::find().order_by_asc(indicator::Column::Code);
-    if let Some(code) = &filter.domain {
-        let domain = require_domain(db, "filter.domain", code).await?;
-        query = query.filter(indicator::Column::DomainId.eq(domain.id));
-    }
-    if let Some(code) = &filter.department {
-        let department = require_department(db, "filter.department", code).await?;
-        query = query.filter(indicator::Column::OwnerDepartmentId.eq(department.id));
-    }
-    let needle = filter.search.as_deref().map(str::to_lowercase);
-    Ok(query
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|i| policy::may_see_indicator(identity, i))
-        .filter(|i| {
-            needle.as_deref().is_none_or(|n| {
-                i.code.to_lowercase().contains(n)
-                    || i.name_en.to_lowercase().contains(n)
-                    || i.name_zh.contains(n)
-            })
-        })
-        .collect())
+        .ok_or_else(|| unknown_domain(field, code))
 }
 
 /// The indicator with this code, if it exists and the caller may see it. A hidden indicator and a
@@ -241,17 +189,4 @@ pub async fn all_indicators(db: &impl ConnectionTrait) -> AppResult<Vec<indicato
         .order_by_asc(indicator::Column::Code)
         .all(db)
         .await?)
-}
-
-/// Every target, grouped by indicator id.
-pub async fn all_targets(db: &impl ConnectionTrait) -> AppResult<HashMap<i32, Vec<target::Model>>> {
-    let mut out: HashMap<i32, Vec<target::Model>> = HashMap::new();
-    for t in target::Entity::find()
-        .order_by_asc(target::Column::Id)
-        .all(db)
-        .await?
-    {
-        out.entry(t.indicator_id).or_default().push(t);
-    }
-    Ok(out)
 }

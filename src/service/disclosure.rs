@@ -2,7 +2,7 @@
 //! indicator-year table with small counts suppressed; the pattern of every such release is recorded, and a
 //! new release (after an approval changed the table) is computed against all earlier ones, so that no
 //! hidden count can be worked out by comparing answers over time. Every path that shows suppressed values
-//! (queries, exports, reports, events) goes through [`hidden_values`], so all of them hide the same cells.
+//! (queries, exports, reports, events) goes through [`released`], so all of them hide the same cells.
 
 use crate::auth::suppression::{self, Cell, Release};
 use crate::error::AppResult;
@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// One table to release: an indicator and a year, and whether its values are counts (else a rate,
 /// protected through its numerators).
@@ -24,16 +25,84 @@ pub struct Table {
     pub additive: bool,
 }
 
-/// Ids of the published values to hide in the given tables, releasing each table whose published values
-/// changed since its last release.
-pub async fn hidden_values(db: &impl ConnectionTrait, tables: &[Table]) -> AppResult<HashSet<i64>> {
+/// One release of a table as readers get it: which published values it covers and which it hides. A
+/// value it does not cover (published after it was computed) is hidden too, so a reader racing an
+/// approval never sees a cell no release has checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Released {
+    pub published: HashSet<i64>,
+    pub hidden: HashSet<i64>,
+}
+
+impl Released {
+    /// Whether the published value with this id may be shown.
+    pub fn shows(&self, id: i64) -> bool {
+        self.published.contains(&id) && !self.hidden.contains(&id)
+    }
+}
+
+/// Releases already read, kept for as long as the published data they were read at (the
+/// [`Snapshot`](crate::service::snapshot::Snapshot) that owns the memo is dropped when an approval
+/// changes that data).
+#[derive(Debug, Default)]
+pub struct ReleaseMemo(std::sync::Mutex<HashMap<(i32, i32), Arc<Released>>>);
+
+impl ReleaseMemo {
+    fn get(&self, key: (i32, i32)) -> Option<Arc<Released>> {
+        self.0.lock().ok()?.get(&key).cloned()
+    }
+
+    fn put(&self, key: (i32, i32), released: Arc<Released>) {
+        if let Ok(mut memo) = self.0.lock() {
+            memo.insert(key, released);
+        }
+    }
+}
+
+/// The release in force of each table, by (indicator, year): from `memo` when it holds one, else read,
+/// or computed and stored when the table's published values changed since its last release.
+pub async fn released(
+    db: &impl ConnectionTrait,
+    memo: Option<&ReleaseMemo>,
+    tables: &[Table],
+) -> AppResult<HashMap<(i32, i32), Arc<Released>>> {
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    for table in tables {
+        let key = (table.indicator_id, table.year);
+        match memo.and_then(|m| m.get(key)) {
+            Some(found) => {
+                out.insert(key, found);
+            }
+            None => missing.push(*table),
+        }
+    }
+    for (key, release) in release_tables(db, &missing).await? {
+        let release = Arc::new(Released {
+            published: ids(&release.published).collect(),
+            hidden: ids(&release.hidden).collect(),
+        });
+        if let Some(memo) = memo {
+            memo.put(key, release.clone());
+        }
+        out.insert(key, release);
+    }
+    Ok(out)
+}
+
+/// The release in force of each table, releasing each table whose published values changed since its
+/// last release.
+async fn release_tables(
+    db: &impl ConnectionTrait,
+    tables: &[Table],
+) -> AppResult<Vec<((i32, i32), disclosure_release::Model)>> {
     if tables.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(Vec::new());
     }
     let parents = region_parents(db).await?;
     let mut rows = published_rows(db, tables).await?;
     let mut releases = load_releases(db, tables).await?;
-    let mut hidden = HashSet::new();
+    let mut out = Vec::with_capacity(tables.len());
     for table in tables {
         let key = (table.indicator_id, table.year);
         let rows = rows.remove(&key).unwrap_or_default();
@@ -61,9 +130,9 @@ pub async fn hidden_values(db: &impl ConnectionTrait, tables: &[Table]) -> AppRe
                 .await?
             }
         };
-        hidden.extend(ids(&release.hidden));
+        out.push((key, release));
     }
-    Ok(hidden)
+    Ok(out)
 }
 
 /// Computes and stores the next release of `table` after `history`.

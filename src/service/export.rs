@@ -1,10 +1,9 @@
 //! Exporting observations as CSV or JSON, through the same policy (and suppression) as every read. The CSV
 //! columns start with the import columns, so an export can be edited and imported again.
 
-use crate::auth::Identity;
 use crate::error::{AppError, AppResult};
 use crate::service::observations::{self, ObservationFilter, ReadScope, Record};
-use crate::service::{catalogue, regions};
+
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -64,24 +63,24 @@ enum ExportState {
 
 impl Exporter {
     /// Resolves the caller's scope and the filter; bad filters are errors naming the input.
-    pub async fn start(
-        db: &impl sea_orm::ConnectionTrait,
-        identity: &Identity,
+    pub fn start(
+        scope: ReadScope,
         filter: &ObservationFilter,
         format: ExportFormat,
     ) -> AppResult<Self> {
-        let scope = ReadScope::load(db, identity).await?;
-        let condition = observations::filter_condition(db, &scope, filter).await?;
+        let condition = observations::filter_condition(&scope, filter)?;
         Ok(Exporter {
-            indicators: catalogue::all_indicators(db)
-                .await?
-                .into_iter()
-                .map(|i| (i.id, i.code))
+            indicators: scope
+                .reference
+                .all_indicators()
+                .iter()
+                .map(|i| (i.id, i.code.clone()))
                 .collect(),
-            regions: regions::all_regions(db)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, r.code))
+            regions: scope
+                .reference
+                .all_regions()
+                .iter()
+                .map(|r| (r.id, r.code.clone()))
                 .collect(),
             scope,
             condition,
@@ -185,13 +184,13 @@ fn csv_error(e: csv::Error) -> AppError {
 /// names the limit when there are more, and nothing is returned). Returns the number of rows written.
 pub async fn export(
     db: &impl sea_orm::ConnectionTrait,
-    identity: &Identity,
+    scope: ReadScope,
     filter: &ObservationFilter,
     format: ExportFormat,
     limit: usize,
     out: &mut impl Write,
 ) -> AppResult<usize> {
-    let mut exporter = Exporter::start(db, identity, filter, format).await?;
+    let mut exporter = Exporter::start(scope, filter, format)?;
     while let Some(chunk) = exporter.next_chunk(db).await? {
         if exporter.written() > limit {
             return Err(too_many(limit));

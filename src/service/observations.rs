@@ -5,17 +5,18 @@
 use crate::auth::Identity;
 use crate::auth::policy::{self, DataAccess};
 use crate::error::{AppError, AppResult};
-use crate::service::disclosure;
-use crate::service::regions::resolve_region_codes;
+use crate::service::disclosure::{self, ReleaseMemo};
+use crate::service::reference::Reference;
 use crate::vocabulary::{Dimension, RegionLevel, TOTAL, Unit, is_code};
 use base64::Engine;
 use entity::{indicator, observation, region};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Which revision of each value to read.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -78,32 +79,57 @@ impl Record {
     }
 }
 
-/// The indicators a caller may read and how; computed once per use from the whole catalogue.
+/// The indicators a caller may read and how, over one copy of the reference data.
 #[derive(Clone, Debug)]
 pub struct ReadScope {
     pub indicators: HashMap<i32, (indicator::Model, DataAccess)>,
     pub city_level_only: bool,
+    /// The reference data the scope was made from (regions, targets).
+    pub reference: Arc<Reference>,
+    /// Releases of restricted tables already read at this reference's data version.
+    releases: Option<Arc<ReleaseMemo>>,
 }
 
 impl ReadScope {
-    /// The scope of `identity` over the given catalogue.
-    pub fn new(identity: &Identity, catalogue: Vec<indicator::Model>) -> Self {
-        let indicators = catalogue
-            .into_iter()
-            .filter_map(|i| policy::data_access(identity, &i).map(|a| (i.id, (i, a))))
+    /// The scope of `identity` over `reference`; `releases` memoises suppression patterns for as long
+    /// as the published data is the reference's.
+    pub fn new(
+        identity: &Identity,
+        reference: Arc<Reference>,
+        releases: Option<Arc<ReleaseMemo>>,
+    ) -> Self {
+        let indicators = reference
+            .all_indicators()
+            .iter()
+            .filter_map(|i| policy::data_access(identity, i).map(|a| (i.id, (i.clone(), a))))
             .collect();
         ReadScope {
             indicators,
             city_level_only: policy::city_level_only(identity),
+            reference,
+            releases,
         }
     }
 
-    /// Reads the catalogue and builds the scope of `identity`.
+    /// Reads the reference data afresh and builds the scope of `identity`: for one-off uses (the
+    /// command line, jobs); requests take theirs from the process's snapshot.
     pub async fn load(db: &impl ConnectionTrait, identity: &Identity) -> AppResult<Self> {
-        Ok(Self::new(
-            identity,
-            crate::service::catalogue::all_indicators(db).await?,
-        ))
+        let reference = Reference::load_current(db).await?;
+        Ok(Self::new(identity, Arc::new(reference), None))
+    }
+
+    /// What identifies the scope's reach: two scopes with equal keys read exactly the same values.
+    pub fn key(&self) -> ScopeKey {
+        let mut access: Vec<(i32, DataAccess)> = self
+            .indicators
+            .iter()
+            .map(|(id, (_, a))| (*id, *a))
+            .collect();
+        access.sort_unstable_by_key(|(id, _)| *id);
+        ScopeKey {
+            access,
+            city_level_only: self.city_level_only,
+        }
     }
 
     /// The indicator with this code if the caller may read its values.
@@ -159,6 +185,13 @@ impl ReadScope {
         }
         all
     }
+}
+
+/// What a [`ReadScope`] reaches, comparable and hashable: the key of answers memoised per scope.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScopeKey {
+    access: Vec<(i32, DataAccess)>,
+    city_level_only: bool,
 }
 
 fn regions_of_level(level: RegionLevel) -> sea_orm::sea_query::SelectStatement {
@@ -220,11 +253,7 @@ fn check_code(field: &str, dimension: Dimension, code: &Option<String>) -> AppRe
 }
 
 /// The condition for `filter` within `scope`; bad codes and ranges are errors naming the value.
-pub async fn filter_condition(
-    db: &impl ConnectionTrait,
-    scope: &ReadScope,
-    filter: &ObservationFilter,
-) -> AppResult<Condition> {
+pub fn filter_condition(scope: &ReadScope, filter: &ObservationFilter) -> AppResult<Condition> {
     let indicator_ids = match &filter.indicators {
         Some(codes) => {
             let mut ids = Vec::with_capacity(codes.len());
@@ -244,13 +273,15 @@ pub async fn filter_condition(
     };
     let mut condition = scope.condition(filter.version, indicator_ids.as_deref());
     if let Some(codes) = &filter.regions {
-        let regions = resolve_region_codes(db, "filter.regions", codes).await?;
+        let regions = scope
+            .reference
+            .resolve_region_codes("filter.regions", codes)?;
         condition =
             condition.add(observation::Column::RegionId.is_in(regions.iter().map(|r| r.id)));
     }
     if let Some(level) = filter.region_level {
-        condition =
-            condition.add(observation::Column::RegionId.in_subquery(regions_of_level(level)));
+        condition = condition
+            .add(observation::Column::RegionId.is_in(scope.reference.region_ids_of_level(level)));
     }
     if let (Some(from), Some(to)) = (filter.year_from, filter.year_to)
         && from > to
@@ -285,7 +316,7 @@ pub async fn filter_condition(
 /// One page of observations matching `filter` that the caller may read, in insertion order.
 pub async fn list_observations(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     filter: &ObservationFilter,
     page: PageRequest<'_>,
 ) -> AppResult<Page> {
@@ -302,9 +333,8 @@ pub async fn list_observations(
         Some(n) => n as usize,
     };
     let after = page.after.map(decode_cursor).transpose()?;
-    let scope = ReadScope::load(db, identity).await?;
-    let condition = filter_condition(db, &scope, filter).await?;
-    read_page(db, &scope, condition, size, after).await
+    let condition = filter_condition(scope, filter)?;
+    read_page(db, scope, condition, size, after).await
 }
 
 /// The page of at most `size` rows after observation id `after` that `condition` (already scoped by
@@ -350,11 +380,10 @@ pub async fn count_observations(db: &impl ConnectionTrait, matching: &Matching) 
 /// How many observations `filter` selects among those the caller may read.
 pub async fn count_matching(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     filter: &ObservationFilter,
 ) -> AppResult<u64> {
-    let scope = ReadScope::load(db, identity).await?;
-    let condition = filter_condition(db, &scope, filter).await?;
+    let condition = filter_condition(scope, filter)?;
     count_observations(db, &Matching(condition)).await
 }
 
@@ -387,28 +416,50 @@ pub async fn load_series(
     Ok(out)
 }
 
-/// For each region, the latest published all-totals value of every indicator the caller may read.
+/// For each region, the latest published all-totals value of every indicator the caller may read (of
+/// `indicator_ids` only, when given), in indicator-id order. The latest year is picked in SQL, through
+/// the published natural-key index, so the rows read are the rows returned.
 pub async fn load_latest_by_region(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
     region_ids: &[i32],
+    indicator_ids: Option<&[i32]>,
 ) -> AppResult<HashMap<i32, Vec<Record>>> {
+    let totals = |table: Option<&str>| {
+        let column = |c: observation::Column| match table {
+            Some(alias) => Expr::col((Alias::new(alias), c)),
+            None => Expr::col((observation::Entity, c)),
+        };
+        Condition::all()
+            .add(column(observation::Column::Sex).eq(TOTAL))
+            .add(column(observation::Column::AgeGroup).eq(TOTAL))
+            .add(column(observation::Column::Residence).eq(TOTAL))
+    };
+    let newest_year = Query::select()
+        .expr(Expr::col((Alias::new("newer"), observation::Column::Year)).max())
+        .from_as(observation::Entity, Alias::new("newer"))
+        .and_where(
+            Expr::col((Alias::new("newer"), observation::Column::IndicatorId))
+                .equals((observation::Entity, observation::Column::IndicatorId)),
+        )
+        .and_where(
+            Expr::col((Alias::new("newer"), observation::Column::RegionId))
+                .equals((observation::Entity, observation::Column::RegionId)),
+        )
+        .and_where(Expr::col((Alias::new("newer"), observation::Column::IsPublished)).eq(true))
+        .cond_where(totals(Some("newer")))
+        .to_owned();
     let models = observation::Entity::find()
-        .filter(scope.condition(Version::Published, None))
+        .filter(scope.condition(Version::Published, indicator_ids))
         .filter(observation::Column::RegionId.is_in(region_ids.iter().copied()))
-        .filter(observation::Column::Sex.eq(TOTAL))
-        .filter(observation::Column::AgeGroup.eq(TOTAL))
-        .filter(observation::Column::Residence.eq(TOTAL))
-        .order_by_asc(observation::Column::Year)
+        .filter(totals(None))
+        .filter(
+            Expr::col((observation::Entity, observation::Column::Year)).in_subquery(newest_year),
+        )
+        .order_by_asc(observation::Column::RegionId)
+        .order_by_asc(observation::Column::IndicatorId)
         .all(db)
         .await?;
-    // Rows come in year order, so the last one per (region, indicator) is the latest.
-    let mut latest: HashMap<(i32, i32), observation::Model> = HashMap::new();
-    for m in models {
-        latest.insert((m.region_id, m.indicator_id), m);
-    }
-    let mut models: Vec<_> = latest.into_values().collect();
-    models.sort_by_key(|m| (m.region_id, m.indicator_id));
     let mut out: HashMap<i32, Vec<Record>> = HashMap::new();
     for record in protect(db, scope, models).await? {
         out.entry(record.model.region_id).or_default().push(record);
@@ -433,10 +484,10 @@ pub async fn protect(
         })
         .map(|m| (m.indicator_id, m.year))
         .collect();
-    let hidden = if restricted.is_empty() {
-        HashSet::new()
+    let releases = if restricted.is_empty() {
+        HashMap::new()
     } else {
-        hidden_cells(db, scope, &restricted).await?
+        releases_of(db, scope, &restricted).await?
     };
     Ok(models
         .into_iter()
@@ -445,10 +496,12 @@ pub async fn protect(
                 scope.indicators.get(&model.indicator_id),
                 Some((_, DataAccess::Suppressed))
             );
+            let shown = model.is_published
+                && releases
+                    .get(&(model.indicator_id, model.year))
+                    .is_some_and(|r| r.shows(model.id));
             Record {
-                // A row outside the published table (never expected here) is hidden as a precaution.
-                suppressed: suppressed_access
-                    && (hidden.contains(&model.id) || !model.is_published),
+                suppressed: suppressed_access && !shown,
                 counts_hidden: suppressed_access,
                 model,
             }
@@ -456,13 +509,13 @@ pub async fn protect(
         .collect())
 }
 
-/// Ids of the published cells to hide in the whole tables of the given (indicator, year) pairs, as
-/// released to every reader with suppressed access.
-async fn hidden_cells(
+/// The releases in force of the given (indicator, year) tables, as released to every reader with
+/// suppressed access.
+async fn releases_of(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
     tables: &HashSet<(i32, i32)>,
-) -> AppResult<HashSet<i64>> {
+) -> AppResult<HashMap<(i32, i32), Arc<disclosure::Released>>> {
     let mut tables: Vec<disclosure::Table> = tables
         .iter()
         .map(|&(indicator_id, year)| disclosure::Table {
@@ -476,7 +529,7 @@ async fn hidden_cells(
         })
         .collect();
     tables.sort();
-    disclosure::hidden_values(db, &tables).await
+    disclosure::released(db, scope.releases.as_deref(), &tables).await
 }
 
 /// Every revision of the given cells that the caller may see, oldest first: all of them for the owner

@@ -2,18 +2,17 @@
 //! read (restricted data with its suppression) by the pure `monitor` module. Nothing is stored: every
 //! answer reflects the data as approved at the time of asking, so approvals recompute it.
 
-use crate::auth::Identity;
 use crate::error::{AppError, AppResult};
 use crate::monitor::evaluate::{Evaluation, TargetSpec, evaluate};
 use crate::monitor::warnings::{self, Severity, Warning, WarningKind};
 use crate::monitor::{Point, ProgressStatus};
-use crate::service::catalogue::{require_department, require_domain};
 use crate::service::observations::{ReadScope, Record, Version, protect};
-use crate::service::regions::{require_region, valid_in};
+use crate::service::reference::existed_in;
 use crate::vocabulary::{RegionLevel, TOTAL, TargetScope};
 use entity::{indicator, observation, region, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Which targets to assess, where and when.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -47,6 +46,8 @@ pub struct Assessment {
     pub area: region::Model,
     pub townships: Vec<region::Model>,
     pub targets: Vec<TargetProgress>,
+    /// Its early warnings of every severity, found once.
+    warnings: tokio::sync::OnceCell<Arc<Vec<EarlyWarning>>>,
 }
 
 /// The spec the monitor needs, from stored rows.
@@ -61,48 +62,20 @@ pub fn spec_of(target: &target::Model, indicator: &indicator::Model) -> AppResul
     })
 }
 
-async fn resolve_area(db: &impl ConnectionTrait, code: Option<&str>) -> AppResult<region::Model> {
-    if let Some(code) = code {
-        return require_region(db, "region", code).await;
-    }
-    let cities = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::City.as_str()))
-        .order_by_asc(region::Column::Code)
-        .all(db)
-        .await?;
-    match cities.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => Err(AppError::NotFound(
-            "there is no city region yet; import the regions first".into(),
-        )),
-        many => Err(AppError::invalid(
-            "region",
-            "",
-            format!(
-                "a city code, one of {}",
-                many.iter()
-                    .map(|c| c.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
-}
-
-/// Assesses the targets matching `filter` with the values the caller may read.
+/// Assesses the targets matching `filter` with the values `scope` may read.
 pub async fn assess(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: ReadScope,
     filter: &ProgressFilter,
 ) -> AppResult<Assessment> {
-    let scope = ReadScope::load(db, identity).await?;
-    let area = resolve_area(db, filter.region.as_deref()).await?;
+    let reference = scope.reference.clone();
+    let area = reference.area(filter.region.as_deref())?.clone();
     let domain_id = match &filter.domain {
-        Some(code) => Some(require_domain(db, "filter.domain", code).await?.id),
+        Some(code) => Some(reference.require_domain("filter.domain", code)?.id),
         None => None,
     };
     let department_id = match &filter.department {
-        Some(code) => Some(require_department(db, "filter.department", code).await?.id),
+        Some(code) => Some(reference.require_department("filter.department", code)?.id),
         None => None,
     };
     if let Some(codes) = &filter.indicators {
@@ -131,18 +104,16 @@ pub async fn assess(
         .collect();
     indicators.sort_by(|a, b| a.code.cmp(&b.code));
     let ids: Vec<i32> = indicators.iter().map(|i| i.id).collect();
-    let targets = target::Entity::find()
-        .filter(target::Column::IndicatorId.is_in(ids.clone()))
-        .order_by_asc(target::Column::Id)
-        .all(db)
-        .await?;
+    let targets: Vec<target::Model> = indicators
+        .iter()
+        .flat_map(|i| reference.targets_of(i.id).iter().cloned())
+        .collect();
 
-    let mut townships: Vec<region::Model> = region::Entity::find()
-        .filter(region::Column::ParentId.eq(area.id))
-        .filter(region::Column::Level.eq(RegionLevel::Township.as_str()))
-        .order_by_asc(region::Column::Code)
-        .all(db)
-        .await?;
+    let mut townships: Vec<region::Model> = reference
+        .children(area.id)
+        .filter(|r| r.level == RegionLevel::Township)
+        .cloned()
+        .collect();
     let mut region_ids: Vec<i32> = townships.iter().map(|t| t.id).collect();
     region_ids.push(area.id);
     let models = observation::Entity::find()
@@ -163,13 +134,7 @@ pub async fn assess(
             .unwrap_or(2020)
     });
     // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
-    let existed = region::Entity::find()
-        .filter(region::Column::ParentId.eq(area.id))
-        .filter(valid_in(year))
-        .all(db)
-        .await?;
-    let existed: HashSet<i32> = existed.iter().map(|r| r.id).collect();
-    townships.retain(|t| existed.contains(&t.id));
+    townships.retain(|t| existed_in(t, year));
 
     // (indicator, region, residence) → the series up to the evaluation year.
     let mut series: HashMap<(i32, i32, &str), Vec<Point>> = HashMap::new();
@@ -236,6 +201,7 @@ pub async fn assess(
         area,
         townships,
         targets: out,
+        warnings: tokio::sync::OnceCell::new(),
     })
 }
 
@@ -318,6 +284,24 @@ pub async fn warnings_of(
     db: &impl ConnectionTrait,
     assessment: &Assessment,
     min_severity: Severity,
+) -> AppResult<Vec<EarlyWarning>> {
+    let all = assessment
+        .warnings
+        .get_or_try_init(|| async {
+            Ok::<_, AppError>(Arc::new(find_warnings(db, assessment).await?))
+        })
+        .await?;
+    Ok(all
+        .iter()
+        .filter(|w| w.warning.severity >= min_severity)
+        .cloned()
+        .collect())
+}
+
+/// Every early warning of an assessment, most severe first.
+async fn find_warnings(
+    db: &impl ConnectionTrait,
+    assessment: &Assessment,
 ) -> AppResult<Vec<EarlyWarning>> {
     let year = assessment.year;
     let mut out: Vec<EarlyWarning> = Vec::new();
@@ -409,7 +393,6 @@ pub async fn warnings_of(
             region: assessment.area.clone(),
         });
     }
-    out.retain(|w| w.warning.severity >= min_severity);
     out.sort_by(|a, b| {
         b.warning
             .severity

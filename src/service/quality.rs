@@ -11,10 +11,9 @@ use std::collections::HashSet;
 /// Flagged values of `year` the caller may read (newest revisions where they may read unapproved data).
 pub async fn list_quality_issues(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     year: i32,
 ) -> AppResult<Vec<Record>> {
-    let scope = ReadScope::load(db, identity).await?;
     let models = observation::Entity::find()
         .filter(scope.condition(Version::Latest, None))
         .filter(observation::Column::Year.eq(year))
@@ -23,7 +22,7 @@ pub async fn list_quality_issues(
         .limit(10_000)
         .all(db)
         .await?;
-    protect(db, &scope, models).await
+    protect(db, scope, models).await
 }
 
 /// Whether one indicator has been reported for a year.

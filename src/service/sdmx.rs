@@ -3,9 +3,9 @@
 //! values are read through the caller's policy: a suppressed cell is `null` with `OBS_STATUS` `C`
 //! (confidential), as SDMX marks confidential values.
 
-use crate::auth::Identity;
 use crate::error::{AppError, AppResult};
 use crate::service::catalogue;
+use crate::service::observations::ReadScope;
 use crate::service::observations::{self, ObservationFilter, Version};
 use crate::vocabulary::{AGE_CODES, RESIDENCE_CODES, SEX_CODES};
 use sea_orm::ConnectionTrait;
@@ -27,7 +27,7 @@ const SERIES_DIMENSIONS: [&str; 5] = ["INDICATOR", "REF_AREA", "SEX", "AGE", "UR
 /// The SDMX-JSON data message of an indicator, at most `limit` observations.
 pub async fn data_message(
     db: &impl ConnectionTrait,
-    identity: &Identity,
+    scope: &ReadScope,
     query: &SdmxQuery,
     limit: usize,
 ) -> AppResult<Value> {
@@ -39,13 +39,12 @@ pub async fn data_message(
         version: Version::Published,
         ..ObservationFilter::default()
     };
-    let scope = observations::ReadScope::load(db, identity).await?;
     let indicator = scope
         .by_code(&query.indicator)
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("no indicator {}", query.indicator)))?;
-    let condition = observations::filter_condition(db, &scope, &filter).await?;
-    let regions = crate::service::regions::all_regions(db).await?;
+    let condition = observations::filter_condition(scope, &filter)?;
+    let regions = scope.reference.all_regions();
     let mut records = Vec::new();
     let mut after = None;
     loop {

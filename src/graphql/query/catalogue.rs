@@ -1,8 +1,8 @@
 //! Root fields over the catalogue: departments, domains, dimension codes, indicators.
 
-use crate::graphql::context::{db, identity};
+use crate::graphql::context::{identity, reference};
 use crate::graphql::types::{Department, DimensionCode, Domain, Indicator};
-use crate::service::catalogue::{self, IndicatorFilter};
+use crate::service::catalogue::IndicatorFilter;
 use async_graphql::{Context, InputObject, Object, Result};
 
 /// Narrows the `indicators` list.
@@ -24,27 +24,25 @@ pub struct CatalogueQuery;
 impl CatalogueQuery {
     /// Every department, owners and coordinators.
     async fn departments(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        let found = catalogue::list_departments(db(ctx)?).await?;
-        Ok(found.into_iter().map(Department).collect())
+        let found = reference(ctx)?.departments();
+        Ok(found.iter().cloned().map(Department).collect())
     }
 
     /// The department with this code, e.g. `health`.
     async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
-        Ok(catalogue::find_department(db(ctx)?, &code)
-            .await?
-            .map(Department))
+        Ok(reference(ctx)?.department(&code).cloned().map(Department))
     }
 
     /// The plan's seven domains, in plan order.
     async fn domains(&self, ctx: &Context<'_>) -> Result<Vec<Domain>> {
-        let found = catalogue::list_domains(db(ctx)?).await?;
-        Ok(found.into_iter().map(Domain).collect())
+        let found = reference(ctx)?.domains();
+        Ok(found.iter().cloned().map(Domain).collect())
     }
 
     /// The code lists of sex, age group and residence.
     async fn dimension_codes(&self, ctx: &Context<'_>) -> Result<Vec<DimensionCode>> {
-        let found = catalogue::list_dimension_codes(db(ctx)?).await?;
-        Ok(found.into_iter().map(DimensionCode).collect())
+        let found = reference(ctx)?.dimension_codes();
+        Ok(found.iter().cloned().map(DimensionCode).collect())
     }
 
     /// Indicators the caller may see, in code order.
@@ -59,13 +57,13 @@ impl CatalogueQuery {
             department: filter.department,
             search: filter.search,
         };
-        let found = catalogue::list_indicators(db(ctx)?, identity(ctx), &filter).await?;
-        Ok(found.into_iter().map(Indicator).collect())
+        let found = reference(ctx)?.indicators(identity(ctx), &filter)?;
+        Ok(found.into_iter().cloned().map(Indicator).collect())
     }
 
     /// The indicator with this code, e.g. `HEA-03`; null when unknown.
     async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Option<Indicator>> {
-        let found = catalogue::find_indicator(db(ctx)?, identity(ctx), &code).await?;
-        Ok(found.map(Indicator))
+        let found = reference(ctx)?.indicator(identity(ctx), &code);
+        Ok(found.cloned().map(Indicator))
     }
 }

@@ -1,9 +1,10 @@
 //! Apollo Federation entity resolvers (`_entities`), keyed by `code`. async-graphql runs no guards here,
-//! so each resolver goes through the same service functions, and so the same policy, as the root fields.
+//! so each resolver reads through the same policy as the root fields. Entities come from the request's
+//! reference snapshot, and their fields load through the request's DataLoaders, so twenty
+//! representations cost the statements of one.
 
-use crate::graphql::context::{db, identity};
+use crate::graphql::context::{identity, reference};
 use crate::graphql::types::{Department, Indicator, Region};
-use crate::service::{catalogue, regions};
 use async_graphql::{Context, Object, Result};
 
 #[derive(Default)]
@@ -17,13 +18,13 @@ impl EntityQuery {
         ctx: &Context<'_>,
         code: String,
     ) -> Result<Option<Indicator>> {
-        let found = catalogue::find_indicator(db(ctx)?, identity(ctx), &code).await?;
-        Ok(found.map(Indicator))
+        let found = reference(ctx)?.indicator(identity(ctx), &code);
+        Ok(found.cloned().map(Indicator))
     }
 
     #[graphql(entity)]
     async fn find_region_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
-        Ok(regions::find_region(db(ctx)?, &code).await?.map(Region))
+        Ok(reference(ctx)?.region(&code).cloned().map(Region))
     }
 
     #[graphql(entity)]
@@ -32,8 +33,6 @@ impl EntityQuery {
         ctx: &Context<'_>,
         code: String,
     ) -> Result<Option<Department>> {
-        Ok(catalogue::find_department(db(ctx)?, &code)
-            .await?
-            .map(Department))
+        Ok(reference(ctx)?.department(&code).cloned().map(Department))
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::events::view_for;
-use crate::graphql::context::{db, identity};
+use crate::graphql::context::{db, identity, snapshot};
 use crate::graphql::event_types::{Event, Webhook, WebhookDelivery};
 use crate::graphql::mutation::parse_webhook_id;
 use crate::service::{outbox, webhooks};
@@ -27,6 +27,7 @@ impl EventQuery {
     ) -> Result<Vec<Event>> {
         let db = db(ctx)?;
         let identity = identity(ctx);
+        let snapshot = snapshot(ctx)?;
         crate::auth::policy::require_member(identity)?;
         let first = first.min(1000);
         let after_id = match &after {
@@ -49,7 +50,7 @@ impl EventQuery {
                 if kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
                     continue;
                 }
-                if let Some(view) = view_for(db, identity, event).await? {
+                if let Some(view) = view_for(db, snapshot, identity, event).await? {
                     out.push(Event(view));
                     if out.len() == first as usize {
                         break;

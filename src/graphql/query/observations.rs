@@ -1,6 +1,6 @@
 //! The `observations` root field: a Relay connection over the values the caller may read.
 
-use crate::graphql::context::{db, identity, settings};
+use crate::graphql::context::{db, scope, settings};
 use crate::graphql::types::Observation;
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
@@ -117,7 +117,7 @@ impl ObservationQuery {
         let filter: ObservationFilter = filter.unwrap_or_default().into();
         let page = observations::list_observations(
             db(ctx)?,
-            identity(ctx),
+            scope(ctx)?,
             &filter,
             PageRequest {
                 first,

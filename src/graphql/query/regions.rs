@@ -1,9 +1,9 @@
 //! Root fields over the administrative tree.
 
-use crate::graphql::context::db;
+use crate::graphql::context::reference;
 use crate::graphql::types::Region;
+use crate::service::regions::RegionFilter;
 use crate::service::regions::write::parse_residence;
-use crate::service::regions::{self, RegionFilter};
 use crate::vocabulary::RegionLevel;
 use async_graphql::{Context, InputObject, Object, Result};
 
@@ -41,12 +41,12 @@ impl RegionQuery {
                 .transpose()?,
             year: filter.year,
         };
-        let found = regions::list_regions(db(ctx)?, &filter).await?;
-        Ok(found.into_iter().map(Region).collect())
+        let found = reference(ctx)?.regions(&filter)?;
+        Ok(found.into_iter().cloned().map(Region).collect())
     }
 
     /// The region with this code; null when unknown.
     async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
-        Ok(regions::find_region(db(ctx)?, &code).await?.map(Region))
+        Ok(reference(ctx)?.region(&code).cloned().map(Region))
     }
 }

@@ -1,7 +1,7 @@
 //! Root fields of the workflow: submissions, the audit log, data quality, completeness, exports.
 
 use crate::error::AppError;
-use crate::graphql::context::{db, identity, settings};
+use crate::graphql::context::{db, identity, scope, settings};
 use crate::graphql::query::observations::ObservationFilterInput;
 use crate::graphql::types::Observation;
 use crate::graphql::workflow_types::{AuditEntry, Completeness, Submission};
@@ -114,7 +114,7 @@ impl WorkflowQuery {
     /// Values of `year` that were accepted with a data-quality flag (e.g. an implausible jump).
     #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
     async fn data_quality_issues(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<Observation>> {
-        let found = quality::list_quality_issues(db(ctx)?, identity(ctx), year).await?;
+        let found = quality::list_quality_issues(db(ctx)?, scope(ctx)?, year).await?;
         Ok(found.into_iter().map(Observation).collect())
     }
 
@@ -142,7 +142,15 @@ impl WorkflowQuery {
         let limit = settings(ctx)?.limits.max_graphql_export_rows;
         let filter = filter.unwrap_or_default().into();
         let mut out = Vec::new();
-        export::export(db(ctx)?, identity(ctx), &filter, format, limit, &mut out).await?;
+        export::export(
+            db(ctx)?,
+            scope(ctx)?.clone(),
+            &filter,
+            format,
+            limit,
+            &mut out,
+        )
+        .await?;
         String::from_utf8(out).map_err(|e| AppError::Internal(e.to_string()).into())
     }
 }

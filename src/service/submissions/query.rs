@@ -64,11 +64,11 @@ pub async fn find_submission(
 /// other read. At most `limit` per submission, for all the given submissions in one query.
 pub async fn submission_observations(
     db: &impl ConnectionTrait,
+    scope: &ReadScope,
     identity: &Identity,
     ids: &[i64],
     limit: usize,
 ) -> AppResult<HashMap<i64, Vec<Record>>> {
-    let scope = ReadScope::load(db, identity).await?;
     let rows = observation::Entity::find()
         .filter(observation::Column::SubmissionId.is_in(ids.iter().copied()))
         .order_by_asc(observation::Column::Id)
@@ -89,7 +89,7 @@ pub async fn submission_observations(
             })
             .collect();
     let mut out: HashMap<i64, Vec<Record>> = HashMap::new();
-    for record in protect(db, &scope, rows).await? {
+    for record in protect(db, scope, rows).await? {
         out.entry(record.model.submission_id.unwrap_or_default())
             .or_default()
             .push(record);

@@ -1,0 +1,129 @@
+//! What a server process keeps between requests: the current [`Reference`] data and the answers derived
+//! from published values alone — suppression releases and progress assessments — memoised for as long
+//! as that reference is current.
+//!
+//! Each request asks [`Snapshots::current`], which reads the two versions (one indexed statement) and
+//! reuses the snapshot when they are unchanged. An approval or a catalogue change on *any* replica bumps
+//! a version in the change's own transaction, so the next request anywhere reads afresh: there is no
+//! window in which one replica answers from data another has replaced. Dropping a snapshot drops its
+//! memos, so nothing is invalidated piecemeal.
+
+use crate::auth::Identity;
+use crate::error::AppResult;
+use crate::service::disclosure::ReleaseMemo;
+use crate::service::observations::{ReadScope, ScopeKey};
+use crate::service::progress::{self, Assessment, ProgressFilter};
+use crate::service::reference::{self, Reference, Versions};
+use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// How many assessments one snapshot keeps (distinct scopes × filters); beyond it the memo starts
+/// afresh, so odd filters cannot grow it without bound.
+const MAX_ASSESSMENTS: usize = 512;
+
+/// The reference data at one pair of versions, with the answers memoised over it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub reference: Arc<Reference>,
+    releases: Arc<ReleaseMemo>,
+    assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), Arc<Assessment>>>,
+}
+
+impl Snapshot {
+    fn new(reference: Reference) -> Self {
+        Snapshot {
+            reference: Arc::new(reference),
+            releases: Arc::default(),
+            assessments: Mutex::default(),
+        }
+    }
+
+    /// Reads a snapshot afresh without keeping it: for one-off uses (the command line, jobs).
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
+        Ok(Self::new(Reference::load_current(db).await?))
+    }
+
+    /// What `identity` may read, over this snapshot.
+    pub fn scope(&self, identity: &Identity) -> ReadScope {
+        ReadScope::new(
+            identity,
+            self.reference.clone(),
+            Some(self.releases.clone()),
+        )
+    }
+
+    /// The assessment of `filter` as `identity` may read it, made once per snapshot for every caller
+    /// who reads the same values.
+    pub async fn assessment(
+        &self,
+        db: &impl ConnectionTrait,
+        identity: &Identity,
+        filter: &ProgressFilter,
+    ) -> AppResult<Arc<Assessment>> {
+        let scope = self.scope(identity);
+        let key = (scope.key(), filter.clone());
+        if let Some(found) = self
+            .assessments
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return Ok(found);
+        }
+        // Two requests may assess the same key at once; both answers are equal, the later one is kept.
+        let made = Arc::new(progress::assess(db, scope, filter).await?);
+        if let Ok(mut memo) = self.assessments.lock() {
+            if memo.len() >= MAX_ASSESSMENTS {
+                memo.clear();
+            }
+            memo.insert(key, made.clone());
+        }
+        Ok(made)
+    }
+}
+
+/// The process's current snapshot. Cheap to clone: clones share it.
+#[derive(Clone, Default)]
+pub struct Snapshots {
+    current: Arc<RwLock<Option<Arc<Snapshot>>>>,
+    /// Held while reading a new snapshot, so that a burst of requests after a change reads it once.
+    reloading: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Snapshots {
+    /// The snapshot at the database's current versions, read afresh when they moved.
+    pub async fn current(&self, db: &impl ConnectionTrait) -> AppResult<Arc<Snapshot>> {
+        let versions = reference::versions(db).await?;
+        if let Some(found) = self.at(versions) {
+            return Ok(found);
+        }
+        let _reading = self.reloading.lock().await;
+        if let Some(found) = self.at(versions) {
+            return Ok(found);
+        }
+        let fresh = Arc::new(Snapshot::new(Reference::load(db, versions).await?));
+        if let Ok(mut current) = self.current.write() {
+            // Versions only grow; never replace a newer snapshot with an older one.
+            let newer_kept = current
+                .as_ref()
+                .is_some_and(|c| newer(c.reference.versions, versions));
+            if !newer_kept {
+                *current = Some(fresh.clone());
+            }
+        }
+        Ok(fresh)
+    }
+
+    fn at(&self, versions: Versions) -> Option<Arc<Snapshot>> {
+        let current = self.current.read().ok()?;
+        current
+            .as_ref()
+            .filter(|s| s.reference.versions == versions)
+            .cloned()
+    }
+}
+
+fn newer(a: Versions, b: Versions) -> bool {
+    a.catalogue >= b.catalogue && a.data >= b.data && a != b
+}
