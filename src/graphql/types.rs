@@ -36,9 +36,7 @@ impl Department {
     }
     /// Indicators this department reports.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        Ok(visible_indicators(ctx, |i| {
-            i.owner_department_id == self.0.id
-        })?)
+        visible_indicators(ctx, |i| i.owner_department_id == self.0.id)
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn data_message(
     let mut records = Vec::new();
     let mut after = None;
     loop {
-        let page = observations::read_page(db, &scope, condition.clone(), 5000, after).await?;
+        let page = observations::read_page(db, scope, condition.clone(), 5000, after).await?;
         if records.len() + page.records.len() > limit {
             return Err(AppError::invalid(
                 "filter",
