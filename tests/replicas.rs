@@ -1,6 +1,7 @@
 //! Two `childhub serve` processes on one PostgreSQL database, as a production deployment runs them: they
-//! start together on an empty database (migrations and seeding under the setup lock), an approval made on
-//! one reaches a subscriber on the other, each webhook event reaches a verifying receiver once, and
+//! start together on an empty database (migrations and seeding under the setup lock), what one caches is
+//! never older than what the other wrote (approvals and catalogue changes show at once), an approval made
+//! on one reaches a subscriber on the other, each webhook event reaches a verifying receiver once, and
 //! delivery resumes after the receiver was down and after the replica doing the deliveries was killed.
 
 use crate::events::{Receiver, WsClient};
@@ -185,7 +186,63 @@ async fn two_replicas_start_together_and_agree_on_events() {
         )
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // Replica B holds the catalogue and what it derived from published values in memory.
+    let reader = token("education", &["viewer"]);
+    let latest =
+        r#"{ region(code: "DEMO-T06") { latest(indicators: ["HEA-03"]) { year value } } }"#;
+    let before = b.gql(&reader, latest, json!({})).await;
+    assert_ne!(
+        before["data"]["region"]["latest"][0]["year"], 2026,
+        "{before}"
+    );
     let first = submit_and_approve(&a, "DEMO-T06", 4.4).await;
+    // An approval on A shows on B at once: its next request sees the new data version.
+    let after = b.gql(&reader, latest, json!({})).await;
+    assert_eq!(
+        after["data"]["region"]["latest"][0]["year"], 2026,
+        "{after}"
+    );
+    assert_eq!(
+        after["data"]["region"]["latest"][0]["value"], 4.4,
+        "{after}"
+    );
+    // So does a catalogue change, in either direction: opening a restricted indicator on A shows its
+    // counts to other departments on B at once, and restricting it again on B hides them on A.
+    let counts = r#"{ indicator(code: "LAW-02") { sensitivity }
+        observations(filter: { indicators: ["LAW-02"], regions: ["DEMO"] }, first: 1) { nodes { numerator } } }"#;
+    let restricted = a.gql(&reader, counts, json!({})).await;
+    assert!(
+        restricted["data"]["observations"]["nodes"][0]["numerator"].is_null(),
+        "{restricted}"
+    );
+    let _ = b.gql(&reader, counts, json!({})).await;
+    let set_sensitivity = r#"mutation($s: Sensitivity!) {
+        updateIndicator(code: "LAW-02", input: { sensitivity: $s }) { sensitivity } }"#;
+    let city_admin = token("statistics", &["admin"]);
+    let opened = a
+        .gql(&city_admin, set_sensitivity, json!({ "s": "PUBLIC" }))
+        .await;
+    assert_eq!(
+        opened["data"]["updateIndicator"]["sensitivity"], "PUBLIC",
+        "{opened}"
+    );
+    let on_b = b.gql(&reader, counts, json!({})).await;
+    assert_eq!(on_b["data"]["indicator"]["sensitivity"], "PUBLIC", "{on_b}");
+    assert!(
+        on_b["data"]["observations"]["nodes"][0]["numerator"].is_number(),
+        "{on_b}"
+    );
+    b.gql(&city_admin, set_sensitivity, json!({ "s": "RESTRICTED" }))
+        .await;
+    let on_a = a.gql(&reader, counts, json!({})).await;
+    assert_eq!(
+        on_a["data"]["indicator"]["sensitivity"], "RESTRICTED",
+        "{on_a}"
+    );
+    assert!(
+        on_a["data"]["observations"]["nodes"][0]["numerator"].is_null(),
+        "counts of a restricted indicator are hidden from other departments at once: {on_a}"
+    );
     let heard = subscriber
         .next(Duration::from_secs(5))
         .await

@@ -2,7 +2,7 @@
 
 use crate::on_both_backends;
 use crate::support::TestApp;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const DASHBOARD: &str = r#"query($residence: String) {
   indicators { code targets { kind value } ownerDepartment { code } domain { code } }
@@ -44,5 +44,145 @@ on_both_backends!(
             "statements must not grow with the number of rows"
         );
         assert!(large <= 15, "{large} statements for one dashboard request");
+    }
+);
+
+/// The statements one request costs, after a warm-up request of the same shape (the first request
+/// after a change reads the reference snapshot, the first restricted read releases its tables).
+async fn warm_cost(app: &TestApp, token: &str, query: &str, variables: Value) -> (usize, Value) {
+    app.data(token, query, variables.clone()).await;
+    app.reset_statements();
+    let data = app.data(token, query, variables).await;
+    (app.statements(), data)
+}
+
+on_both_backends!(
+    reference_data_and_suppression_come_from_memory_once_warm,
+    |app: TestApp| async move {
+        let t = app.coordinator();
+        // The catalogue shape reads nothing but the version check.
+        let (catalogue, data) = warm_cost(
+            &app,
+            &t,
+            "{ indicators { code nameZh unit targets { kind value } domain { code } ownerDepartment { code } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(data["indicators"].as_array().map(Vec::len), Some(41));
+        assert_eq!(
+            catalogue, 1,
+            "a warm catalogue request checks the version only"
+        );
+
+        // A page with its regions: the version check and the page (totalCount not asked for).
+        let page = r#"{ observations(filter: { indicators: ["HEA-06"] }, first: 100) {
+            nodes { year value region { code nameZh parent { code } } } pageInfo { hasNextPage } } }"#;
+        let (cost, data) = warm_cost(&app, &t, page, json!({})).await;
+        assert_eq!(
+            data["observations"]["nodes"].as_array().map(Vec::len),
+            Some(100)
+        );
+        assert_eq!(cost, 2, "version check + page");
+
+        // A restricted indicator read by another department: suppression patterns are memoised.
+        let other = app.token("education", &["viewer"]);
+        let restricted = r#"{ observations(filter: { indicators: ["LAW-02"] }, first: 100) {
+            nodes { value suppressed } } }"#;
+        let (cost, data) = warm_cost(&app, &other, restricted, json!({})).await;
+        assert!(
+            data["observations"]["nodes"]
+                .as_array()
+                .is_some_and(|n| !n.is_empty())
+        );
+        assert_eq!(
+            cost, 2,
+            "version check + page; the release comes from memory"
+        );
+
+        // The dashboard: one assessment shared by progress, summary and warnings, kept while the
+        // published data is unchanged; the failing-sources check and the quality flags remain.
+        let (cost, _) = warm_cost(
+            &app,
+            &t,
+            "{ summary { year } progress { status } earlyWarnings { __typename } }",
+            json!({}),
+        )
+        .await;
+        assert!(cost <= 2, "{cost} statements for a warm dashboard");
+    }
+);
+
+on_both_backends!(
+    federation_entities_cost_the_same_for_twenty_as_for_one,
+    |app: TestApp| async move {
+        let t = app.coordinator();
+        let query = r#"query($r: [_Any!]!) { _entities(representations: $r) {
+            ... on Region { code nameZh parent { code } latest(indicators: ["HEA-06", "EDU-01"]) { year value indicator { code } } }
+        } }"#;
+        let listed = app
+            .data(
+                &t,
+                "{ regions(filter: { level: TOWNSHIP }) { code } }",
+                json!({}),
+            )
+            .await;
+        let townships: Vec<Value> = listed["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .map(|r| json!({ "__typename": "Region", "code": r["code"] }))
+            .collect();
+        assert_eq!(townships.len(), 20);
+        let (one, single) = warm_cost(&app, &t, query, json!({ "r": townships[..1] })).await;
+        let (twenty, all) = warm_cost(&app, &t, query, json!({ "r": townships })).await;
+        assert_eq!(single["_entities"].as_array().map(Vec::len), Some(1));
+        let entities = all["_entities"].as_array().expect("entities");
+        assert_eq!(entities.len(), 20);
+        assert!(
+            entities
+                .iter()
+                .filter(|e| e["latest"].as_array().is_some_and(|l| !l.is_empty()))
+                .count()
+                >= 19,
+            "townships have latest values: {all}"
+        );
+        eprintln!("_entities: {one} statements for 1 region, {twenty} for 20");
+        assert_eq!(one, twenty, "entities are batched");
+        assert!(twenty <= 2, "version check + one latest-values query");
+    }
+);
+
+on_both_backends!(
+    submission_values_load_in_one_query_for_all_submissions,
+    |app: TestApp| async move {
+        let submitter = app.token("health", &["submitter"]);
+        for (i, township) in ["DEMO-T01", "DEMO-T02", "DEMO-T03", "DEMO-T04"]
+            .iter()
+            .enumerate()
+        {
+            let rows = json!([{ "indicator": "HEA-06", "region": township, "year": 2026, "value": 90.0 + i as f64 }]);
+            let sent = app
+                .gql(
+                    &submitter,
+                    crate::submissions::SUBMIT,
+                    json!({ "rows": rows }),
+                )
+                .await;
+            assert!(sent["errors"].is_null(), "{sent}");
+        }
+        let query = r#"query($n: Int!) { submissions(first: $n) { id observations { value region { code } } } }"#;
+        let t = app.coordinator();
+        let (one, single) = warm_cost(&app, &t, query, json!({ "n": 1 })).await;
+        let (four, all) = warm_cost(&app, &t, query, json!({ "n": 4 })).await;
+        assert_eq!(single["submissions"].as_array().map(Vec::len), Some(1));
+        let submissions = all["submissions"].as_array().expect("list");
+        assert_eq!(submissions.len(), 4);
+        assert!(
+            submissions
+                .iter()
+                .all(|s| s["observations"].as_array().map(Vec::len) == Some(1)),
+            "{all}"
+        );
+        assert_eq!(one, four, "one query for the values of all submissions");
     }
 );

@@ -17,6 +17,7 @@ use crate::service::reference::{self, Reference, Versions};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::OnceCell;
 
 /// How many assessments one snapshot keeps (distinct scopes × filters); beyond it the memo starts
 /// afresh, so odd filters cannot grow it without bound.
@@ -27,7 +28,7 @@ const MAX_ASSESSMENTS: usize = 512;
 pub struct Snapshot {
     pub reference: Arc<Reference>,
     releases: Arc<ReleaseMemo>,
-    assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), Arc<Assessment>>>,
+    assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), Arc<OnceCell<Arc<Assessment>>>>>,
 }
 
 impl Snapshot {
@@ -63,23 +64,20 @@ impl Snapshot {
     ) -> AppResult<Arc<Assessment>> {
         let scope = self.scope(identity);
         let key = (scope.key(), filter.clone());
-        if let Some(found) = self
-            .assessments
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return Ok(found);
-        }
-        // Two requests may assess the same key at once; both answers are equal, the later one is kept.
-        let made = Arc::new(progress::assess(db, scope, filter).await?);
-        if let Ok(mut memo) = self.assessments.lock() {
-            if memo.len() >= MAX_ASSESSMENTS {
-                memo.clear();
+        // One cell per key: concurrent askers (`summary`, `progress` and `earlyWarnings` of one request,
+        // or many requests) wait for the one assessment, so its warnings are found once too.
+        let cell = match self.assessments.lock() {
+            Ok(mut memo) => {
+                if memo.len() >= MAX_ASSESSMENTS && !memo.contains_key(&key) {
+                    memo.clear();
+                }
+                memo.entry(key).or_default().clone()
             }
-            memo.insert(key, made.clone());
-        }
-        Ok(made)
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_try_init(|| async { Ok(Arc::new(progress::assess(db, scope, filter).await?)) })
+            .await
+            .cloned()
     }
 }
 
