@@ -23,12 +23,15 @@ use tokio::sync::OnceCell;
 /// afresh, so odd filters cannot grow it without bound.
 const MAX_ASSESSMENTS: usize = 512;
 
+/// One assessment, made once by whoever asks first while the others wait.
+type AssessmentCell = Arc<OnceCell<Arc<Assessment>>>;
+
 /// The reference data at one pair of versions, with the answers memoised over it.
 #[derive(Debug)]
 pub struct Snapshot {
     pub reference: Arc<Reference>,
     releases: Arc<ReleaseMemo>,
-    assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), Arc<OnceCell<Arc<Assessment>>>>>,
+    assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), AssessmentCell>>,
 }
 
 impl Snapshot {
