@@ -1,14 +1,19 @@
 // The dashboard: signs in with a bearer token kept in sessionStorage and reads /graphql.
-// Status labels and colours come from the API (progressStatuses), defined once in the server.
+// Status labels and colours come from the API (progressStatuses), defined once in the server. The view's
+// state — year, sort column and direction — lives in the URL fragment, so a view can be bookmarked or
+// shared (without the token, which is moved to sessionStorage on arrival).
 let STATUS = {};
 let ORDER = [];
-const QUERY = `{
+const QUERY = `query Dashboard($year: Int) {
   me { department roles }
   progressStatuses { status labelZh labelEn colour rank }
-  summary { year region { code nameZh nameEn } domains { domain { code nameZh nameEn } total counts { status count } } }
-  progress { indicator { code nameZh nameEn decimals } status latest { year value } targetValue projection chartSvg target { kind } }
-  earlyWarnings(severity: MEDIUM) { severity message }
+  summary(year: $year) { year years { year targetsWithValues targets } region { code nameZh nameEn }
+    domains { domain { code nameZh nameEn } total counts { status count } } }
+  progress(filter: { year: $year }) { indicator { code nameZh nameEn decimals unit } status latest { year value }
+    targetValue targetLabel why projection chartSvg target { kind targetYear } }
+  earlyWarnings(severity: MEDIUM, year: $year) { severity message }
 }`;
+const REPORTS = [['annual', '年度报告 Annual report'], ['midterm', '中期评估 Mid-term review'], ['final', '终期评估 Final review']];
 const el = (tag, attrs = {}, text) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -16,84 +21,173 @@ const el = (tag, attrs = {}, text) => {
   return e;
 };
 const fmt = (v, d) => (v === null || v === undefined) ? '–' : Number(v).toFixed(Math.max(0, Math.min(4, d)));
+const SYMBOL = { PERCENT: ' %', RATIO_PERCENT: ' %', PER_MILLE: ' ‰', PER_100000: ' /100k', PER_1000_CHILDREN: ' /1000 children',
+  PER_1000_POPULATION: ' /1000 pop.', COUNT: '', BOOLEAN: '' };
 
-function token() {
+// The view's state from the fragment: token (moved to sessionStorage), year, sort, dir.
+function state() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   const t = fragment.get('token');
-  if (t) { sessionStorage.setItem('childhub-token', t); history.replaceState(null, '', window.location.pathname); }
-  return sessionStorage.getItem('childhub-token');
+  if (t) {
+    sessionStorage.setItem('childhub-token', t);
+    fragment.delete('token');
+    history.replaceState(null, '', window.location.pathname + (fragment.toString() ? '#' + fragment : ''));
+  }
+  const year = Number(fragment.get('year')) || null;
+  return { token: sessionStorage.getItem('childhub-token'), year, sort: fragment.get('sort'), dir: fragment.get('dir') === 'desc' ? -1 : 1 };
+}
+
+function setFragment(changes) {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  for (const [k, v] of Object.entries(changes)) v === null ? fragment.delete(k) : fragment.set(k, v);
+  history.replaceState(null, '', window.location.pathname + '#' + fragment);
+}
+
+function signedOut(message) {
+  sessionStorage.removeItem('childhub-token');
+  document.getElementById('content').hidden = true;
+  document.getElementById('signin').hidden = false;
+  document.getElementById('error').textContent = message;
+}
+
+async function graphql(token, query, variables) {
+  let response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (e) {
+    return { failure: '无法连接到 childhub。Cannot reach the hub: check the network connection and reload the page.' };
+  }
+  if (response.status === 401) return { expired: true };
+  let body;
+  try { body = await response.json(); } catch (e) {
+    return { failure: `The hub answered ${response.status} without a readable body; try again later.` };
+  }
+  if (body.errors && !body.data) return { failure: body.errors.map(e => e.message).join('; ') };
+  return { data: body.data };
 }
 
 async function load() {
-  const t = token();
-  if (!t) { document.getElementById('signin').hidden = false; return; }
-  const response = await fetch('/graphql', {
-method: 'POST',
-headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + t },
-body: JSON.stringify({ query: QUERY }),
-  });
-  const body = await response.json();
-  if (body.errors) {
-document.getElementById('error').textContent = body.errors.map(e => e.message).join('; ');
-if (response.status === 401) { sessionStorage.removeItem('childhub-token'); document.getElementById('signin').hidden = false; }
-return;
-  }
-  render(body.data);
+  const s = state();
+  document.getElementById('error').textContent = '';
+  if (!s.token) { document.getElementById('signin').hidden = false; return; }
+  document.getElementById('content').setAttribute('aria-busy', 'true');
+  const result = await graphql(s.token, QUERY, { year: s.year });
+  document.getElementById('content').removeAttribute('aria-busy');
+  if (result.expired) return signedOut('登录已过期。Your sign-in has expired or the token was refused: sign in again.');
+  if (result.failure) { document.getElementById('error').textContent = result.failure; return; }
+  render(result.data, s);
 }
 
-function render(data) {
-  STATUS = Object.fromEntries(data.progressStatuses.map(s => [s.status, [s.labelZh, s.labelEn, s.colour]]));
-  ORDER = [...data.progressStatuses].sort((a, b) => a.rank - b.rank).map(s => s.status);
-  document.getElementById('who').textContent = `${data.me.department} · ${data.me.roles.join(', ').toLowerCase()}`;
-  const s = data.summary;
-  document.getElementById('heading').textContent = `${s.region.nameZh} ${s.region.nameEn} · ${s.year}`;
-  const tiles = document.getElementById('tiles');
-  for (const d of s.domains) {
-const tile = el('div', { class: 'tile', 'data-domain': d.domain.code });
-tile.append(el('h3', {}, `${d.domain.nameZh} `));
-tile.firstChild.append(el('small', {}, d.domain.nameEn));
-for (const c of d.counts.filter(c => c.count > 0)) {
-  const [zh, en, colour] = STATUS[c.status];
-  const chip = el('span', { class: 'chip', 'data-status': c.status, style: `background:${colour}`, title: en }, `${zh} ${c.count}`);
-  tile.append(chip);
-}
-tiles.append(tile);
+// A report opens with the session's token: fetched with the bearer header, then shown from a blob URL,
+// so no token ever goes into a link.
+async function openReport(kind, year) {
+  const token = sessionStorage.getItem('childhub-token');
+  let response;
+  try {
+    response = await fetch(`/reports/${year}/${kind}.html`, { headers: { 'Authorization': 'Bearer ' + token } });
+  } catch (e) {
+    document.getElementById('error').textContent = 'Cannot reach the hub to fetch the report; try again.';
+    return;
   }
+  if (response.status === 401) return signedOut('登录已过期。Your sign-in has expired: sign in again to open the report.');
+  if (!response.ok) { document.getElementById('error').textContent = `The report could not be made (${response.status}).`; return; }
+  const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/html' }));
+  window.open(url, '_blank', 'noopener');
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+function render(data, s) {
+  STATUS = Object.fromEntries(data.progressStatuses.map(x => [x.status, [x.labelZh, x.labelEn, x.colour]]));
+  ORDER = [...data.progressStatuses].sort((a, b) => a.rank - b.rank).map(x => x.status);
+  document.getElementById('who').textContent = `${data.me.department} · ${data.me.roles.join(', ').toLowerCase()}`;
+  const sum = data.summary;
+  document.getElementById('heading').textContent = `${sum.region.nameZh} ${sum.region.nameEn} · ${sum.year}`;
+
+  const select = document.getElementById('year');
+  select.replaceChildren();
+  for (const y of [...sum.years].reverse()) {
+    const option = el('option', { value: y.year }, `${y.year} (${y.targetsWithValues}/${y.targets})`);
+    if (y.year === sum.year) option.setAttribute('selected', '');
+    select.append(option);
+  }
+  select.onchange = () => { setFragment({ year: select.value }); load(); };
+
+  const reports = document.getElementById('reports');
+  reports.replaceChildren();
+  for (const [kind, label] of REPORTS) {
+    const link = el('a', { href: '#', 'data-kind': kind, 'data-year': sum.year }, `${label} ${sum.year}`);
+    link.addEventListener('click', e => { e.preventDefault(); openReport(kind, sum.year); });
+    reports.append(el('li'));
+    reports.lastChild.append(link);
+  }
+
+  const tiles = document.getElementById('tiles');
+  tiles.replaceChildren();
+  for (const d of sum.domains) {
+    const tile = el('div', { class: 'tile', 'data-domain': d.domain.code });
+    tile.append(el('h3', {}, `${d.domain.nameZh} `));
+    tile.firstChild.append(el('small', {}, d.domain.nameEn));
+    for (const c of d.counts.filter(c => c.count > 0)) {
+      const [zh, en, colour] = STATUS[c.status];
+      tile.append(el('span', { class: 'chip', 'data-status': c.status, style: `background:${colour}`, title: en }, `${zh} ${c.count}`));
+    }
+    tiles.append(tile);
+  }
+
   const rows = data.progress.map(p => ({
-code: p.indicator.code, name: `${p.indicator.nameZh} ${p.indicator.nameEn}`, latest: p.latest ? p.latest.value : null,
-latestYear: p.latest ? p.latest.year : null, target: p.targetValue, kind: p.target.kind, status: p.status,
-statusRank: ORDER.indexOf(p.status), projection: p.projection, decimals: p.indicator.decimals, chart: p.chartSvg,
+    code: p.indicator.code, name: `${p.indicator.nameZh} ${p.indicator.nameEn}`, latest: p.latest ? p.latest.value : null,
+    latestYear: p.latest ? p.latest.year : null, target: p.targetValue, targetLabel: p.targetLabel, status: p.status,
+    statusRank: ORDER.indexOf(p.status), why: p.why, projection: p.projection, decimals: p.indicator.decimals,
+    unit: SYMBOL[p.indicator.unit] ?? '', chart: p.chartSvg, targetYear: p.target.targetYear,
   }));
   const tbody = document.querySelector('#targets tbody');
   const draw = () => {
-tbody.replaceChildren();
-for (const r of rows) {
-  const tr = el('tr', { 'data-code': r.code, 'data-status': r.status });
-  tr.append(el('td', {}, r.code), el('td', {}, r.name), el('td', {}, `${fmt(r.latest, r.decimals)}${r.latestYear ? ' (' + r.latestYear + ')' : ''}`));
-  tr.append(el('td', {}, r.target === null ? r.kind.toLowerCase().replaceAll('_', ' ') : fmt(r.target, r.decimals)));
-  const [zh, en, colour] = STATUS[r.status];
-  const cell = el('td'); cell.append(el('span', { class: 'status', style: `background:${colour}` }, `${zh} ${en}`));
-  tr.append(cell, el('td', {}, fmt(r.projection, r.decimals)));
-  tbody.append(tr);
-}
+    tbody.replaceChildren();
+    for (const r of rows) {
+      const tr = el('tr', { 'data-code': r.code, 'data-status': r.status });
+      const latest = r.latest === null ? '–' : `${fmt(r.latest, r.decimals)}${r.unit} (${r.latestYear})`;
+      tr.append(el('td', {}, r.code), el('td', {}, r.name), el('td', {}, latest), el('td', { class: 'target' }, r.targetLabel));
+      const [zh, en, colour] = STATUS[r.status];
+      const cell = el('td', { title: r.why });
+      cell.append(el('span', { class: 'status', style: `background:${colour}` }, `${zh} ${en}`), el('div', { class: 'why' }, r.why));
+      const projection = r.projection === null ? '–' : `${fmt(r.projection, r.decimals)}${r.unit}`;
+      tr.append(cell, el('td', {}, projection));
+      tbody.append(tr);
+    }
   };
-  document.querySelectorAll('#targets th').forEach(th => th.addEventListener('click', () => {
-const key = th.dataset.key;
-const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
-document.querySelectorAll('#targets th').forEach(h => h.removeAttribute('aria-sort'));
-th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
-rows.sort((a, b) => (a[key] === null) - (b[key] === null) || (a[key] < b[key] ? -dir : a[key] > b[key] ? dir : 0));
-draw();
-  }));
+  const sortBy = (key, dir) => {
+    document.querySelectorAll('#targets th').forEach(h => h.removeAttribute('aria-sort'));
+    const th = document.querySelector(`#targets th[data-key="${key}"]`);
+    if (!th) return;
+    th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+    rows.sort((a, b) => (a[key] === null) - (b[key] === null) || (a[key] < b[key] ? -dir : a[key] > b[key] ? dir : 0));
+  };
+  document.querySelectorAll('#targets th').forEach(th => {
+    th.onclick = () => {
+      const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+      setFragment({ sort: th.dataset.key, dir: dir === 1 ? 'asc' : 'desc' });
+      sortBy(th.dataset.key, dir);
+      draw();
+    };
+  });
+  if (s.sort) sortBy(s.sort, s.dir);
   draw();
+
   const warnings = document.getElementById('warnings');
+  warnings.replaceChildren();
   for (const w of data.earlyWarnings) warnings.append(el('li', { class: w.severity }, `${w.severity}: ${w.message}`));
   const charts = document.getElementById('charts');
+  charts.replaceChildren();
   for (const r of rows) {
-const figure = el('figure', { 'data-code': r.code });
-figure.innerHTML = r.chart;
-charts.append(figure);
+    const figure = el('figure', { 'data-code': r.code });
+    figure.innerHTML = r.chart;
+    charts.append(figure);
   }
+  document.getElementById('signin').hidden = true;
   document.getElementById('content').hidden = false;
 }
 

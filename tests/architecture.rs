@@ -30,7 +30,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "sources",
-        &["service", "auth", "error", "config", "vocabulary"],
+        &[
+            "service",
+            "monitor",
+            "auth",
+            "error",
+            "config",
+            "vocabulary",
+        ],
     ),
     (
         "report",
@@ -45,7 +52,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "seed",
-        &["service", "auth", "error", "config", "vocabulary"],
+        &[
+            "service",
+            "monitor",
+            "auth",
+            "error",
+            "config",
+            "vocabulary",
+        ],
     ),
     (
         "graphql",

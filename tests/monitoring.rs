@@ -506,3 +506,293 @@ async fn the_dashboard_shows_tiles_targets_and_charts() {
     );
     assert!(!signed_out.contains("<tr data-code="));
 }
+
+/// The view's state in the fragment: `year` switches the evaluation year (as the year selector does) and
+/// `sort`/`dir` order the table (as a click on a heading does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
+async fn the_dashboard_switches_year_and_sorts() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let token = app.coordinator();
+    let dom = rendered_dom(&app.url(&format!(
+        "/#token={token}&year=2023&sort=statusRank&dir=desc"
+    )));
+    assert!(
+        dom.contains("Demo City (synthetic data) · 2023"),
+        "the year from the fragment is assessed"
+    );
+    assert!(
+        dom.contains("<option value=\"2023\" selected=\"\">2023"),
+        "the selector shows the year"
+    );
+    assert!(
+        dom.contains("<option value=\"2025\">2025"),
+        "other years are offered"
+    );
+    // Worst first: ranks never increase down the table.
+    let ranks: Vec<usize> = dom
+        .match_indices("<tr data-code=\"")
+        .map(|(i, _)| {
+            let status = dom[i..]
+                .split("data-status=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_default();
+            [
+                "ACHIEVED",
+                "ON_TRACK",
+                "NEEDS_ACCELERATION",
+                "LIMITED_PROGRESS",
+                "DETERIORATING",
+                "NO_DATA",
+            ]
+            .iter()
+            .position(|s| *s == status)
+            .expect("a status")
+        })
+        .collect();
+    assert_eq!(ranks.len(), 41);
+    assert!(
+        ranks.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by status, worst first: {ranks:?}"
+    );
+    assert!(dom.contains("aria-sort=\"descending\""));
+    // The target column carries the comparison and unit; the status says why.
+    assert!(
+        dom.contains("<td class=\"target\">≥ 97 %</td>"),
+        "HEA-06's floor"
+    );
+    assert!(dom.contains("<td class=\"target\">下降 trend ↓</td>"));
+    assert!(dom.contains("townships below ≥ 97"), "the why line");
+    // A report link per kind for the year, opened with the session (no token in any link).
+    for kind in ["annual", "midterm", "final"] {
+        assert!(dom.contains(&format!("data-kind=\"{kind}\" data-year=\"2023\"")));
+    }
+    assert!(
+        !dom.contains(&token),
+        "the token is never written into the page"
+    );
+
+    // Sorted by code ascending: the first row is DEV… or EDU-01 by code order.
+    let by_code = rendered_dom(&app.url(&format!("/#token={token}&sort=code&dir=asc")));
+    let codes: Vec<&str> = by_code
+        .match_indices("<tr data-code=\"")
+        .map(|(i, m)| by_code[i + m.len()..].split('"').next().unwrap_or_default())
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(codes, sorted);
+}
+
+/// A token the hub refuses (expired) brings the sign-in form back with a message; no data is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
+async fn the_dashboard_asks_to_sign_in_again_when_the_token_expired() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = json!({ "sub": "tester", "dept": "statistics", "roles": ["viewer"], "iss": "childhub",
+                         "aud": "childhub", "exp": now - 3600, "nbf": now - 7200 });
+    let key =
+        jsonwebtoken::EncodingKey::from_secret(crate::support::SECRET.as_bytes()).expect("key");
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &key,
+    )
+    .expect("sign");
+    let dom = rendered_dom(&app.url(&format!("/#token={expired}")));
+    assert!(dom.contains("Your sign-in has expired"), "{dom}");
+    assert!(dom.contains("<section id=\"signin\">"), "the form is back");
+    assert!(!dom.contains("<tr data-code="), "no data");
+}
+
+/// When the hub cannot be reached for data, the page says so instead of staying blank. The page and its
+/// script come from a server that closes every connection to /graphql without an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
+async fn the_dashboard_reports_a_network_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let client = reqwest::Client::new();
+    let fetch = |path: &'static str| {
+        let (client, url) = (client.clone(), app.url(path));
+        async move {
+            let response = client.get(url).send().await.expect("asset");
+            let kind = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("text/plain")
+                .to_owned();
+            (kind, response.bytes().await.expect("body").to_vec())
+        }
+    };
+    let assets = std::sync::Arc::new(vec![
+        ("/ ", fetch("/").await),
+        ("/assets/dashboard.js ", fetch("/assets/dashboard.js").await),
+        (
+            "/assets/dashboard.css ",
+            fetch("/assets/dashboard.css").await,
+        ),
+    ]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let assets = assets.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let found = request
+                    .strip_prefix("GET ")
+                    .and_then(|rest| assets.iter().find(|(path, _)| rest.starts_with(path)));
+                // Anything else (the POST to /graphql) is dropped: a network error for fetch().
+                if let Some((_, (kind, body))) = found {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body).await;
+                }
+            });
+        }
+    });
+    let dom = rendered_dom(&format!("http://{addr}/#token={}", app.coordinator()));
+    assert!(dom.contains("Cannot reach the hub"), "{dom}");
+    assert!(
+        dom.contains("<section id=\"content\" hidden"),
+        "no stale data"
+    );
+}
+
+const NUMBERS: &str = r#"{ progress { indicator { code unit } status score ratio cagrObserved cagrRequired projection
+  limitFactor thresholds { measure onTrack needsAcceleration } baseYearUsed baseValueUsed targetAchieved note
+  methodVersion targetLabel why latest { year } target { kind naturalLimit limitReason maintain } } }"#;
+
+on_both_backends!(
+    every_status_comes_with_the_numbers_that_made_it,
+    |app: TestApp| async move {
+        let d = app.data(&app.coordinator(), NUMBERS, json!({})).await;
+        let rows = d["progress"].as_array().expect("list");
+        for r in rows {
+            let code = &r["indicator"]["code"];
+            assert!(r["methodVersion"].as_str().is_some_and(|v| !v.is_empty()));
+            assert!(r["why"].as_str().is_some_and(|v| !v.is_empty()), "{code}");
+            if r["target"]["kind"] != "MILESTONE" {
+                assert!(r["score"].is_number(), "{code} has a score: {r}");
+                assert!(r["thresholds"].is_object(), "{code}");
+            }
+            // Two years of values measured: the numbers are there, achieved or not.
+            if r["baseYearUsed"].as_i64() < r["latest"]["year"].as_i64()
+                && r["target"]["kind"] != "MILESTONE"
+                && r["note"].is_null()
+            {
+                assert!(r["cagrObserved"].is_number(), "{code}: {r}");
+                assert!(r["projection"].is_number(), "{code}: {r}");
+            }
+        }
+        // A trend target: growth against thresholds scaled by C from its 100 % limit.
+        let homes = by_code(&d["progress"], "WEL-02");
+        assert_eq!(homes["thresholds"]["measure"], "GROWTH");
+        let c = homes["limitFactor"].as_f64().expect("C");
+        assert!(c > 0.0 && c < 1.0, "{homes}");
+        assert!((homes["thresholds"]["onTrack"].as_f64().unwrap_or(0.0) - 0.015 * c).abs() < 1e-12);
+        assert_eq!(homes["target"]["naturalLimit"], 100.0);
+        assert!(
+            homes["target"]["limitReason"]
+                .as_str()
+                .is_some_and(|r| r.contains("100"))
+        );
+        assert_eq!(
+            homes["targetAchieved"],
+            Value::Null,
+            "a trend has no target value"
+        );
+        // An achieved threshold keeps its ratio and projection.
+        let stunting = by_code(&d["progress"], "HEA-08");
+        assert_eq!(stunting["status"], "ACHIEVED");
+        assert_eq!(stunting["targetAchieved"], true);
+        assert!(stunting["ratio"].is_number() && stunting["cagrRequired"].is_number());
+        assert_eq!(stunting["thresholds"]["measure"], "RATIO");
+        // Gross ratios may pass 100 % and have no 100 % limit; retention is to be maintained.
+        let preschool = by_code(&d["progress"], "EDU-01");
+        assert_eq!(preschool["indicator"]["unit"], "RATIO_PERCENT");
+        assert_eq!(preschool["target"]["naturalLimit"], Value::Null);
+        assert_eq!(preschool["target"]["maintain"], true);
+        assert_eq!(
+            by_code(&d["progress"], "EDU-02")["target"]["maintain"],
+            true
+        );
+        assert_eq!(
+            by_code(&d["progress"], "HEA-03")["target"]["maintain"],
+            false
+        );
+        assert_eq!(by_code(&d["progress"], "HEA-06")["targetLabel"], "≥ 97 %");
+        assert_eq!(
+            by_code(&d["progress"], "LAW-02")["targetLabel"],
+            "下降 trend ↓"
+        );
+    }
+);
+
+on_both_backends!(
+    one_early_value_does_not_move_the_default_year,
+    |app: TestApp| async move {
+        const SUMMARY: &str = "{ summary { year years { year targetsWithValues targets } } }";
+        let before = app.data(&app.coordinator(), SUMMARY, json!({})).await;
+        let year = before["summary"]["year"].as_i64().expect("year");
+        let next = year + 2;
+        let health = app.token("health", &["submitter"]);
+        let d = app
+            .data(
+                &health,
+                SUBMIT,
+                json!({ "rows": [{ "indicator": "HEA-03", "region": "DEMO", "year": next, "value": 4.1 }] }),
+            )
+            .await;
+        let id = d["submitObservations"]["submission"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        app.data(
+            &app.token("statistics", &["approver"]),
+            r#"mutation($id: ID!) { approveSubmission(id: $id) { status } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        let after = app.data(&app.coordinator(), SUMMARY, json!({})).await;
+        assert_eq!(
+            after["summary"]["year"], year,
+            "one approved value for {next} does not make it the reporting year"
+        );
+        let years = after["summary"]["years"].as_array().expect("years");
+        let last = years.last().expect("a year");
+        assert_eq!(last["year"], next);
+        assert!(last["targetsWithValues"].as_i64() < Some(21), "{last}");
+        // Asked for explicitly, the early year is assessed.
+        let asked = app
+            .data(
+                &app.coordinator(),
+                "query($y: Int) { summary(year: $y) { year } }",
+                json!({ "y": next }),
+            )
+            .await;
+        assert_eq!(asked["summary"]["year"], next);
+    }
+);

@@ -914,6 +914,16 @@ on_both_backends!(
                 "targets[0].targetYear",
             ),
             (
+                r#"mutation { setTargets(indicator: "HEA-22", targets: [{ kind: AT_MOST, value: 12, naturalLimit: 1 }]) { kind } }"#,
+                "BAD_USER_INPUT",
+                "targets[0].limitReason",
+            ),
+            (
+                r#"mutation { setTargets(indicator: "HEA-22", targets: [{ kind: TREND_DOWN, maintain: true }]) { kind } }"#,
+                "BAD_USER_INPUT",
+                "targets[0].maintain",
+            ),
+            (
                 r#"mutation { createIndicator(code: "HEA-22", input: { nameZh: "x", nameEn: "x", domain: "health", unit: COUNT, ownerDepartment: "health" }) { code } }"#,
                 "CONFLICT",
                 "exists already",

@@ -21,8 +21,6 @@ pub struct Model {
     pub decimals: i32,
     /// Where in the plan the indicator's target stands, e.g. `（一）主要目标3`.
     pub plan_clause: String,
-    /// The value the indicator cannot pass (100 for a coverage rate); used by the progress measure.
-    pub natural_limit: Option<f64>,
     /// Whether values are broken down by sex, age group and urban/rural residence.
     pub by_sex: bool,
     pub by_age: bool,

@@ -1,4 +1,5 @@
-//! What the plan wants of an indicator: kind, value, baseline and target year, scope.
+//! What the plan wants of an indicator: kind, value, baseline and target year, scope, the natural limit
+//! of its assessment and whether the level is to be maintained.
 
 use crate::vocabulary::{TargetKind, TargetScope};
 use sea_orm::entity::prelude::*;
@@ -15,6 +16,13 @@ pub struct Model {
     pub baseline_year: i32,
     pub target_year: i32,
     pub scope: TargetScope,
+    /// The value the indicator cannot pass (a ceiling for rising series, a floor for falling ones) in
+    /// this target's assessment; none when nothing bounds it.
+    pub natural_limit: Option<f64>,
+    /// Why the limit is there, for the analyst re-checking a status.
+    pub limit_reason: Option<String>,
+    /// The plan asks to reach the level and keep it (达到并保持): every later year below it is a breach.
+    pub maintain: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

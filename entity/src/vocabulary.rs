@@ -66,12 +66,22 @@ macro_rules! coded {
 coded!(
     /// What an indicator's values measure.
     Unit {
+        /// A share of a whole, 0 – 100 (coverage, prevalence, net rates).
         Percent => "percent",
+        /// A ratio in percent that may pass 100, 0 – 200: gross enrolment ratios count pupils older or
+        /// younger than the age group.
+        RatioPercent => "ratio_percent",
+        /// Per thousand, 0 – 1000 (mortality rates per live birth).
         PerMille => "per_mille",
+        /// Per hundred thousand, 0 – 100000.
         Per100000 => "per_100000",
+        /// Per thousand children, 0 – 1000.
         Per1000Children => "per_1000_children",
+        /// Per thousand population, 0 – 1000.
         Per1000Population => "per_1000_population",
+        /// A whole number of people, places or events, 0 or more.
         Count => "count",
+        /// 1 when done, 0 when not.
         Boolean => "boolean",
     }
 );
@@ -81,6 +91,7 @@ impl Unit {
     pub fn range(self) -> (f64, f64) {
         match self {
             Unit::Percent => (0.0, 100.0),
+            Unit::RatioPercent => (0.0, 200.0),
             Unit::PerMille => (0.0, 1000.0),
             Unit::Per100000 => (0.0, 100_000.0),
             Unit::Per1000Children | Unit::Per1000Population => (0.0, 1000.0),
@@ -103,7 +114,7 @@ impl Unit {
     pub fn default_decimals(self) -> i32 {
         match self {
             Unit::Count | Unit::Boolean => 0,
-            Unit::Percent | Unit::Per100000 => 1,
+            Unit::Percent | Unit::RatioPercent | Unit::Per100000 => 1,
             Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => 2,
         }
     }
@@ -111,7 +122,7 @@ impl Unit {
     /// Short symbol for tables and charts.
     pub fn symbol(self) -> &'static str {
         match self {
-            Unit::Percent => "%",
+            Unit::Percent | Unit::RatioPercent => "%",
             Unit::PerMille => "‰",
             Unit::Per100000 => "/100k",
             Unit::Per1000Children => "/1000 children",

@@ -9,6 +9,7 @@ mod m20261129_000003_create_disclosure_releases;
 mod m20261129_000004_create_events;
 mod m20261129_000005_create_sources;
 mod m20261129_000006_add_read_indexes;
+mod m20261129_000007_move_limits_to_targets;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_events::Migration),
             Box::new(m20261129_000005_create_sources::Migration),
             Box::new(m20261129_000006_add_read_indexes::Migration),
+            Box::new(m20261129_000007_move_limits_to_targets::Migration),
         ]
     }
 }

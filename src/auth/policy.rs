@@ -282,6 +282,8 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("TownshipProgress.*", FieldRule::Scoped),
     ("SeriesPoint.*", FieldRule::Scoped),
     ("StatusCount.*", FieldRule::Scoped),
+    ("Thresholds.*", FieldRule::Scoped),
+    ("YearCoverage.*", FieldRule::Scoped),
     ("DomainSummary.*", FieldRule::Scoped),
     ("ProgressSummary.*", FieldRule::Scoped),
     ("EarlyWarning.*", FieldRule::Scoped),

@@ -2,10 +2,12 @@
 
 use crate::graphql::context::reference;
 use crate::graphql::types::{Domain, Indicator, Region, Target};
+use crate::monitor::progress::METHOD_VERSION;
 use crate::monitor::{Point, ProgressStatus, Severity, WarningKind};
 use crate::service::progress::{
-    EarlyWarning as EarlyWarningModel, TargetProgress as TargetProgressModel,
+    self, EarlyWarning as EarlyWarningModel, TargetProgress as TargetProgressModel,
 };
+use crate::vocabulary::TargetKind;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 /// One value of a series.
@@ -99,15 +101,61 @@ impl TargetProgress {
     async fn ratio(&self) -> Option<f64> {
         self.model.evaluation.progress.ratio
     }
-    /// Open SDG's score, −5 to 5.
+    /// Open SDG's score, −5 to 5, for every assessed target (trend kinds included); 5 when achieved.
+    /// For `EACH_TOWNSHIP` targets not yet achieved, the mean score of the townships still short.
     async fn score(&self) -> Option<f64> {
         self.model.evaluation.progress.score
     }
+    /// Compound annual growth rate from the base point to the latest value.
     async fn cagr_observed(&self) -> Option<f64> {
         self.model.evaluation.progress.cagr_observed
     }
+    /// The growth rate needed from the base point to reach the target value in the target year.
     async fn cagr_required(&self) -> Option<f64> {
         self.model.evaluation.progress.cagr_required
+    }
+    /// C, the scaling of the growth thresholds by the target's natural limit (trend kinds; 1 without a
+    /// limit).
+    async fn limit_factor(&self) -> Option<f64> {
+        self.model.evaluation.progress.limit_factor
+    }
+    /// The thresholds the status was decided with, as applied (trend thresholds already scaled by C).
+    async fn thresholds(&self) -> Option<Thresholds> {
+        Thresholds::of(&self.model)
+    }
+    /// The year of the base point actually used (the baseline year, else the first later year).
+    async fn base_year_used(&self) -> Option<i32> {
+        self.model.evaluation.progress.base.map(|p| p.year)
+    }
+    /// The value of the base point actually used.
+    async fn base_value_used(&self) -> Option<f64> {
+        self.model.evaluation.progress.base.map(|p| p.value)
+    }
+    /// Whether the latest value is at or past the target value (null for trend kinds, which have none).
+    async fn target_achieved(&self) -> Option<bool> {
+        let e = &self.model.evaluation;
+        let (current, target) = (e.progress.current?, e.target_value?);
+        Some(if self.model.spec.kind.direction() > 0 {
+            current.value >= target
+        } else {
+            current.value <= target
+        })
+    }
+    /// Why a number is missing (one value only, a sign change, no growth required), if one is.
+    async fn note(&self) -> Option<&'static str> {
+        self.model.evaluation.progress.note.map(|n| n.text())
+    }
+    /// The target with its comparison and unit, as dashboards show it: `≥ 97 %`, `≤ 4 ‰`, `trend ↓`.
+    async fn target_label(&self) -> String {
+        progress::target_label(&self.model)
+    }
+    /// One line saying why the target has its status, e.g. "city 98.4 % but 3 townships below 97 %".
+    async fn why(&self) -> String {
+        progress::explain(&self.model)
+    }
+    /// The version of the progress method the numbers come from (see docs/progress.md).
+    async fn method_version(&self) -> &'static str {
+        METHOD_VERSION
     }
     /// The series measured.
     async fn series(&self) -> Vec<SeriesPoint> {
@@ -146,6 +194,48 @@ impl TargetProgress {
     /// The trend chart (SVG): values, target line and projection.
     async fn chart_svg(&self) -> Result<String> {
         Ok(crate::report::trend_of(&self.model)?)
+    }
+}
+
+/// What a progress value is compared with.
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+pub enum ThresholdMeasure {
+    /// R = s·d·CAGR observed / |CAGR required| (targets with a number).
+    Ratio,
+    /// x = s·d·CAGR observed (trend kinds), against thresholds scaled by C.
+    Growth,
+}
+
+/// The thresholds a status was decided with: at or above `onTrack` → `ON_TRACK`, at or above
+/// `needsAcceleration` → `NEEDS_ACCELERATION`, at or above 0 → `LIMITED_PROGRESS`, below → `DETERIORATING`.
+#[derive(SimpleObject)]
+pub struct Thresholds {
+    pub measure: ThresholdMeasure,
+    pub on_track: f64,
+    pub needs_acceleration: f64,
+}
+
+impl Thresholds {
+    fn of(model: &TargetProgressModel) -> Option<Thresholds> {
+        use crate::monitor::progress::{
+            NEEDS_ACCELERATION_R, NEEDS_ACCELERATION_X, ON_TRACK_R, ON_TRACK_X,
+        };
+        match model.spec.kind {
+            TargetKind::Milestone => None,
+            kind if kind.has_value() => Some(Thresholds {
+                measure: ThresholdMeasure::Ratio,
+                on_track: ON_TRACK_R,
+                needs_acceleration: NEEDS_ACCELERATION_R,
+            }),
+            _ => {
+                let c = model.evaluation.progress.limit_factor.unwrap_or(1.0);
+                Some(Thresholds {
+                    measure: ThresholdMeasure::Growth,
+                    on_track: ON_TRACK_X * c,
+                    needs_acceleration: NEEDS_ACCELERATION_X * c,
+                })
+            }
+        }
     }
 }
 
@@ -209,10 +299,23 @@ impl DomainSummary {
     }
 }
 
+/// How many of the assessed targets have a value in a year: the years a dashboard offers, and the
+/// evidence for the default year.
+#[derive(SimpleObject)]
+pub struct YearCoverage {
+    pub year: i32,
+    pub targets_with_values: i32,
+    pub targets: i32,
+}
+
 /// Targets per status per domain for a year.
 #[derive(SimpleObject)]
 pub struct ProgressSummary {
+    /// The evaluation year: the one asked for, else the latest year in which at least half of the
+    /// targets have approved values.
     pub year: i32,
+    /// Every year with values, ascending, with how many targets have one.
+    pub years: Vec<YearCoverage>,
     pub region: Region,
     pub domains: Vec<DomainSummary>,
     /// All domains together.

@@ -166,10 +166,6 @@ impl Indicator {
     async fn plan_clause(&self) -> &str {
         &self.0.plan_clause
     }
-    /// The value the indicator cannot pass (100 for coverage rates), if any.
-    async fn natural_limit(&self) -> Option<f64> {
-        self.0.natural_limit
-    }
     /// Dimensions the values are broken down by, besides region and year.
     async fn dimensions(&self) -> Vec<Dimension> {
         [
@@ -260,6 +256,21 @@ impl Target {
     /// Which series the target applies to.
     async fn scope(&self) -> Result<TargetScope> {
         Ok(self.0.scope)
+    }
+    /// The value the indicator cannot pass in this target's assessment (100 for a share in percent),
+    /// if any: it scales the trend thresholds (C) and bounds the projection on the side the series
+    /// moves towards.
+    async fn natural_limit(&self) -> Option<f64> {
+        self.0.natural_limit
+    }
+    /// Why the natural limit is there.
+    async fn limit_reason(&self) -> Option<&str> {
+        self.0.limit_reason.as_deref()
+    }
+    /// The plan asks to reach the level and keep it (达到并保持): once reached, every later year below
+    /// it is an early warning.
+    async fn maintain(&self) -> bool {
+        self.0.maintain
     }
 }
 

@@ -16,6 +16,53 @@ pub struct TargetSpec {
     pub natural_limit: Option<f64>,
 }
 
+/// What is wrong with a target's attributes: the field, the value given and what was expected.
+pub type TargetProblem = (&'static str, String, String);
+
+/// The one rule for a target's attributes, applied by the catalogue loader and by `setTargets`: a value
+/// exactly for the kinds that need one, a finite positive natural limit that says why it is there, and
+/// "maintain" only for a level (a kind with a value).
+pub fn check_target(
+    kind: TargetKind,
+    value: Option<f64>,
+    natural_limit: Option<f64>,
+    limit_reason: Option<&str>,
+    maintain: bool,
+) -> Result<(), TargetProblem> {
+    match (kind.has_value(), value) {
+        (true, None) => return Err(("value", "null".into(), format!("a number for {kind}"))),
+        (false, Some(v)) => return Err(("value", v.to_string(), format!("no value for {kind}"))),
+        (_, Some(v)) if !v.is_finite() => {
+            return Err(("value", v.to_string(), "a finite number".into()));
+        }
+        _ => {}
+    }
+    if let Some(l) = natural_limit {
+        if !l.is_finite() || l < 0.0 {
+            return Err((
+                "naturalLimit",
+                l.to_string(),
+                "a finite number, 0 or more".into(),
+            ));
+        }
+        if limit_reason.is_none_or(|r| r.trim().is_empty()) {
+            return Err((
+                "limitReason",
+                String::new(),
+                "why the limit is there (e.g. a share in percent cannot pass 100 %)".into(),
+            ));
+        }
+    }
+    if maintain && !kind.has_value() {
+        return Err((
+            "maintain",
+            "true".into(),
+            format!("false: a {kind} target has no level to keep"),
+        ));
+    }
+    Ok(())
+}
+
 /// One township's result under an `each_township` target.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TownshipResult<R> {
@@ -64,9 +111,12 @@ pub fn measure_series(spec: &TargetSpec, series: &[Point]) -> Progress {
         natural_limit: spec.natural_limit,
     };
     let mut measured = progress::measure(&goal, series);
-    // A rate cannot pass its natural limit (100% coverage) however fast it grows now.
-    if let (Some(limit), Some(p)) = (spec.natural_limit, measured.projection) {
-        measured.projection = Some(p.min(limit));
+    // A rate cannot pass its natural limit (100% coverage) however fast it grows now; the limit bounds
+    // the side the series moves towards only.
+    if let (Some(limit), Some(p), Some(c)) =
+        (spec.natural_limit, measured.projection, measured.current)
+    {
+        measured.projection = Some(progress::cap_projection(c.value, p, limit));
     }
     match spec.kind {
         // A yes/no event: done, or not yet (the growth of a 0/1 series means nothing).
@@ -76,13 +126,16 @@ pub fn measure_series(spec: &TargetSpec, series: &[Point]) -> Progress {
             measured.projection = None;
             measured.cagr_observed = None;
             measured.cagr_required = None;
+            measured.limit_factor = None;
             if measured.current.is_some() {
                 measured.status = ProgressStatus::LimitedProgress;
             }
         }
-        // "The rise is brought under control": a flat or falling series meets it.
+        // "The rise is brought under control": a flat or falling series meets it, so its score is at
+        // least the one that stands for on track.
         TargetKind::TrendNotUp if measured.ratio.is_some_and(|x| x >= 0.0) => {
             measured.status = ProgressStatus::OnTrack;
+            measured.score = measured.score.map(|s| s.max(progress::ON_TRACK_SCORE));
         }
         _ => {}
     }

@@ -75,7 +75,7 @@ impl ProgressStatus {
     /// The status a score stands for (used when several series are averaged): the score thresholds
     /// that correspond to R = 0.95, 0.6 and 0.
     pub fn from_score(score: f64) -> ProgressStatus {
-        if score >= 2.5 {
+        if score >= ON_TRACK_SCORE {
             ProgressStatus::OnTrack
         } else if score >= 0.0 {
             ProgressStatus::NeedsAcceleration
@@ -123,12 +123,18 @@ pub struct Progress {
     pub ratio: Option<f64>,
     /// Open SDG's score from −5 to 5.
     pub score: Option<f64>,
+    /// C, the scaling of the growth thresholds by the natural limit (trend kinds only).
+    pub limit_factor: Option<f64>,
     /// The current value grown at the observed rate to the target year.
     pub projection: Option<f64>,
     /// How far the current value still is from the target, in the direction it must move (0 once met).
     pub gap: Option<f64>,
+    /// Why a number that is missing is missing.
+    pub note: Option<Note>,
 }
 
+/// The score at and above which a series is on track (R = 0.95, or x = 1.5 %·C).
+pub const ON_TRACK_SCORE: f64 = 2.5;
 /// Threshold of R for "on track".
 pub const ON_TRACK_R: f64 = 0.95;
 /// Threshold of R for "needs acceleration".
@@ -229,6 +235,10 @@ fn met(goal: &Goal, value: f64, target: f64) -> bool {
 }
 
 /// Measures one series against one goal.
+///
+/// The status is decided first (the target check, then the ratio or growth); the numbers — observed and
+/// required CAGR, the progress value, the projection — are computed for every series with two points of
+/// the same sign, achieved or not, so an analyst can re-check each status.
 pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
     let base = base_point(series, goal.baseline_year);
     let current = current_point(series);
@@ -240,25 +250,33 @@ pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
         cagr_required: None,
         ratio: None,
         score: None,
+        limit_factor: None,
         projection: None,
         gap: None,
+        note: None,
     };
     let Some(cur) = current else {
         return out;
     };
+    // The target check comes first, and holds even for a single point.
+    let achieved = goal.target.is_some_and(|t| met(goal, cur.value, t));
     if let Some(target) = goal.target {
         out.gap = Some((goal.direction * (target - cur.value)).max(0.0));
-        // The target check comes first, and holds even for a single point.
-        if met(goal, cur.value, target) {
-            out.status = ProgressStatus::Achieved;
-            out.score = Some(5.0);
-            return out;
-        }
+    }
+    if achieved {
+        out.status = ProgressStatus::Achieved;
+        out.score = Some(5.0);
     }
     let Some(base) = base.filter(|b| b.year < cur.year) else {
+        if !achieved {
+            out.note = Some(Note::OnePoint);
+        }
         return out;
     };
     if base.value * cur.value < 0.0 {
+        if !achieved {
+            out.note = Some(Note::SignChange);
+        }
         return out;
     }
     let base_value = non_zero(base.value);
@@ -276,28 +294,95 @@ pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
             }
             let required = cagr(base_value, non_zero(target), horizon);
             out.cagr_required = Some(required);
-            let r = if required.abs() < f64::EPSILON {
-                // The base already sat on the target; any move the right way keeps it on track.
-                if s * goal.direction * observed >= 0.0 {
-                    ON_TRACK_R
-                } else {
-                    -1.0
+            if required.abs() < f64::EPSILON {
+                // The base already sat on the target, so R divides by zero: +∞ when the series held or
+                // moved the right way (then it is achieved), −∞ when it moved away. Neither is a number
+                // to report; the status stands and the note says why the value is missing.
+                out.note = Some(Note::NoGrowthRequired);
+                if !achieved {
+                    out.score = Some(-5.0);
+                    out.status = ProgressStatus::Deteriorating;
                 }
-            } else {
-                s * goal.direction * observed / required.abs()
-            };
+                return out;
+            }
+            let r = s * goal.direction * observed / required.abs();
             out.ratio = Some(r);
-            out.score = Some(score(r));
-            out.status = status_for_ratio(r);
+            if !achieved {
+                out.score = Some(score(r));
+                out.status = status_for_ratio(r);
+            }
         }
         None => {
             let x = s * goal.direction * observed;
+            let c = limit_scale(base.value, goal.natural_limit);
             out.ratio = Some(x);
-            out.status = status_for_growth(x, limit_scale(base.value, goal.natural_limit));
+            out.limit_factor = Some(c);
+            out.score = Some(trend_score(x, c));
+            out.status = status_for_growth(x, c);
         }
     }
     out
 }
+
+/// Why a number of a [`Progress`] is missing, in words an analyst can check.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// Only one year has a value (or none from the baseline year on before the latest).
+    OnePoint,
+    /// The base and current values have different signs, so no growth rate exists.
+    SignChange,
+    /// The base value already equalled the target: the required growth is 0 and R is undefined.
+    NoGrowthRequired,
+}
+
+impl Note {
+    /// The explanation shown with the status.
+    pub fn text(self) -> &'static str {
+        match self {
+            Note::OnePoint => {
+                "only one year has a value from the baseline year on, so no growth rate can be measured"
+            }
+            Note::SignChange => {
+                "the base and current values have different signs, so no growth rate can be measured"
+            }
+            Note::NoGrowthRequired => {
+                "the base value already equalled the target, so the required growth is 0 and the progress ratio is undefined (R = ±∞); the status follows the direction the series moved"
+            }
+        }
+    }
+}
+
+/// Open SDG's score for a growth x without a numeric target, with the thresholds scaled by C.
+pub fn trend_score(x: f64, c: f64) -> f64 {
+    if x < 0.0 {
+        (125.0 * x - 2.5).max(-5.0)
+    } else if c <= 0.0 {
+        5.0
+    } else if x >= ON_TRACK_X * c {
+        (500.0 * x / c - 5.0).min(5.0)
+    } else if x >= NEEDS_ACCELERATION_X * c {
+        250.0 * x / c - 1.25
+    } else {
+        500.0 * x / c - 2.5
+    }
+}
+
+/// Bounds a projection by a natural limit on the side the series moves towards: a rising series cannot
+/// be projected past a ceiling it is below, a falling one past a floor it is above. A limit on the other
+/// side of the current value bounds nothing.
+pub fn cap_projection(current: f64, projection: f64, limit: f64) -> f64 {
+    if projection > current && current <= limit {
+        projection.min(limit)
+    } else if projection < current && current >= limit {
+        projection.max(limit)
+    } else {
+        projection
+    }
+}
+
+/// The version of the method these functions implement, reported with every assessment so an exported
+/// number can be traced to the rules that made it.
+pub const METHOD_VERSION: &str = "open-sdg-progress-2.1+childhub-2";
 
 #[cfg(test)]
 mod tests {
@@ -418,5 +503,85 @@ mod tests {
                 "R = {r}"
             );
         }
+    }
+    #[test]
+    fn example_7_trend_targets_have_a_score() {
+        // Example 4's deteriorating series: x = −0.013894, score = max(125x − 2.5, −5).
+        let m = measure(&goal(-1.0, None), &[p(2020, 2.8), p(2025, 3.0)]);
+        assert!(close(m.score.unwrap_or(0.0), -4.2368), "{m:?}");
+        assert_eq!(m.limit_factor, Some(1.0));
+        // Example 3 without a limit: x = 0.008930 in [0.5 %, 1.5 %) → 250x − 1.25.
+        let m = measure(&goal(1.0, None), &[p(2020, 88.0), p(2025, 92.0)]);
+        assert!(close(m.score.unwrap_or(0.0), 0.9825), "{m:?}");
+        // With its limit, C = 0.433104 and x ≥ 1.5 %·C → min(500x/C − 5, 5) = 5.
+        let limited = Goal {
+            natural_limit: Some(100.0),
+            ..goal(1.0, None)
+        };
+        let m = measure(&limited, &[p(2020, 88.0), p(2025, 92.0)]);
+        assert!(close(m.limit_factor.unwrap_or(0.0), 0.433104), "{m:?}");
+        assert_eq!(m.score, Some(5.0));
+        // Slow growth below 0.5 %: 500x − 2.5.
+        let m = measure(&goal(1.0, None), &[p(2020, 50.0), p(2025, 51.0)]);
+        let x = 1.02f64.powf(0.2) - 1.0;
+        assert!(close(m.score.unwrap_or(0.0), 500.0 * x - 2.5), "{m:?}");
+        assert_eq!(m.status, ProgressStatus::LimitedProgress);
+        // Every trend status maps back from its score.
+        for series in [
+            [p(2020, 50.0), p(2025, 51.0)],
+            [p(2020, 50.0), p(2025, 53.0)],
+            [p(2020, 50.0), p(2025, 60.0)],
+            [p(2020, 50.0), p(2025, 45.0)],
+        ] {
+            let m = measure(&goal(1.0, None), &series);
+            assert_eq!(
+                ProgressStatus::from_score(m.score.unwrap_or(f64::NAN) + 1e-9),
+                m.status,
+                "{m:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn example_8_an_achieved_target_keeps_its_numbers() {
+        let m = measure(&goal(1.0, Some(90.0)), &[p(2020, 85.0), p(2025, 93.0)]);
+        assert_eq!(m.status, ProgressStatus::Achieved);
+        assert_eq!(m.score, Some(5.0));
+        assert!(close(m.cagr_observed.unwrap_or(0.0), 0.018152), "{m:?}");
+        assert!(close(m.cagr_required.unwrap_or(0.0), 0.005732), "{m:?}");
+        assert!(close(m.ratio.unwrap_or(0.0), 3.1667), "{m:?}");
+        assert!(close(m.projection.unwrap_or(0.0), 101.7529), "{m:?}");
+        assert_eq!(m.gap, Some(0.0));
+        assert_eq!(m.note, None);
+    }
+
+    #[test]
+    fn example_9_a_limit_bounds_only_the_side_the_series_moves_towards() {
+        // Falling towards a floor of 1.0: capped at the floor.
+        assert_eq!(cap_projection(1.5, 0.75, 1.0), 1.0);
+        // Falling but still far above the floor: untouched (it used to jump onto the floor).
+        assert_eq!(cap_projection(3.5, 3.0625, 1.0), 3.0625);
+        // Rising to a ceiling of 100: capped; falling away from it: untouched.
+        assert_eq!(cap_projection(92.0, 104.0, 100.0), 100.0);
+        assert_eq!(cap_projection(92.0, 80.0, 100.0), 80.0);
+        // A gross ratio already past 100 rising further is not pulled back under a limit it has passed.
+        assert_eq!(cap_projection(104.0, 108.0, 100.0), 108.0);
+    }
+
+    #[test]
+    fn example_10_no_growth_required_leaves_the_ratio_undefined() {
+        // The base already equals the target (90), then the series worsens: R = −∞.
+        let m = measure(&goal(1.0, Some(90.0)), &[p(2020, 90.0), p(2025, 88.0)]);
+        assert_eq!(m.status, ProgressStatus::Deteriorating);
+        assert_eq!(m.ratio, None);
+        assert_eq!(m.score, Some(-5.0));
+        assert_eq!(m.cagr_required, Some(0.0));
+        assert_eq!(m.note, Some(Note::NoGrowthRequired));
+        assert!(close(m.projection.unwrap_or(0.0), 86.0444), "{m:?}");
+        // Held at the target: achieved, and R (+∞ or 0/0) is still not reported as a number.
+        let m = measure(&goal(1.0, Some(90.0)), &[p(2020, 90.0), p(2025, 90.0)]);
+        assert_eq!(m.status, ProgressStatus::Achieved);
+        assert_eq!(m.ratio, None);
+        assert_eq!(m.note, Some(Note::NoGrowthRequired));
     }
 }

@@ -6,7 +6,9 @@ use crate::monitor::Point;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 640;
-const HEIGHT: u32 = 280;
+const HEIGHT: u32 = 300;
+/// The strip under the plot that holds the legend, so that it never covers a value.
+const LEGEND_HEIGHT: u32 = 22;
 const SERIES: RGBColor = RGBColor(25, 103, 210);
 const TARGET: RGBColor = RGBColor(211, 47, 47);
 const PROJECTION: RGBColor = RGBColor(120, 120, 120);
@@ -26,6 +28,39 @@ pub struct Trend<'a> {
     pub projection: Option<f64>,
 }
 
+/// The value axis's caption: the unit, or "value" for counts and yes/no.
+fn axis_unit(unit: &str) -> String {
+    if unit.is_empty() {
+        "值 value".into()
+    } else {
+        format!("值 value ({unit})")
+    }
+}
+
+/// The legend as a row of swatches in its own strip below the plot.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    items: &[(String, RGBColor)],
+) -> AppResult<()> {
+    let mut x = 64;
+    let y = (LEGEND_HEIGHT / 2) as i32;
+    for (label, colour) in items {
+        area.draw(&PathElement::new(
+            [(x, y), (x + 18, y)],
+            colour.stroke_width(2),
+        ))
+        .map_err(drawing)?;
+        area.draw(&Text::new(
+            label.clone(),
+            (x + 24, y - 6),
+            ("sans-serif", 12),
+        ))
+        .map_err(drawing)?;
+        x += 40 + 7 * label.chars().count() as i32;
+    }
+    Ok(())
+}
+
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
     let span = (hi - lo).abs().max(hi.abs() * 0.05).max(0.5);
     (lo - span * 0.15, hi + span * 0.15)
@@ -37,6 +72,8 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(drawing)?;
+        let (plot, legend_area) = root.split_vertically(HEIGHT - LEGEND_HEIGHT);
+        let mut legend: Vec<(String, RGBColor)> = Vec::new();
         let first = t
             .series
             .iter()
@@ -61,18 +98,19 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
         } else {
             (0.0, 1.0)
         };
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(&plot)
             .caption(t.title, ("sans-serif", 16))
             .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(48)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
             .build_cartesian_2d(first as f64 - 0.5..last as f64 + 0.5, lo..hi)
             .map_err(drawing)?;
         chart
             .configure_mesh()
             .x_labels((last - first + 1).clamp(2, 12) as usize)
             .x_label_formatter(&|x| format!("{}", x.round() as i32))
-            .y_desc(t.unit)
+            .y_desc(axis_unit(t.unit))
+            .x_desc("年 year")
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(drawing)?;
@@ -84,9 +122,8 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
                     4,
                     TARGET.stroke_width(2),
                 ))
-                .map_err(drawing)?
-                .label(format!("target {target}"))
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TARGET));
+                .map_err(drawing)?;
+            legend.push((format!("target {target}{}", t.unit), TARGET));
         }
         let points: Vec<(f64, f64)> = t
             .series
@@ -95,9 +132,8 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), SERIES.stroke_width(2)))
-            .map_err(drawing)?
-            .label("approved values")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], SERIES));
+            .map_err(drawing)?;
+        legend.push(("approved values".into(), SERIES));
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 3, SERIES.filled())))
             .map_err(drawing)?;
@@ -111,17 +147,10 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
                     3,
                     PROJECTION.stroke_width(2),
                 ))
-                .map_err(drawing)?
-                .label("projection at the current pace")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], PROJECTION));
+                .map_err(drawing)?;
+            legend.push(("projection at the current pace".into(), PROJECTION));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()
-            .map_err(drawing)?;
+        draw_legend(&legend_area, &legend)?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)
@@ -130,6 +159,7 @@ pub fn trend_svg(t: &Trend<'_>) -> AppResult<String> {
 /// A bar per township with the floor as a line, as an SVG document; bars below the floor are red.
 pub fn townships_svg(
     title: &str,
+    unit: &str,
     bars: &[(String, f64)],
     floor: Option<f64>,
     higher_is_better: bool,
@@ -167,6 +197,8 @@ pub fn townships_svg(
                     .map(|l| l.rsplit('-').next().unwrap_or(l).to_owned())
                     .unwrap_or_default()
             })
+            .y_desc(axis_unit(unit))
+            .x_desc("乡镇（街道）township")
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(drawing)?;

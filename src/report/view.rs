@@ -7,8 +7,8 @@ use crate::error::AppResult;
 use crate::monitor::ProgressStatus;
 use crate::report::ReportKind;
 use crate::report::charts::{self, Trend};
-use crate::service::progress::{Assessment, EarlyWarning, TargetProgress};
-use crate::vocabulary::{TargetKind, TargetScope};
+use crate::service::progress::{self, Assessment, EarlyWarning, TargetProgress};
+use crate::vocabulary::TargetScope;
 
 /// A whole report.
 pub struct ReportView {
@@ -80,27 +80,6 @@ fn number(value: Option<f64>, decimals: i32) -> String {
     })
 }
 
-/// The target in words and symbols: `≥ 95.0%`, `≤ 9.6 (−20%)`, `falling`, …
-pub fn target_text(t: &TargetProgress) -> String {
-    let unit = t.indicator.unit.symbol();
-    let value = t
-        .evaluation
-        .target_value
-        .map(|v| format!("{v:.*}{unit}", t.indicator.decimals.clamp(0, 4) as usize));
-    match (t.spec.kind, value) {
-        (TargetKind::AtLeast, Some(v)) => format!("≥ {v}"),
-        (TargetKind::AtMost, Some(v)) => format!("≤ {v}"),
-        (TargetKind::ReduceByPercent, Some(v)) => {
-            format!("≤ {v} (−{}%)", t.spec.value.unwrap_or(0.0))
-        }
-        (TargetKind::Milestone, _) => "实现 achieved".to_owned(),
-        (TargetKind::TrendUp, _) => "上升 rising".to_owned(),
-        (TargetKind::TrendDown, _) => "下降 falling".to_owned(),
-        (TargetKind::TrendNotUp, _) => "不再上升 not rising".to_owned(),
-        (_, None) => "–".to_owned(),
-    }
-}
-
 /// How much of the way from the base value to the target has been covered, as a share.
 fn covered(t: &TargetProgress) -> Option<f64> {
     let e = &t.evaluation;
@@ -163,6 +142,7 @@ fn target(
                 "{} 分乡镇（街道）Township breakdown {year}",
                 t.indicator.code
             ),
+            t.indicator.unit.symbol(),
             &bars,
             e.target_value,
             t.spec.kind.direction() > 0,
@@ -174,20 +154,23 @@ fn target(
         None => t.indicator.plan_clause.clone(),
         Some(elapsed) => {
             let covered = match covered(t) {
-                Some(c) if c < 0.0 => "moved away 后退".to_owned(),
+                Some(c) if c < 0.0 => "moved away from the target 后退".to_owned(),
                 Some(c) => format!("{:.0}%", c.min(1.0) * 100.0),
                 None if p.status == ProgressStatus::Achieved => "100%".to_owned(),
-                None => "n/a 不适用".to_owned(),
+                None if e.target_value.is_none() => "trend target, no distance 趋势目标".to_owned(),
+                None => "no base and latest value yet 数据不足".to_owned(),
             };
             format!("{covered} / {:.0}%", elapsed * 100.0)
         }
     };
-    let why = (by_township && !below.is_empty()).then(|| {
+    let why = Some(if by_township {
         format!(
-            "status from its townships: {} below the target 状态取决于乡镇：{} 个未达标",
+            "状态取决于各乡镇（街道）：{} 个未达标 · status from its townships: {}",
             below.len(),
-            below.len()
+            progress::explain(t)
         )
+    } else {
+        progress::explain(t)
     });
     Ok(TargetView {
         code: t.indicator.code.clone(),
@@ -200,7 +183,7 @@ fn target(
         target_year: t.spec.target_year,
         latest: point(p.current),
         base: point(p.base),
-        target: target_text(t),
+        target: progress::target_label(t),
         projection: p.projection.map_or("–".into(), |v| {
             format!("{}{unit}", number(Some(v), decimals))
         }),

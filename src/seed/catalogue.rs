@@ -2,6 +2,7 @@
 //! with their indicators, and the disaggregations each indicator is reported by.
 
 use crate::error::{AppError, AppResult};
+use crate::monitor::evaluate::check_target;
 use crate::vocabulary::{DepartmentKind, Sensitivity, TargetKind, TargetScope, Unit};
 use serde::Deserialize;
 
@@ -44,6 +45,11 @@ pub struct TargetRow {
     pub owner_department: String,
     pub sensitivity: Sensitivity,
     pub plan_clause: String,
+    /// The value the indicator cannot pass in this target's assessment, and why.
+    pub natural_limit: Option<f64>,
+    pub limit_reason: Option<String>,
+    /// The plan asks to reach the level and keep it (达到并保持).
+    pub maintain: bool,
 }
 
 /// Which dimensions an indicator is broken down by (`disaggregations.csv`).
@@ -97,15 +103,14 @@ impl Catalogue {
         };
         for (i, t) in self.targets.iter().enumerate() {
             let row = i + 1;
-            if t.target_kind.has_value() != t.target_value.is_some() {
-                return Err(bad(
-                    row,
-                    "target_value",
-                    &format!("{:?}", t.target_value),
-                    "a number exactly for at_least, at_most, reduce_by_percent and milestone"
-                        .into(),
-                ));
-            }
+            check_target(
+                t.target_kind,
+                t.target_value,
+                t.natural_limit,
+                t.limit_reason.as_deref(),
+                t.maintain,
+            )
+            .map_err(|(field, value, expected)| bad(row, field, &value, expected))?;
             if !self.domains.iter().any(|d| d.code == t.domain) {
                 return Err(bad(
                     row,
@@ -139,11 +144,4 @@ impl Catalogue {
                 (d.by_sex, d.by_age, d.by_residence)
             })
     }
-}
-
-/// The natural limit of an indicator for the progress measure: 100 for percentages where higher is better
-/// (coverage and enrolment rates cannot pass 100%).
-pub fn natural_limit_for(unit: Unit, kind: TargetKind) -> Option<f64> {
-    (unit == Unit::Percent && kind.direction() > 0 && kind != TargetKind::Milestone)
-        .then_some(100.0)
 }

@@ -10,7 +10,7 @@ use crate::service::audit::WriteContext;
 use crate::service::regions::write::{RegionInput, create_region};
 use crate::service::submissions::store::{Common, NewRow, insert};
 use crate::vocabulary::{Dimension, Status, codes};
-use catalogue::{Catalogue, natural_limit_for};
+use catalogue::Catalogue;
 use entity::observation::{Key, SeriesKey};
 use entity::{department, dimension_code, domain, indicator, region, target};
 use sea_orm::{
@@ -153,7 +153,6 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
             sensitivity: Set(row.sensitivity),
             decimals: Set(unit.default_decimals()),
             plan_clause: Set(row.plan_clause.clone()),
-            natural_limit: Set(natural_limit_for(unit, kind)),
             by_sex: Set(by_sex),
             by_age: Set(by_age),
             by_residence: Set(by_residence),
@@ -169,6 +168,9 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
             baseline_year: Set(row.baseline_year),
             target_year: Set(row.target_year),
             scope: Set(row.scope),
+            natural_limit: Set(row.natural_limit),
+            limit_reason: Set(row.limit_reason.clone()),
+            maintain: Set(row.maintain),
             ..Default::default()
         })
         .exec(&txn)

@@ -4,6 +4,7 @@
 
 use crate::auth::{Role, policy};
 use crate::error::{AppError, AppResult};
+use crate::monitor::evaluate::check_target;
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::service::catalogue;
 use crate::service::catalogue::{check_code, check_name};
@@ -117,7 +118,6 @@ pub struct IndicatorInput {
     pub sensitivity: Option<Sensitivity>,
     pub decimals: Option<i32>,
     pub plan_clause: Option<String>,
-    pub natural_limit: Option<f64>,
     pub dimensions: Option<Vec<Dimension>>,
 }
 
@@ -169,7 +169,6 @@ pub async fn create_indicator(
         sensitivity: Set(Sensitivity::Internal),
         decimals: Set(unit.default_decimals()),
         plan_clause: Set(String::new()),
-        natural_limit: Set(None),
         by_sex: Set(false),
         by_age: Set(false),
         by_residence: Set(false),
@@ -262,16 +261,6 @@ async fn apply_indicator_fields(
     if let Some(c) = input.plan_clause {
         model.plan_clause = Set(c);
     }
-    if let Some(l) = input.natural_limit {
-        if !l.is_finite() || l <= 0.0 {
-            return Err(AppError::invalid(
-                "input.naturalLimit",
-                l,
-                "a positive number",
-            ));
-        }
-        model.natural_limit = Set(Some(l));
-    }
     if let Some(dims) = input.dimensions {
         model.by_sex = Set(dims.contains(&Dimension::Sex));
         model.by_age = Set(dims.contains(&Dimension::Age));
@@ -304,6 +293,9 @@ pub struct TargetInput {
     pub baseline_year: i32,
     pub target_year: i32,
     pub scope: TargetScope,
+    pub natural_limit: Option<f64>,
+    pub limit_reason: Option<String>,
+    pub maintain: bool,
 }
 
 /// Replaces the targets of an indicator.
@@ -316,26 +308,14 @@ pub async fn set_targets(
     policy::require_role(&ctx.identity, Role::Admin)?;
     for (i, t) in targets.iter().enumerate() {
         let field = |name: &str| format!("targets[{i}].{name}");
-        match (t.kind.has_value(), t.value) {
-            (true, None) => {
-                return Err(AppError::invalid(
-                    field("value"),
-                    "null",
-                    format!("a number for {}", t.kind),
-                ));
-            }
-            (false, Some(v)) => {
-                return Err(AppError::invalid(
-                    field("value"),
-                    v,
-                    format!("no value for {}", t.kind),
-                ));
-            }
-            (_, Some(v)) if !v.is_finite() => {
-                return Err(AppError::invalid(field("value"), v, "a finite number"));
-            }
-            _ => {}
-        }
+        check_target(
+            t.kind,
+            t.value,
+            t.natural_limit,
+            t.limit_reason.as_deref(),
+            t.maintain,
+        )
+        .map_err(|(name, value, expected)| AppError::invalid(field(name), value, expected))?;
         if t.baseline_year >= t.target_year {
             return Err(AppError::invalid(
                 field("targetYear"),
@@ -366,6 +346,9 @@ pub async fn set_targets(
                 baseline_year: Set(t.baseline_year),
                 target_year: Set(t.target_year),
                 scope: Set(t.scope),
+                natural_limit: Set(t.natural_limit),
+                limit_reason: Set(t.limit_reason.map(|r| r.trim().to_owned())),
+                maintain: Set(t.maintain),
                 ..Default::default()
             })
             .exec_with_returning(&txn)

@@ -8,10 +8,10 @@ use crate::monitor::warnings::{self, Severity, Warning, WarningKind};
 use crate::monitor::{Point, ProgressStatus};
 use crate::service::observations::{ReadScope, Record, Version, protect};
 use crate::service::reference::existed_in;
-use crate::vocabulary::{RegionLevel, TOTAL, TargetScope};
+use crate::vocabulary::{RegionLevel, TOTAL, TargetKind, TargetScope};
 use entity::{indicator, observation, region, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Which targets to assess, where and when.
@@ -22,7 +22,7 @@ pub struct ProgressFilter {
     pub indicators: Option<Vec<String>>,
     /// The area: a city (its townships are its children) or any region; default: the only city.
     pub region: Option<String>,
-    /// The evaluation year: values after it are ignored. Default: the latest year with values.
+    /// The evaluation year: values after it are ignored. Default: [`reporting_year`].
     pub year: Option<i32>,
 }
 
@@ -32,8 +32,6 @@ pub struct TargetProgress {
     pub indicator: indicator::Model,
     pub target: target::Model,
     pub spec: TargetSpec,
-    /// The plan asks to reach and keep the level (its clause says 保持).
-    pub maintain: bool,
     pub evaluation: Evaluation<region::Model>,
 }
 
@@ -42,7 +40,10 @@ pub struct TargetProgress {
 pub struct Assessment {
     /// What the caller may read: the warnings of this assessment read through the same scope.
     pub scope: ReadScope,
+    /// The evaluation year: the one asked for, else [`reporting_year`]'s.
     pub year: i32,
+    /// Per year with values, how many of the assessed targets have one (ascending years).
+    pub coverage: Vec<YearCoverage>,
     pub area: region::Model,
     pub townships: Vec<region::Model>,
     pub targets: Vec<TargetProgress>,
@@ -50,16 +51,82 @@ pub struct Assessment {
     warnings: tokio::sync::OnceCell<Arc<Vec<EarlyWarning>>>,
 }
 
+/// How many of the assessed targets have a value in one year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearCoverage {
+    pub year: i32,
+    pub targets_with_values: usize,
+    pub targets: usize,
+}
+
+/// The year every year's coverage is counted for when nothing has a value.
+const NO_VALUES_YEAR: i32 = 2020;
+
+/// Per year, the targets with a value: in the series their scope names, or for `each_township` in any
+/// township's.
+fn coverage_by_year(
+    targets: &[target::Model],
+    series: &HashMap<(i32, i32, &str), Vec<Point>>,
+    area_id: i32,
+    townships: &[region::Model],
+) -> Vec<YearCoverage> {
+    let mut per_year: BTreeMap<i32, usize> = BTreeMap::new();
+    for t in targets {
+        let mut keys = vec![(t.indicator_id, area_id, residence_of(t.scope))];
+        if t.scope == TargetScope::EachTownship {
+            keys.extend(townships.iter().map(|r| (t.indicator_id, r.id, TOTAL)));
+        }
+        let years: BTreeSet<i32> = keys
+            .iter()
+            .filter_map(|k| series.get(k))
+            .flatten()
+            .map(|p| p.year)
+            .collect();
+        for y in years {
+            *per_year.entry(y).or_default() += 1;
+        }
+    }
+    per_year
+        .into_iter()
+        .map(|(year, n)| YearCoverage {
+            year,
+            targets_with_values: n,
+            targets: targets.len(),
+        })
+        .collect()
+}
+
+/// The default evaluation year: the latest year in which at least half of the assessed targets have a
+/// value, so that one early submission for next year does not move every dashboard to a year without
+/// data (and a flood of "missing value" warnings). Falls back to the latest year with any value.
+pub fn reporting_year(coverage: &[YearCoverage], targets: usize) -> i32 {
+    coverage
+        .iter()
+        .rev()
+        .find(|c| 2 * c.targets_with_values >= targets)
+        .or(coverage.last())
+        .map_or(NO_VALUES_YEAR, |c| c.year)
+}
+
+/// The residence code of the series a target's scope names.
+fn residence_of(scope: TargetScope) -> &'static str {
+    match scope {
+        TargetScope::Urban => "U",
+        TargetScope::Rural => "R",
+        TargetScope::City | TargetScope::EachTownship => TOTAL,
+    }
+}
+
 /// The spec the monitor needs, from stored rows.
-pub fn spec_of(target: &target::Model, indicator: &indicator::Model) -> AppResult<TargetSpec> {
-    Ok(TargetSpec {
+pub fn spec_of(target: &target::Model) -> TargetSpec {
+    TargetSpec {
         kind: target.kind,
         value: target.value,
         baseline_year: target.baseline_year,
         target_year: target.target_year,
         scope: target.scope,
-        natural_limit: indicator.natural_limit,
-    })
+        natural_limit: target.natural_limit,
+    }
 }
 
 /// Assesses the targets matching `filter` with the values `scope` may read.
@@ -125,24 +192,10 @@ pub async fn assess(
         .all(db)
         .await?;
     let records: Vec<Record> = protect(db, &scope, models).await?;
-    let year = filter.year.unwrap_or_else(|| {
-        records
-            .iter()
-            .filter(|r| r.value().is_some())
-            .map(|r| r.model.year)
-            .max()
-            .unwrap_or(2020)
-    });
-    // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
-    townships.retain(|t| existed_in(t, year));
-
-    // (indicator, region, residence) → the series up to the evaluation year.
+    // (indicator, region, residence) → the series, every year.
     let mut series: HashMap<(i32, i32, &str), Vec<Point>> = HashMap::new();
     for r in &records {
         let Some(value) = r.value() else { continue };
-        if r.model.year > year {
-            continue;
-        }
         series
             .entry((
                 r.model.indicator_id,
@@ -155,17 +208,23 @@ pub async fn assess(
                 value,
             });
     }
+    let coverage = coverage_by_year(&targets, &series, area.id, &townships);
+    let year = filter
+        .year
+        .unwrap_or_else(|| reporting_year(&coverage, targets.len()));
+    // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
+    townships.retain(|t| existed_in(t, year));
+    // Values after the evaluation year are not used.
+    for points in series.values_mut() {
+        points.retain(|p| p.year <= year);
+    }
     let mut out = Vec::new();
     for t in targets {
         let Some(indicator) = indicators.iter().find(|i| i.id == t.indicator_id) else {
             continue;
         };
-        let spec = spec_of(&t, indicator)?;
-        let residence = match spec.scope {
-            TargetScope::Urban => "U",
-            TargetScope::Rural => "R",
-            TargetScope::City | TargetScope::EachTownship => TOTAL,
-        };
+        let spec = spec_of(&t);
+        let residence = residence_of(spec.scope);
         let own = series
             .get(&(indicator.id, area.id, residence))
             .cloned()
@@ -188,7 +247,6 @@ pub async fn assess(
                 Vec::new()
             };
         out.push(TargetProgress {
-            maintain: t.value.is_some() && indicator.plan_clause.contains("保持"),
             evaluation: evaluate(&spec, own, per_township),
             indicator: indicator.clone(),
             target: t,
@@ -198,11 +256,105 @@ pub async fn assess(
     Ok(Assessment {
         scope,
         year,
+        coverage,
         area,
         townships,
         targets: out,
         warnings: tokio::sync::OnceCell::new(),
     })
+}
+
+/// The target as a person reads it, with the comparison and the unit: `≥ 97 %`, `≤ 4 ‰`, `下降 trend ↓`,
+/// `−20 % of 2020 (≤ 9.6 /100k)`.
+pub fn target_label(t: &TargetProgress) -> String {
+    let unit = t.indicator.unit.symbol();
+    let value = t.target.value.unwrap_or_default();
+    let spaced = |v: f64| {
+        if unit.is_empty() {
+            format!("{v}")
+        } else {
+            format!("{v} {unit}")
+        }
+    };
+    match t.spec.kind {
+        TargetKind::AtLeast => format!("≥ {}", spaced(value)),
+        TargetKind::AtMost => format!("≤ {}", spaced(value)),
+        TargetKind::ReduceByPercent => match t.evaluation.target_value {
+            Some(derived) => format!(
+                "−{value} % of {} (≤ {})",
+                t.spec.baseline_year,
+                spaced((derived * 100.0).round() / 100.0)
+            ),
+            None => format!("−{value} % of {}", t.spec.baseline_year),
+        },
+        TargetKind::TrendUp => "上升 trend ↑".into(),
+        TargetKind::TrendDown => "下降 trend ↓".into(),
+        TargetKind::TrendNotUp => "不再上升 not ↑".into(),
+        TargetKind::Milestone => format!("实现 done by {}", t.spec.target_year),
+    }
+}
+
+/// One line saying why a target has its status, in the numbers an analyst would check first: e.g.
+/// "city 98.4 % but 3 of 15 townships below 97 %", or "5.2 ‰ in 2025; at −2.5 % a year it reaches
+/// 4.58 ‰ by 2030, target ≤ 4 ‰".
+pub fn explain(t: &TargetProgress) -> String {
+    let unit = t.indicator.unit.symbol();
+    let decimals = usize::try_from(t.indicator.decimals).unwrap_or(1);
+    let num = |v: f64| format!("{v:.decimals$}{unit}");
+    let p = &t.evaluation.progress;
+    let cmp = if t.spec.kind.direction() > 0 {
+        "≥"
+    } else {
+        "≤"
+    };
+    let target = t
+        .evaluation
+        .target_value
+        .map(|v| format!("{cmp} {}", num(v)));
+    let Some(current) = p.current else {
+        return "no approved value yet".into();
+    };
+    if t.spec.scope == TargetScope::EachTownship && !t.evaluation.townships.is_empty() {
+        let below = t
+            .evaluation
+            .townships
+            .iter()
+            .filter(|r| r.below_floor)
+            .count();
+        let total = t.evaluation.townships.len();
+        let floor = target.unwrap_or_default();
+        let city = format!("city {} in {}", num(current.value), current.year);
+        return if below == 0 {
+            format!("{city}; all {total} townships {floor}")
+        } else {
+            format!("{city} but {below} of {total} townships below {floor}")
+        };
+    }
+    let latest = format!("{} in {}", num(current.value), current.year);
+    if let Some(note) = p.note {
+        return format!("{latest}; {}", note.text());
+    }
+    match (&target, p.cagr_observed, p.projection) {
+        (Some(target), _, _) if p.status == ProgressStatus::Achieved => {
+            format!("{latest} meets the target {target}")
+        }
+        (Some(target), Some(rate), Some(projection)) => format!(
+            "{latest}; at {:+.1} % a year it reaches {} by {}, target {target}",
+            rate * 100.0,
+            num(projection),
+            t.spec.target_year
+        ),
+        (None, Some(_), _) => {
+            let x = p.ratio.unwrap_or_default();
+            let c = p.limit_factor.unwrap_or(1.0);
+            format!(
+                "{latest}; moving {:+.2} % a year the way the plan wants, {:.2} % needed to be on track",
+                x * 100.0,
+                crate::monitor::progress::ON_TRACK_X * c * 100.0
+            )
+        }
+        _ => latest,
+    }
 }
 
 /// Counts of targets per status, per domain.
@@ -306,7 +458,7 @@ async fn find_warnings(
     let year = assessment.year;
     let mut out: Vec<EarlyWarning> = Vec::new();
     for t in &assessment.targets {
-        for w in warnings::for_target(&t.spec, t.maintain, &t.evaluation, year) {
+        for w in warnings::for_target(&t.spec, t.target.maintain, &t.evaluation, year) {
             let place = w.region.clone().unwrap_or_else(|| assessment.area.clone());
             out.push(EarlyWarning {
                 message: describe(&w, &t.indicator, &place),
@@ -402,4 +554,42 @@ async fn find_warnings(
             .then(a.warning.year.cmp(&b.warning.year))
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coverage(counts: &[(i32, usize)], targets: usize) -> Vec<YearCoverage> {
+        counts
+            .iter()
+            .map(|&(year, n)| YearCoverage {
+                year,
+                targets_with_values: n,
+                targets,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_early_value_does_not_move_the_reporting_year() {
+        // 41 targets: 2025 is reported for 30, 2026 has one early submission.
+        let c = coverage(&[(2024, 38), (2025, 30), (2026, 1)], 41);
+        assert_eq!(reporting_year(&c, 41), 2025);
+        // Half is enough; fewer than half is not.
+        assert_eq!(
+            reporting_year(&coverage(&[(2025, 20), (2026, 21)], 41), 41),
+            2026
+        );
+        assert_eq!(
+            reporting_year(&coverage(&[(2025, 21), (2026, 20)], 41), 41),
+            2025
+        );
+        // Nothing anywhere near half: the latest year with any value.
+        assert_eq!(
+            reporting_year(&coverage(&[(2023, 2), (2024, 1)], 41), 41),
+            2024
+        );
+        assert_eq!(reporting_year(&[], 41), NO_VALUES_YEAR);
+    }
 }

@@ -32,7 +32,6 @@ pub struct IndicatorFields {
     pub sensitivity: Option<Sensitivity>,
     pub decimals: Option<i32>,
     pub plan_clause: Option<String>,
-    pub natural_limit: Option<f64>,
     /// Dimensions the values are broken down by.
     pub dimensions: Option<Vec<Dimension>>,
 }
@@ -49,6 +48,14 @@ pub struct TargetFields {
     pub target_year: Option<i32>,
     #[graphql(default_with = "TargetScope::City")]
     pub scope: TargetScope,
+    /// The value the indicator cannot pass in this target's assessment (a ceiling for a rising series,
+    /// a floor for a falling one); omit it for none.
+    pub natural_limit: Option<f64>,
+    /// Why the limit is there; required with `naturalLimit`.
+    pub limit_reason: Option<String>,
+    /// The plan asks to reach the level and keep it (达到并保持): every later year below it is a breach.
+    #[graphql(default)]
+    pub maintain: bool,
 }
 
 /// Fields of a region; on update, omitted fields keep their value.
@@ -88,7 +95,6 @@ impl From<IndicatorFields> for IndicatorInput {
             sensitivity: f.sensitivity,
             decimals: f.decimals,
             plan_clause: f.plan_clause,
-            natural_limit: f.natural_limit,
             dimensions: f.dimensions,
         }
     }
@@ -173,6 +179,9 @@ impl AdminMutation {
                 baseline_year: t.baseline_year.unwrap_or(plan.baseline_year),
                 target_year: t.target_year.unwrap_or(plan.target_year),
                 scope: t.scope,
+                natural_limit: t.natural_limit,
+                limit_reason: t.limit_reason,
+                maintain: t.maintain,
             })
             .collect();
         let saved = admin::set_targets(db(ctx)?, &write_context(ctx), &indicator, targets).await?;

@@ -3,6 +3,7 @@
 use crate::graphql::context::{db, identity, loaders};
 use crate::graphql::progress_types::{
     DomainSummary, EarlyWarning, ProgressSummary, StatusCount, StatusLabel, TargetProgress,
+    YearCoverage,
 };
 use crate::graphql::types::Region;
 use crate::monitor::{ProgressStatus, Severity};
@@ -21,7 +22,8 @@ pub struct ProgressFilterInput {
     pub indicators: Option<Vec<String>>,
     /// The area (default: the only city).
     pub region: Option<String>,
-    /// The evaluation year (default: the latest year with approved values).
+    /// The evaluation year (default: the latest year in which at least half of the targets have approved
+    /// values; see `summary.years`).
     pub year: Option<i32>,
 }
 
@@ -115,6 +117,15 @@ impl ProgressQuery {
             .collect();
         Ok(ProgressSummary {
             year: a.year,
+            years: a
+                .coverage
+                .iter()
+                .map(|c| YearCoverage {
+                    year: c.year,
+                    targets_with_values: c.targets_with_values as i32,
+                    targets: c.targets as i32,
+                })
+                .collect(),
             counts: counts(a.targets.iter().map(|t| t.evaluation.progress.status)),
             region: Region(a.area.clone()),
             domains,

@@ -52,7 +52,7 @@ pub struct Rules<'a> {
 /// The scale between numerator/denominator and the value of a rate unit.
 fn scale(unit: Unit) -> Option<f64> {
     match unit {
-        Unit::Percent => Some(100.0),
+        Unit::Percent | Unit::RatioPercent => Some(100.0),
         Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => Some(1000.0),
         Unit::Per100000 => Some(100_000.0),
         Unit::Count | Unit::Boolean => None,
@@ -474,7 +474,6 @@ mod tests {
             sensitivity: Sensitivity::Internal,
             decimals: 1,
             plan_clause: String::new(),
-            natural_limit: None,
             by_sex,
             by_age: false,
             by_residence: false,
