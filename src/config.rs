@@ -15,6 +15,9 @@ use std::time::Duration;
 /// The embedded default database: a SQLite file under `./data`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/childhub.db?mode=rwc";
 
+/// The shortest HS256 secret the hub verifies or signs with (256 bits of text).
+pub const MIN_SECRET_LEN: usize = 32;
+
 /// Everything the process can be configured with.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -28,6 +31,8 @@ pub struct Settings {
     /// Load the catalogue and demo data when the database has no departments yet. Defaults to true for
     /// the embedded SQLite database and false otherwise.
     pub seed_if_empty: Option<bool>,
+    /// The connection pool: how long a request may wait for a connection or a statement.
+    pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub limits: Limits,
     pub http: HttpSettings,
@@ -37,8 +42,52 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How the hub pulls from source connectors.
     pub connectors: ConnectorSettings,
+    /// `GET /metrics` (Prometheus).
+    pub metrics: MetricsSettings,
     /// Sources defined here (`[[sources]]`, see docs/sources.md); checked and synced at start.
     pub sources: Vec<serde_json::Value>,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A bearer token scrapers present (`CHILDHUB_METRICS__TOKEN`). Without one the endpoint is open in
+    /// development and not served in production.
+    pub token: Option<SecretString>,
+}
+
+/// The connection pool. A request that cannot get a connection within `acquire_timeout` fails fast
+/// with `UNAVAILABLE` (HTTP 503, `Retry-After`) instead of queueing until the request timeout.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connections in the pool; default 10 on PostgreSQL, 4 on SQLite (one writer at a time).
+    pub max_connections: Option<u32>,
+    /// How long a request waits for a free connection.
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    /// How long opening a connection may take (an unreachable server fails in this time).
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` for the hub's sessions: a runaway statement is cancelled.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// How long an SQLite writer waits for a busy database before giving up (then it is retried).
+    #[serde(with = "humantime_serde")]
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            sqlite_busy_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Whether the process runs for development or production.
@@ -212,6 +261,7 @@ impl Default for Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             environment: Environment::Development,
             seed_if_empty: None,
+            database: DatabaseSettings::default(),
             auth: AuthSettings::default(),
             limits: Limits::default(),
             http: HttpSettings::default(),
@@ -220,6 +270,7 @@ impl Default for Settings {
             events: EventSettings::default(),
             webhooks: WebhookSettings::default(),
             connectors: ConnectorSettings::default(),
+            metrics: MetricsSettings::default(),
             sources: Vec::new(),
         }
     }
@@ -485,7 +536,7 @@ impl Settings {
         let path = &self.auth.secret_file;
         if let Ok(secret) = std::fs::read_to_string(path) {
             let secret = secret.trim().to_owned();
-            if secret.len() >= 32 {
+            if secret.len() >= MIN_SECRET_LEN {
                 return Ok(Some(SecretString::from(secret)));
             }
         }

@@ -93,6 +93,10 @@ pub enum AppError {
     /// An upstream system (an OIDC provider, …) failed; the text is for the log only.
     #[error("upstream failure: {0}")]
     Upstream(String),
+    /// The database cannot be reached or has no free connection now; the caller should retry shortly
+    /// (HTTP 503 with `Retry-After`). The text is for the log only.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A bug or an infrastructure failure; the text is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -136,6 +140,7 @@ impl AppError {
             AppError::Forbidden(_) => code::FORBIDDEN,
             AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
             AppError::Upstream(_) | AppError::Internal(_) => code::INTERNAL,
+            AppError::Unavailable(_) => code::UNAVAILABLE,
         }
     }
 
@@ -145,6 +150,9 @@ impl AppError {
             AppError::Upstream(_) | AppError::Internal(_) => {
                 "internal error; the server log has the details (quote the request id)".to_owned()
             }
+            AppError::Unavailable(_) => {
+                "the database is busy or cannot be reached; try again in a moment".to_owned()
+            }
             other => other.to_string(),
         }
     }
@@ -153,15 +161,25 @@ impl AppError {
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         // The database text stays in the log: it can carry SQL, table names and values.
-        AppError::Internal(format!("database: {err}"))
+        match err {
+            // No connection to be had in time, or the server went away: the caller may retry.
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                AppError::Unavailable(format!("database: {err}"))
+            }
+            _ => AppError::Internal(format!("database: {err}")),
+        }
     }
 }
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        if matches!(err, AppError::Internal(_) | AppError::Upstream(_)) {
-            // Logged once, here, inside the request's span (which carries the request id).
-            tracing::error!(error = %err, "request failed");
+        // Logged once, here, inside the request's span (which carries the request id).
+        match &err {
+            AppError::Internal(_) | AppError::Upstream(_) => {
+                tracing::error!(error = %err, "request failed");
+            }
+            AppError::Unavailable(_) => tracing::warn!(error = %err, "database unavailable"),
+            _ => {}
         }
         let code = err.code();
         let invalid = match &err {

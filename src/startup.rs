@@ -26,15 +26,24 @@ pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
         std::fs::create_dir_all(dir)
             .map_err(|e| AppError::Internal(format!("creating {}: {e}", dir.display())))?;
     }
+    let pool = &settings.database;
     let mut options = ConnectOptions::new(settings.database_url().to_owned());
-    options.sqlx_logging(false);
-    if settings.is_sqlite() {
-        // One writer at a time is SQLite's model; a small pool avoids lock contention on writes.
-        options.max_connections(4);
-    }
+    // One writer at a time is SQLite's model; a small pool avoids lock contention on writes.
+    let default_size = if settings.is_sqlite() { 4 } else { 10 };
+    options
+        .sqlx_logging(false)
+        .max_connections(pool.max_connections.unwrap_or(default_size))
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_timeout(pool.connect_timeout);
+    let busy = pool.sqlite_busy_timeout;
+    options.map_sqlx_sqlite_opts(move |o| o.busy_timeout(busy));
+    let statement_timeout = format!("{}ms", pool.statement_timeout.as_millis());
+    options.map_sqlx_postgres_opts(move |o| {
+        o.options([("statement_timeout", statement_timeout.as_str())])
+    });
     Database::connect(options)
         .await
-        .map_err(|e| AppError::Internal(format!("connecting to the database: {e}")))
+        .map_err(|e| AppError::Unavailable(format!("connecting to the database: {e}")))
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

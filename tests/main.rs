@@ -9,6 +9,7 @@ mod cli;
 mod events;
 mod http;
 mod monitoring;
+mod operations;
 mod policy;
 mod read_api;
 mod replicas;

@@ -144,7 +144,11 @@ class Server:
 
     def pids(self):
         """The server process and its children (node may fork helpers)."""
-        out = sh("ps", "-o", "pid=", "--ppid", str(self.proc.pid)).stdout.split() if self.proc.poll() is None else []
+        if self.proc.poll() is not None:
+            return []
+        # ps exits 1 when there are no children.
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True,
+                             text=True).stdout.split()
         return [self.proc.pid] + [int(p) for p in out]
 
     def cpu_seconds(self):
@@ -180,14 +184,22 @@ def status_kib(pid, key):
 
 
 def postgres_cpu():
+    """CPU seconds of PostgreSQL: every live server process, plus what the postmaster's exited children
+    used (its cutime + cstime), so a backend that ends during a run still counts."""
     total = 0.0
     for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if (p / "comm").read_text().strip() == "postgres":
-                    total += proc_cpu(int(p.name))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
+        if not p.name.isdigit():
+            continue
+        try:
+            if (p / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            parent = Path(f"/proc/{fields[1]}/comm")
+            if not parent.exists() or parent.read_text().strip() != "postgres":  # the postmaster
+                total += (int(fields[13]) + int(fields[14])) / CLK_TCK
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
     return total
 
 
@@ -268,7 +280,8 @@ def measure(size, args):
     proxy = subprocess.Popen([sys.executable, str(HERE / "pgcount.py"), "--listen", str(PROXY_PORT), "--upstream",
                               "127.0.0.1:5432", "--count-file", COUNT_FILE])
     time.sleep(0.5)
-    proxied = db_url.replace("127.0.0.1:5432", f"127.0.0.1:{PROXY_PORT}")
+    # The counting proxy reads plain protocol messages, so the proxied connections do not use TLS.
+    proxied = db_url.replace("127.0.0.1:5432", f"127.0.0.1:{PROXY_PORT}") + "?sslmode=disable"
     try:
         hub = start_hub(hub_env, HUB_PORT, proxied)
         for shape, (dept, q) in hub_q.items():

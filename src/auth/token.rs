@@ -2,7 +2,7 @@
 //! issuing development tokens. Algorithms are pinned per key source; `exp`, `nbf`, `iss` and `aud` are
 //! always checked with a small leeway; ID tokens are refused.
 
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, MIN_SECRET_LEN};
 use crate::error::{AppError, AppResult};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -75,14 +75,12 @@ impl Verifier {
             (Some(url), _) => {
                 Keys::Jwks(JwksCache::new(url.clone(), settings.jwks_refetch_interval)?)
             }
-            (None, Some(secret)) if secret.len() >= 32 => Keys::Shared(
-                DecodingKey::from_secret(secret.as_bytes())
-                    .map_err(|e| AppError::Internal(format!("HS256 secret unusable: {e}")))?,
-            ),
-            (None, Some(_)) => {
-                return Err(AppError::Internal(
-                    "the HS256 secret must be at least 32 characters long".into(),
-                ));
+            (None, Some(secret)) => {
+                check_secret(secret)?;
+                Keys::Shared(
+                    DecodingKey::from_secret(secret.as_bytes())
+                        .map_err(|e| AppError::Internal(format!("HS256 secret unusable: {e}")))?,
+                )
             }
             (None, None) => {
                 return Err(AppError::Internal(
@@ -252,6 +250,19 @@ impl JwksCache {
 }
 
 /// Signs a development token with the shared secret.
+/// The one rule for a shared secret, applied where tokens are verified and where they are signed, so
+/// `childhub token` never signs with a secret `serve` would refuse.
+pub fn check_secret(secret: &str) -> AppResult<()> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(AppError::invalid(
+            "auth.hs256_secret",
+            format!("{} characters", secret.len()),
+            format!("at least {MIN_SECRET_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn issue_dev_token(
     settings: &AuthSettings,
     secret: &str,
@@ -260,6 +271,7 @@ pub fn issue_dev_token(
     roles: &[&str],
     ttl: Duration,
 ) -> AppResult<String> {
+    check_secret(secret)?;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = Claims {
         sub: subject.to_owned(),

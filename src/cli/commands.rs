@@ -294,6 +294,13 @@ pub fn token(
     ttl: &str,
     sub: Option<String>,
 ) -> AppResult<()> {
+    if settings.environment == Environment::Production {
+        return Err(AppError::invalid(
+            "environment",
+            "production",
+            "development: in production tokens come from the identity provider; `childhub token` signs development tokens only",
+        ));
+    }
     for role in roles {
         if Role::parse(role).is_none() {
             return Err(AppError::invalid(

@@ -420,6 +420,12 @@ async fn record(
             ));
         }
     }
+    let label = match (skipped, succeeded) {
+        (true, _) => "skipped",
+        (false, true) => "delivered",
+        (false, false) => "failed",
+    };
+    metrics::counter!("childhub_webhook_deliveries_total", "outcome" => label).increment(1);
     if succeeded {
         if !skipped {
             model.status = Set(DeliveryStatus::Delivered);

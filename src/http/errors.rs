@@ -38,10 +38,17 @@ fn message_for(status: StatusCode) -> &'static str {
 
 /// Rewrites error responses that are not JSON yet; the plain text axum produced (e.g. which path
 /// parameter failed to parse) is kept as the message when it is short and harmless.
-pub async fn json_errors(response: Response) -> Response {
+pub async fn json_errors(mut response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    // Every 503 tells the client when to come back, JSON or not.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert(HeaderValue::from_static("1"));
     }
     let is_json = response
         .headers()

@@ -39,10 +39,18 @@ pub fn error_response(err: &AppError) -> Response {
         code::FORBIDDEN => StatusCode::FORBIDDEN,
         code::NOT_FOUND => StatusCode::NOT_FOUND,
         code::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
+        code::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(error = %err, "request failed before execution");
+    match status {
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            tracing::error!(error = %err, "request failed before execution");
+        }
+        // The pool or the database is the problem, not this request: worth a warning, not an error.
+        StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::warn!(error = %err, "request refused: database unavailable");
+        }
+        _ => {}
     }
     error_body(status, err.code(), &err.public_message())
 }
@@ -114,10 +122,21 @@ async fn execute(
     batch: BatchRequest,
     is_get: bool,
 ) -> Response {
-    // Who is asking comes first: a caller without a valid token learns nothing else.
+    // Who is asking comes first: a caller without a valid token learns nothing else — except a
+    // federation gateway composing the supergraph, which may read `_service { sdl }` (the schema, no
+    // data) without a user token.
     let crate::http::Caller { identity, snapshot } =
         match crate::http::identify(&state, headers).await {
             Ok(caller) => caller,
+            Err(_) if !headers.contains_key(header::AUTHORIZATION) && asks_only_for_sdl(&batch) => {
+                match state.snapshots.current(&state.db).await {
+                    Ok(snapshot) => crate::http::Caller {
+                        identity: crate::auth::Identity::Anonymous,
+                        snapshot,
+                    },
+                    Err(e) => return error_response(&e),
+                }
+            }
             Err(refused) => return refused,
         };
     let limits = &state.settings.limits;
@@ -138,11 +157,23 @@ async fn execute(
             rs
         }
     };
+    // The name each operation is counted under in the metrics: the one asked for, else the document's
+    // only named operation.
+    let mut operations = Vec::with_capacity(requests.len());
     for request in &requests {
         let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             // Let the executor report the syntax error in the usual shape.
+            operations.push(operation_label(None));
             continue;
         };
+        operations.push(operation_label(request.operation_name.as_deref().or(
+            match &document.operations {
+                DocumentOperations::Multiple(named) if named.len() == 1 => {
+                    named.keys().next().map(|n| n.as_str())
+                }
+                _ => None,
+            },
+        )));
         if is_get && has_mutation(&document, request.operation_name.as_deref()) {
             let mut response = error_body(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -176,7 +207,8 @@ async fn execute(
         .to_owned();
 
     let mut responses = Vec::with_capacity(requests.len());
-    for request in requests {
+    for (request, operation) in requests.into_iter().zip(operations) {
+        let started = std::time::Instant::now();
         let request = request
             .data(identity.clone())
             .data(loaders::for_request(
@@ -185,16 +217,82 @@ async fn execute(
                 snapshot.clone(),
             ))
             .data(RequestId(request_id.clone()));
-        responses.push(with_codes(state.schema.execute(request).await));
+        let response = with_codes(state.schema.execute(request).await);
+        let outcome = response
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref()?.get("code").cloned())
+            .map_or_else(
+                || "ok".to_owned(),
+                |c| c.to_string().trim_matches('"').to_owned(),
+            );
+        metrics::counter!("childhub_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("childhub_graphql_operation_duration_seconds", "operation" => operation)
+            .record(started.elapsed().as_secs_f64());
+        responses.push(response);
     }
+    // Straight to bytes: going through a `serde_json::Value` first doubled the serialisation work.
     let body = if single {
-        serde_json::to_value(&responses[0])
+        serde_json::to_vec(&responses[0])
     } else {
-        serde_json::to_value(&responses)
+        serde_json::to_vec(&responses)
+    };
+    // An operation that failed because the database was unavailable is answered 503, so clients and
+    // load balancers back off and retry (the error layer adds `Retry-After`).
+    let unavailable = responses.iter().any(|r| {
+        r.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(code::UNAVAILABLE))
+        })
+    });
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
     };
     match body {
-        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => error_response(&AppError::Internal(format!("serialising a response: {e}"))),
+    }
+}
+
+/// Whether the request is one query selecting nothing but `_service` (and `__typename`): what a gateway
+/// sends to compose the supergraph.
+fn asks_only_for_sdl(batch: &BatchRequest) -> bool {
+    let BatchRequest::Single(request) = batch else {
+        return false;
+    };
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let mut operations = document.operations.iter();
+    let (Some((_, operation)), None) = (operations.next(), operations.next()) else {
+        return false;
+    };
+    operation.node.ty == OperationType::Query
+        && document.fragments.is_empty()
+        && operation.node.selection_set.node.items.iter().all(|s| {
+            matches!(&s.node, Selection::Field(f)
+                if matches!(f.node.name.node.as_str(), "_service" | "__typename"))
+        })
+}
+
+/// The operation's name as a metrics label: a GraphQL name (letters, digits, `_`, at most 64) or
+/// `anonymous`, so a client cannot put arbitrary text into the series.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            n.to_owned()
+        }
+        Some(_) => "invalid".to_owned(),
+        None => "anonymous".to_owned(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod exports;
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod reports;
 pub mod sdmx;
 pub mod subscriptions;
@@ -26,7 +27,19 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+
+/// What browsers and Apollo clients send with a GraphQL request: the token, the body type, the
+/// client's name and version (Apollo Studio), W3C trace context and a caller-chosen request id.
+const CORS_REQUEST_HEADERS: [&str; 7] = [
+    "authorization",
+    "content-type",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+];
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -154,6 +167,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
+    // Installed before the first request, so that nothing is counted into the void.
+    metrics::handle();
     let settings = state.settings.clone();
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
@@ -169,6 +184,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state);
     if !settings.http.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = settings
@@ -181,7 +198,9 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+                .allow_headers(CORS_REQUEST_HEADERS.map(HeaderName::from_static))
+                .expose_headers([HeaderName::from_static("x-request-id")])
+                .max_age(std::time::Duration::from_secs(600)),
         );
     }
     router.layer(
@@ -212,7 +231,10 @@ pub fn router(state: AppState) -> Router {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("");
                     tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id = %id)
-                }),
+                })
+                // A 5xx is logged where its cause is known (an internal error at ERROR, an unavailable
+                // database at WARN); the layer's own line is a warning, not a second ERROR.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
             )
             .layer(PropagateRequestIdLayer::new(request_id))
             .layer(TimeoutLayer::with_status_code(

@@ -6,6 +6,27 @@
 /// out of them).
 pub use sea_orm::DatabaseConnection as Db;
 
+/// The pool's size and idle connections now, for the metrics endpoint.
+pub fn pool_usage(db: &Db) -> (u32, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        _ => (0, 0),
+    }
+}
+
 pub mod admin;
 pub mod audit;
 pub mod catalogue;

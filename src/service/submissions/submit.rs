@@ -86,6 +86,9 @@ pub async fn submit_checked(
     let valid = match validate::check_rows(rows, &snapshot.rules(settings)) {
         Ok(valid) => valid,
         Err(row_errors) => {
+            metrics::counter!("childhub_submissions_total", "outcome" => "invalid").increment(1);
+            metrics::counter!("childhub_submitted_rows_total", "outcome" => "rejected")
+                .increment(rows.len() as u64);
             return Ok(SubmitOutcome {
                 row_errors,
                 ..SubmitOutcome::default()
@@ -93,10 +96,16 @@ pub async fn submit_checked(
         }
     };
     let units = snapshot.units();
-    with_retry("submission", || {
+    let outcome = with_retry("submission", || {
         write(db, ctx, settings, &valid, &units, dry_run)
     })
-    .await
+    .await?;
+    if !dry_run {
+        metrics::counter!("childhub_submissions_total", "outcome" => "stored").increment(1);
+        metrics::counter!("childhub_submitted_rows_total", "outcome" => "stored")
+            .increment(valid.len() as u64);
+    }
+    Ok(outcome)
 }
 
 /// Whether a value jumps implausibly from the year before (a relative change above the threshold, for

@@ -1,0 +1,229 @@
+//! What operations teams rely on: metrics, failing fast when the database has no connection to give,
+//! CORS for browser and Apollo clients, and a token command that refuses to run in production.
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const CATALOGUE: &str = "query Catalogue { indicators { code } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_operations() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    app.data(&app.coordinator(), CATALOGUE, json!({})).await;
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    for expected in [
+        "childhub_http_requests_total{route=\"/graphql\",method=\"POST\",status=\"200\"}",
+        "childhub_graphql_operations_total{operation=\"Catalogue\",outcome=\"ok\"}",
+        "childhub_graphql_operation_duration_seconds_bucket{operation=\"Catalogue\"",
+        "childhub_db_connections{state=\"idle\"}",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+}
+
+on_both_backends!(
+    metrics_need_their_token_in_production,
+    settings = |s: &mut childhub::config::Settings| {
+        s.environment = childhub::config::Environment::Production;
+        s.metrics.token = Some("scraper-token-0123456789".to_owned().into());
+    },
+    |app: TestApp| async move {
+        let get = |token: Option<&'static str>| {
+            let mut request = app.client.get(app.url("/metrics"));
+            if let Some(t) = token {
+                request = request.bearer_auth(t);
+            }
+            request.send()
+        };
+        assert_eq!(get(None).await.expect("metrics").status(), 401);
+        assert_eq!(get(Some("wrong")).await.expect("metrics").status(), 401);
+        assert_eq!(
+            get(Some("scraper-token-0123456789"))
+                .await
+                .expect("metrics")
+                .status(),
+            200
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_not_served_in_production_without_a_token() {
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.environment = childhub::config::Environment::Production;
+    })
+    .await;
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(response.status(), 404);
+}
+
+on_both_backends!(
+    an_exhausted_pool_answers_503_at_once,
+    settings = |s: &mut childhub::config::Settings| {
+        // Two: migrating on PostgreSQL holds one for its advisory lock and works on the other.
+        s.database.max_connections = Some(2);
+        s.database.acquire_timeout = Duration::from_millis(300);
+    },
+    |app: TestApp| async move {
+        use sea_orm::TransactionTrait;
+        // Both connections are taken, as by long imports.
+        let held = (
+            app.db.begin().await.expect("hold a connection"),
+            app.db.begin().await.expect("hold the other"),
+        );
+        let started = Instant::now();
+        let (status, body) = app
+            .post(Some(&app.coordinator()), &json!({ "query": CATALOGUE }))
+            .await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "fails fast, not at the request timeout"
+        );
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE");
+        let text = body.to_string();
+        assert!(
+            !text.contains("pool") && !text.contains("sqlx"),
+            "no internals: {text}"
+        );
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(app.coordinator())
+            .json(&json!({ "query": CATALOGUE }))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().get("retry-after").is_some());
+        drop(held);
+        // With the connection back, the same request succeeds.
+        let (status, _) = app
+            .post(Some(&app.coordinator()), &json!({ "query": CATALOGUE }))
+            .await;
+        assert_eq!(status, 200);
+    }
+);
+
+on_both_backends!(
+    cors_allows_what_browsers_and_apollo_clients_send,
+    settings = |s: &mut childhub::config::Settings| {
+        s.http.cors_origins = vec!["https://dashboard.city.example".into()]
+    },
+    |app: TestApp| async move {
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", "https://dashboard.city.example")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, apollographql-client-name, traceparent, x-request-id",
+            )
+            .send()
+            .await
+            .expect("options");
+        let allowed = preflight
+            .headers()
+            .get("access-control-allow-headers")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        for header in ["apollographql-client-name", "traceparent", "x-request-id"] {
+            assert!(allowed.contains(header), "{header} not in {allowed}");
+        }
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("origin", "https://dashboard.city.example")
+            .bearer_auth(app.coordinator())
+            .json(&json!({ "query": CATALOGUE }))
+            .send()
+            .await
+            .expect("post");
+        let exposed = response
+            .headers()
+            .get("access-control-expose-headers")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(exposed.contains("x-request-id"), "{exposed}");
+    }
+);
+
+#[test]
+fn the_token_command_refuses_in_production_and_short_secrets() {
+    let run = |env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"));
+        command
+            .args(["token", "--dept", "statistics", "--role", "viewer"])
+            .env("CHILDHUB_LOG", "warn")
+            .env_remove("CHILDHUB_JWT_SECRET");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("run childhub")
+    };
+    let production = run(&[
+        ("CHILDHUB_ENVIRONMENT", "production"),
+        ("CHILDHUB_JWT_SECRET", crate::support::SECRET),
+    ]);
+    assert!(!production.status.success());
+    let stderr = String::from_utf8_lossy(&production.stderr);
+    assert!(stderr.contains("production"), "{stderr}");
+    assert!(production.stdout.is_empty(), "no token printed");
+
+    let short = run(&[("CHILDHUB_JWT_SECRET", "too-short")]);
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("at least 32"), "{stderr}");
+    assert!(short.stdout.is_empty());
+
+    let fine = run(&[("CHILDHUB_JWT_SECRET", crate::support::SECRET)]);
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_reads_the_sdl_without_a_user_token_and_nothing_else() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let (status, body) = app
+        .post(
+            None,
+            &json!({ "query": "query SubgraphIntrospectQuery { _service { sdl } }" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["_service"]["sdl"]
+            .as_str()
+            .is_some_and(|sdl| sdl.contains("type Indicator")),
+        "{body}"
+    );
+    for query in [
+        "{ _service { sdl } indicators { code } }",
+        "{ indicators { code } }",
+        "{ ...F } fragment F on Query { _service { sdl } }",
+    ] {
+        let (status, body) = app.post(None, &json!({ "query": query })).await;
+        assert_eq!(status, 401, "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+}
