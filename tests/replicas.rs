@@ -190,6 +190,9 @@ async fn two_replicas_start_together_and_agree_on_events() {
     let reader = token("education", &["viewer"]);
     let latest =
         r#"{ region(code: "DEMO-T06") { latest(indicators: ["HEA-03"]) { year value } } }"#;
+    let total = r#"{ observations(filter: { indicators: ["HEA-03"], regions: ["DEMO-T06"] }, first: 1) { totalCount } }"#;
+    let count = |d: &Value| d["data"]["observations"]["totalCount"].as_u64();
+    let count_before = count(&b.gql(&reader, total, json!({})).await).expect("a count");
     let before = b.gql(&reader, latest, json!({})).await;
     assert_ne!(
         before["data"]["region"]["latest"][0]["year"], 2026,
@@ -198,6 +201,11 @@ async fn two_replicas_start_together_and_agree_on_events() {
     let first = submit_and_approve(&a, "DEMO-T06", 4.4).await;
     // An approval on A shows on B at once: its next request sees the new data version.
     let after = b.gql(&reader, latest, json!({})).await;
+    assert_eq!(
+        count(&b.gql(&reader, total, json!({})).await),
+        Some(count_before + 1),
+        "the memoised count is not served past the approval"
+    );
     assert_eq!(
         after["data"]["region"]["latest"][0]["year"], 2026,
         "{after}"

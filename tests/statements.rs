@@ -83,6 +83,21 @@ on_both_backends!(
             Some(100)
         );
         assert_eq!(cost, 2, "version check + page");
+        // With totalCount over many pages: counted once per data version, so a warm page still costs
+        // the version check and the page.
+        let counted = r#"{ observations(filter: { indicators: ["HEA-06"] }, first: 10) {
+            totalCount pageInfo { hasNextPage } } }"#;
+        let (cost, data) = warm_cost(&app, &t, counted, json!({})).await;
+        assert_eq!(data["observations"]["pageInfo"]["hasNextPage"], true);
+        assert!(data["observations"]["totalCount"].as_u64() > Some(10));
+        assert_eq!(cost, 2, "version check + page; the count comes from memory");
+        // Every township's latest values: the version check only, once warm.
+        let towns = r#"{ regions(filter: { level: TOWNSHIP }) { code latest(indicators: ["HEA-06", "EDU-01"]) { value } } }"#;
+        let (cost, _) = warm_cost(&app, &t, towns, json!({})).await;
+        assert_eq!(
+            cost, 1,
+            "the latest values come from memory while the data is unchanged"
+        );
 
         // A restricted indicator read by another department: suppression patterns are memoised.
         let other = app.token("education", &["viewer"]);

@@ -127,19 +127,16 @@ impl Loader<LatestIn> for Source {
         }
         let mut out = HashMap::new();
         for (indicators, regions) in groups {
-            let mut found = observations::load_latest_by_region(
-                &self.db,
-                &self.scope,
-                &regions,
-                indicators.as_deref(),
-            )
-            .await?;
+            let found = self
+                .snapshot
+                .latest_by_region(&self.db, &self.scope, &regions, indicators.as_deref())
+                .await?;
             for region_id in regions {
                 let key = LatestIn {
                     region_id,
                     indicators: indicators.clone(),
                 };
-                out.insert(key, found.remove(&region_id).unwrap_or_default());
+                out.insert(key, found.get(&region_id).cloned().unwrap_or_default());
             }
         }
         Ok(out)

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Which revision of each value to read.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[graphql(name = "ObservationVersion")]
 pub enum Version {
     /// The approved value in force (what every department reads).
@@ -33,7 +33,7 @@ pub enum Version {
 }
 
 /// Filters of the `observations` query.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ObservationFilter {
     pub indicators: Option<Vec<String>>,
     pub regions: Option<Vec<String>>,

@@ -11,7 +11,7 @@
 use crate::auth::Identity;
 use crate::error::AppResult;
 use crate::service::disclosure::ReleaseMemo;
-use crate::service::observations::{ReadScope, ScopeKey};
+use crate::service::observations::{self, ObservationFilter, ReadScope, Record, ScopeKey, Version};
 use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::reference::{self, Reference, Versions};
 use sea_orm::ConnectionTrait;
@@ -23,6 +23,39 @@ use tokio::sync::OnceCell;
 /// afresh, so odd filters cannot grow it without bound.
 const MAX_ASSESSMENTS: usize = 512;
 
+/// How many counts or latest-value answers one snapshot keeps of each kind; beyond it the memo starts
+/// afresh.
+const MAX_ANSWERS: usize = 4096;
+
+/// Answers over published values only, kept for as long as the snapshot: they cannot change until an
+/// approval moves the data version, which replaces the snapshot.
+#[derive(Debug)]
+struct Memo<K, V>(Mutex<HashMap<K, V>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: K, value: V) {
+        if let Ok(mut memo) = self.0.lock() {
+            if memo.len() >= MAX_ANSWERS {
+                memo.clear();
+            }
+            memo.insert(key, value);
+        }
+    }
+}
+
+/// The latest values of some regions, by region: the answer memoised per scope and question.
+pub type LatestByRegion = Arc<HashMap<i32, Vec<Record>>>;
+
 /// One assessment, made once by whoever asks first while the others wait.
 type AssessmentCell = Arc<OnceCell<Arc<Assessment>>>;
 
@@ -32,6 +65,8 @@ pub struct Snapshot {
     pub reference: Arc<Reference>,
     releases: Arc<ReleaseMemo>,
     assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), AssessmentCell>>,
+    counts: Memo<(ScopeKey, ObservationFilter), u64>,
+    latest: Memo<(ScopeKey, Vec<i32>, Option<Vec<i32>>), LatestByRegion>,
 }
 
 impl Snapshot {
@@ -40,6 +75,8 @@ impl Snapshot {
             reference: Arc::new(reference),
             releases: Arc::default(),
             assessments: Mutex::default(),
+            counts: Memo::default(),
+            latest: Memo::default(),
         }
     }
 
@@ -81,6 +118,52 @@ impl Snapshot {
         cell.get_or_try_init(|| async { Ok(Arc::new(progress::assess(db, scope, filter).await?)) })
             .await
             .cloned()
+    }
+}
+
+impl Snapshot {
+    /// How many values match `filter` for `identity`; counts of published values are made once per
+    /// snapshot (a `totalCount` over a million rows is the most expensive part of a page).
+    pub async fn count(
+        &self,
+        db: &impl ConnectionTrait,
+        identity: &Identity,
+        filter: &ObservationFilter,
+    ) -> AppResult<u64> {
+        let scope = self.scope(identity);
+        if filter.version != Version::Published {
+            // Unapproved revisions change without a new snapshot: always counted.
+            return observations::count_matching(db, &scope, filter).await;
+        }
+        let key = (scope.key(), filter.clone());
+        if let Some(n) = self.counts.get(&key) {
+            return Ok(n);
+        }
+        let n = observations::count_matching(db, &scope, filter).await?;
+        self.counts.put(key, n);
+        Ok(n)
+    }
+
+    /// The latest published all-totals values of `regions` (of `indicators`, or of every indicator
+    /// the scope reads), made once per snapshot for each scope and question.
+    pub async fn latest_by_region(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: &ReadScope,
+        regions: &[i32],
+        indicators: Option<&[i32]>,
+    ) -> AppResult<LatestByRegion> {
+        let mut sorted = regions.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let key = (scope.key(), sorted, indicators.map(<[i32]>::to_vec));
+        if let Some(found) = self.latest.get(&key) {
+            return Ok(found);
+        }
+        let found =
+            Arc::new(observations::load_latest_by_region(db, scope, regions, indicators).await?);
+        self.latest.put(key, found.clone());
+        Ok(found)
     }
 }
 

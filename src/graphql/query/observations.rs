@@ -1,6 +1,6 @@
 //! The `observations` root field: a Relay connection over the values the caller may read.
 
-use crate::graphql::context::{db, scope, settings};
+use crate::graphql::context::{db, identity, scope, settings, snapshot};
 use crate::graphql::types::Observation;
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
@@ -76,7 +76,7 @@ impl ObservationEdge {
 pub struct ObservationConnection {
     edges: Vec<ObservationEdge>,
     page_info: PageInfo,
-    matching: observations::Matching,
+    filter: ObservationFilter,
 }
 
 #[Object]
@@ -97,7 +97,9 @@ impl ObservationConnection {
         if !self.page_info.has_next_page && !self.page_info.has_previous_page {
             return Ok(self.edges.len() as u64);
         }
-        Ok(observations::count_observations(db(ctx)?, &self.matching).await?)
+        Ok(snapshot(ctx)?
+            .count(db(ctx)?, identity(ctx), &self.filter)
+            .await?)
     }
 }
 
@@ -148,7 +150,7 @@ impl ObservationQuery {
         Ok(ObservationConnection {
             edges,
             page_info,
-            matching: page.matching,
+            filter,
         })
     }
 }
