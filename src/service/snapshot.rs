@@ -56,6 +56,9 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
 /// The latest values of some regions, by region: the answer memoised per scope and question.
 pub type LatestByRegion = Arc<HashMap<i32, Vec<Record>>>;
 
+/// The question a [`LatestByRegion`] answers: whose scope, which regions (sorted), which indicators.
+type LatestQuestion = (ScopeKey, Vec<i32>, Option<Vec<i32>>);
+
 /// One assessment, made once by whoever asks first while the others wait.
 type AssessmentCell = Arc<OnceCell<Arc<Assessment>>>;
 
@@ -66,7 +69,7 @@ pub struct Snapshot {
     releases: Arc<ReleaseMemo>,
     assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), AssessmentCell>>,
     counts: Memo<(ScopeKey, ObservationFilter), u64>,
-    latest: Memo<(ScopeKey, Vec<i32>, Option<Vec<i32>>), LatestByRegion>,
+    latest: Memo<LatestQuestion, LatestByRegion>,
 }
 
 impl Snapshot {
