@@ -259,6 +259,7 @@ def statements(port, query, token, n=20):
     return (int(Path(COUNT_FILE).read_text() or 0) - before) / n
 
 
+NOTES = "## Notes"
 COUNT_FILE = os.path.join(tempfile.gettempdir(), "childhub-compare-count")
 
 
@@ -376,7 +377,13 @@ def main():
     for size in args.sizes.split(","):
         published, results, rss = measure(size, args)
         out += table(size, published, results, rss, args)
-    Path(args.out).write_text("\n".join(out))
+    # Hand-written notes below the tables (profiles, what was tried) survive a rerun.
+    notes = ""
+    if Path(args.out).exists():
+        previous = Path(args.out).read_text()
+        if NOTES in previous:
+            notes = previous[previous.index(NOTES):]
+    Path(args.out).write_text("\n".join(out) + ("\n" + notes if notes else ""))
     print("\n".join(out))
 
 
