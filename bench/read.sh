@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 cargo build --release -q --bin childhub
 BIN=$(pwd)/target/release/childhub
-export CHILDHUB_JWT_SECRET="bench-secret-0123456789abcdef0123456789" CHILDHUB_LOG=warn
+export CHILDHUB_JWT_SECRET="bench-secret-0123456789abcdef0123456789" CHILDHUB_LOG=warn CHILDHUB_LIMITS__REQUESTS_PER_MINUTE=0
 
 DASHBOARD='{ summary { counts { status count } } progress { indicator { code } status latest { year value } targetValue projection } earlyWarnings { kind message } }'
 TOWNSHIPS='{ regions(filter: { level: TOWNSHIP }) { code latest { year value indicator { code targets { kind value } } } } }'

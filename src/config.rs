@@ -158,6 +158,9 @@ pub struct Limits {
     pub max_export_rows: usize,
     /// Submissions or audit entries one list answers at most.
     pub max_list_size: u64,
+    /// GraphQL requests one caller (a token's subject; all anonymous callers together) may send per
+    /// minute, in bursts of up to a tenth of it; beyond it `429` with `Retry-After`. 0 turns it off.
+    pub requests_per_minute: u32,
 }
 
 /// HTTP-level settings.
@@ -345,6 +348,7 @@ impl Default for Limits {
             max_graphql_export_rows: 10_000,
             max_export_rows: 5_000_000,
             max_list_size: 1000,
+            requests_per_minute: 1200,
         }
     }
 }

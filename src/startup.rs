@@ -161,6 +161,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         auth: Arc::new(Authenticator::new(verifier, settings.auth.anonymous_read)),
         bus: bus.clone(),
         snapshots: snapshots.clone(),
+        rate: crate::http::rate::RateLimit::new(settings.limits.requests_per_minute),
         settings: settings.clone(),
         db: db.clone(),
     };

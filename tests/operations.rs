@@ -227,3 +227,93 @@ async fn a_gateway_reads_the_sdl_without_a_user_token_and_nothing_else() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_over_its_rate_is_told_when_to_come_back() {
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.limits.requests_per_minute = 20; // bursts of 2
+    })
+    .await;
+    let hasty = app.token("health", &["viewer"]);
+    let calm = app.token("education", &["viewer"]);
+    let body = json!({ "query": "{ me { department } }" });
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(app.post(Some(&hasty), &body).await.0);
+    }
+    assert_eq!(statuses[..2], [200, 200], "{statuses:?}");
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&hasty)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=3).contains(&retry), "{retry}");
+    let error: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(error["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Another caller has its own bucket.
+    assert_eq!(app.post(Some(&calm), &body).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_over_http_media_type_and_cache_control() {
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.auth.anonymous_read = childhub::config::AnonymousRead::Public;
+    })
+    .await;
+    let post = |query: &'static str, accept: Option<&'static str>| {
+        let mut request = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(app.coordinator())
+            .json(&json!({ "query": query }));
+        if let Some(a) = accept {
+            request = request.header("accept", a);
+        }
+        request.send()
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let accept = Some("application/graphql-response+json, application/json;q=0.9");
+    // A document that does not validate: 400 under the GraphQL-over-HTTP media type, 200 otherwise.
+    let invalid = post("{ noSuchField }", accept).await.expect("post");
+    assert_eq!(invalid.status(), 400);
+    assert_eq!(
+        header(&invalid, "content-type"),
+        "application/graphql-response+json"
+    );
+    let legacy = post("{ noSuchField }", None).await.expect("post");
+    assert_eq!(legacy.status(), 200);
+    assert_eq!(header(&legacy, "content-type"), "application/json");
+    let fine = post(CATALOGUE, accept).await.expect("post");
+    assert_eq!(fine.status(), 200);
+    assert_eq!(
+        header(&fine, "content-type"),
+        "application/graphql-response+json"
+    );
+    // A token's view is never stored; an anonymous GET of public data may be cached a minute.
+    assert_eq!(header(&fine, "cache-control"), "private, no-store");
+    let public = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ indicators { code } }")])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(public.status(), 200);
+    assert_eq!(header(&public, "cache-control"), "public, max-age=60");
+}

@@ -139,6 +139,21 @@ async fn execute(
             }
             Err(refused) => return refused,
         };
+    if let Err(wait) = state.rate.check(&identity) {
+        let mut response = error_body(
+            StatusCode::TOO_MANY_REQUESTS,
+            code::RATE_LIMITED,
+            &format!(
+                "more than limits.requests_per_minute ({}) requests from this caller; retry after the time in Retry-After",
+                state.settings.limits.requests_per_minute
+            ),
+        );
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));
     let requests = match batch {
@@ -248,16 +263,56 @@ async fn execute(
                 .is_some_and(|c| *c == async_graphql::Value::from(code::UNAVAILABLE))
         })
     });
+    // GraphQL over HTTP: a client that accepts `application/graphql-response+json` gets that media type,
+    // and a request error (the document did not parse or validate, so nothing ran) is a 400.
+    let graphql_response = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(GRAPHQL_RESPONSE));
+    let request_error = single
+        && responses[0].data == async_graphql::Value::Null
+        && !responses[0].errors.is_empty()
+        && responses[0].errors.iter().all(|e| e.path.is_empty());
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
+    } else if graphql_response && request_error {
+        StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
+    let content_type = if graphql_response {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    // What an anonymous caller may read by GET is public data, the same for everyone: caches may keep
+    // it a minute. Anything read with a token is that caller's view and is never stored.
+    let cacheable = is_get
+        && matches!(identity, crate::auth::Identity::Anonymous)
+        && status == StatusCode::OK
+        && responses.iter().all(|r| r.errors.is_empty());
+    let cache_control = if cacheable {
+        "public, max-age=60"
+    } else {
+        "private, no-store"
+    };
     match body {
-        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => (
+            status,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, cache_control),
+            ],
+            body,
+        )
+            .into_response(),
         Err(e) => error_response(&AppError::Internal(format!("serialising a response: {e}"))),
     }
 }
+
+/// The GraphQL-over-HTTP response media type.
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// Whether the request is one query selecting nothing but `_service` (and `__typename`): what a gateway
 /// sends to compose the supergraph.

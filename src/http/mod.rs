@@ -8,6 +8,7 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod rate;
 pub mod reports;
 pub mod sdmx;
 pub mod subscriptions;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub bus: crate::events::Bus,
     /// The reference data and memoised answers, checked against the database at each request.
     pub snapshots: Snapshots,
+    /// Requests per caller per minute on `/graphql`.
+    pub rate: rate::RateLimit,
 }
 
 /// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.

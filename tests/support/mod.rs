@@ -126,6 +126,8 @@ pub fn test_settings(database_url: String) -> Settings {
     settings.connectors.scheduler = false;
     settings.events.poll_interval = Duration::from_secs(3600);
     settings.log.filter = "warn".into();
+    // Tests send bursts from one token (property tests, concurrency); the limit has its own test.
+    settings.limits.requests_per_minute = 0;
     settings
 }
 
