@@ -43,7 +43,37 @@ pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
     });
     Database::connect(options)
         .await
-        .map_err(|e| AppError::Unavailable(format!("connecting to the database: {e}")))
+        .map_err(|e| connect_error(settings, &e.to_string()))
+}
+
+/// What a failed connection means for the person starting the hub, in words they can act on.
+fn connect_error(settings: &Settings, cause: &str) -> AppError {
+    let url = settings.database_url();
+    let name = url
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.split('?').next())
+        .unwrap_or("childhub");
+    if cause.contains("does not exist") && cause.contains("database") {
+        return AppError::invalid(
+            "database_url",
+            format!("database {name}"),
+            format!(
+                "an existing database: create it first, e.g. `createdb {name}` or `psql -c 'CREATE DATABASE {name}'`, then run `childhub seed` to load the plan's catalogue"
+            ),
+        );
+    }
+    if cause.contains("password authentication failed") || cause.contains("no password") {
+        return AppError::invalid(
+            "database_url",
+            "its user and password",
+            "credentials the database accepts (CHILDHUB_DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/NAME)",
+        );
+    }
+    AppError::Unavailable(format!(
+        "connecting to the database (is it running and reachable? it was given {} to answer): {cause}",
+        humantime::format_duration(settings.database.connect_timeout)
+    ))
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
@@ -205,9 +235,19 @@ fn process_name() -> String {
 
 /// Binds the listener (port 0 picks a free port) and returns it with its address.
 pub async fn bind(addr: SocketAddr) -> AppResult<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| AppError::Internal(format!("binding {addr}: {e}")))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => AppError::invalid(
+            "--bind",
+            addr,
+            "a free address: another program (perhaps another childhub) already listens there; choose one with --bind, e.g. --bind 127.0.0.1:8081",
+        ),
+        std::io::ErrorKind::PermissionDenied => AppError::invalid(
+            "--bind",
+            addr,
+            "a port this user may open (ports below 1024 need privileges), e.g. --bind 127.0.0.1:8080",
+        ),
+        _ => AppError::Internal(format!("binding {addr}: {e}")),
+    })?;
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Internal(format!("reading the bound address: {e}")))?;

@@ -317,3 +317,53 @@ async fn graphql_over_http_media_type_and_cache_control() {
     assert_eq!(public.status(), 200);
     assert_eq!(header(&public, "cache-control"), "public, max-age=60");
 }
+
+/// Set-up mistakes end in a sentence the person can act on, not "internal error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_up_mistakes_get_user_errors() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"));
+        command
+            .args(args)
+            .env("CHILDHUB_LOG", "warn")
+            .env("CHILDHUB_JWT_SECRET", crate::support::SECRET);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("run childhub");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A port that is taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = std::env::temp_dir().join(format!("childhub-ops-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/hub.db?mode=rwc", dir.display());
+    let (ok, stderr) = run(
+        &["serve", "--bind", &addr],
+        &[("CHILDHUB_DATABASE_URL", &url)],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("--bind") && stderr.contains("already listens"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+    // A PostgreSQL database that does not exist.
+    if crate::support::postgres_enabled() {
+        let admin = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
+        let missing = match admin.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/childhub_no_such_database"),
+            None => panic!("CHILDHUB_TEST_POSTGRES must end in /<database>"),
+        };
+        let (ok, stderr) = run(&["migrate"], &[("CHILDHUB_DATABASE_URL", &missing)]);
+        assert!(!ok);
+        assert!(
+            stderr.contains("createdb childhub_no_such_database"),
+            "{stderr}"
+        );
+    }
+}

@@ -437,6 +437,11 @@ pub async fn serve(settings: Settings) -> AppResult<()> {
     startup::sync_sources(&db, &settings).await?;
     if seeded {
         println!("loaded the plan's catalogue and the synthetic demo data into the empty database");
+    } else if seed::is_empty(&db).await? {
+        // A new PostgreSQL database is not seeded by itself (production must not get demo data).
+        eprintln!(
+            "note: the database has no catalogue yet, so the graph is empty: run `childhub seed` to load the plan's 41 targets (add --demo for synthetic values)"
+        );
     }
     let (listener, addr) = startup::bind(settings.bind).await?;
     let token =
