@@ -335,16 +335,30 @@ fn asks_only_for_sdl(batch: &BatchRequest) -> bool {
         })
 }
 
+/// How many distinct operation names get their own metrics series; later names count as `other`.
+const MAX_OPERATION_LABELS: usize = 500;
+
 /// The operation's name as a metrics label: a GraphQL name (letters, digits, `_`, at most 64) or
-/// `anonymous`, so a client cannot put arbitrary text into the series.
+/// `anonymous`. Clients choose names, so only the first [`MAX_OPERATION_LABELS`] distinct ones get a
+/// series of their own: a client inventing names cannot grow the metrics without bound.
 fn operation_label(name: Option<&str>) -> String {
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::LazyLock::new(Default::default);
     match name {
         Some(n)
             if !n.is_empty()
                 && n.len() <= 64
                 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
         {
-            n.to_owned()
+            let Ok(mut seen) = SEEN.lock() else {
+                return "other".to_owned();
+            };
+            if seen.contains(n) || seen.len() < MAX_OPERATION_LABELS {
+                seen.insert(n.to_owned());
+                n.to_owned()
+            } else {
+                "other".to_owned()
+            }
         }
         Some(_) => "invalid".to_owned(),
         None => "anonymous".to_owned(),
