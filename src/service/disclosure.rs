@@ -6,6 +6,7 @@
 
 use crate::auth::suppression::{self, Cell, Release};
 use crate::error::AppResult;
+use crate::service::memo::Memo;
 use crate::service::retry::{map_write_error, with_retry};
 use entity::{disclosure_release, observation, region};
 use sea_orm::{
@@ -41,23 +42,9 @@ impl Released {
     }
 }
 
-/// Releases already read, kept for as long as the published data they were read at (the
-/// [`Snapshot`](crate::service::snapshot::Snapshot) that owns the memo is dropped when an approval
-/// changes that data).
-#[derive(Debug, Default)]
-pub struct ReleaseMemo(std::sync::Mutex<HashMap<(i32, i32), Arc<Released>>>);
-
-impl ReleaseMemo {
-    fn get(&self, key: (i32, i32)) -> Option<Arc<Released>> {
-        self.0.lock().ok()?.get(&key).cloned()
-    }
-
-    fn put(&self, key: (i32, i32), released: Arc<Released>) {
-        if let Ok(mut memo) = self.0.lock() {
-            memo.insert(key, released);
-        }
-    }
-}
+/// Releases already read, by (indicator, year), kept for as long as the published data they were read
+/// at.
+pub type ReleaseMemo = Memo<(i32, i32), Arc<Released>>;
 
 /// The release in force of each table, by (indicator, year): from `memo` when it holds one, else read,
 /// or computed and stored when the table's published values changed since its last release.
@@ -70,7 +57,7 @@ pub async fn released(
     let mut missing = Vec::new();
     for table in tables {
         let key = (table.indicator_id, table.year);
-        match memo.and_then(|m| m.get(key)) {
+        match memo.and_then(|m| m.get(&key)) {
             Some(found) => {
                 out.insert(key, found);
             }

@@ -34,6 +34,7 @@ pub mod disclosure;
 pub mod export;
 pub mod import;
 pub mod lease;
+pub mod memo;
 pub mod observations;
 pub mod outbox;
 pub mod progress;

@@ -11,6 +11,7 @@
 use crate::auth::Identity;
 use crate::error::AppResult;
 use crate::service::disclosure::ReleaseMemo;
+use crate::service::memo::Memo;
 use crate::service::observations::{self, ObservationFilter, ReadScope, Record, ScopeKey, Version};
 use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::reference::{self, Reference, Versions};
@@ -22,36 +23,6 @@ use tokio::sync::OnceCell;
 /// How many assessments one snapshot keeps (distinct scopes × filters); beyond it the memo starts
 /// afresh, so odd filters cannot grow it without bound.
 const MAX_ASSESSMENTS: usize = 512;
-
-/// How many counts or latest-value answers one snapshot keeps of each kind; beyond it the memo starts
-/// afresh.
-const MAX_ANSWERS: usize = 4096;
-
-/// Answers over published values only, kept for as long as the snapshot: they cannot change until an
-/// approval moves the data version, which replaces the snapshot.
-#[derive(Debug)]
-struct Memo<K, V>(Mutex<HashMap<K, V>>);
-
-impl<K, V> Default for Memo<K, V> {
-    fn default() -> Self {
-        Memo(Mutex::new(HashMap::new()))
-    }
-}
-
-impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
-    fn get(&self, key: &K) -> Option<V> {
-        self.0.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: K, value: V) {
-        if let Ok(mut memo) = self.0.lock() {
-            if memo.len() >= MAX_ANSWERS {
-                memo.clear();
-            }
-            memo.insert(key, value);
-        }
-    }
-}
 
 /// The latest values of some regions, by region: the answer memoised per scope and question.
 pub type LatestByRegion = Arc<HashMap<i32, Vec<Record>>>;
@@ -125,24 +96,23 @@ impl Snapshot {
 }
 
 impl Snapshot {
-    /// How many values match `filter` for `identity`; counts of published values are made once per
+    /// How many values match `filter` in `scope`; counts of published values are made once per
     /// snapshot (a `totalCount` over a million rows is the most expensive part of a page).
     pub async fn count(
         &self,
         db: &impl ConnectionTrait,
-        identity: &Identity,
+        scope: &ReadScope,
         filter: &ObservationFilter,
     ) -> AppResult<u64> {
-        let scope = self.scope(identity);
         if filter.version != Version::Published {
             // Unapproved revisions change without a new snapshot: always counted.
-            return observations::count_matching(db, &scope, filter).await;
+            return observations::count_matching(db, scope, filter).await;
         }
         let key = (scope.key(), filter.clone());
         if let Some(n) = self.counts.get(&key) {
             return Ok(n);
         }
-        let n = observations::count_matching(db, &scope, filter).await?;
+        let n = observations::count_matching(db, scope, filter).await?;
         self.counts.put(key, n);
         Ok(n)
     }

@@ -1,6 +1,6 @@
 //! The `observations` root field: a Relay connection over the values the caller may read.
 
-use crate::graphql::context::{db, identity, scope, settings, snapshot};
+use crate::graphql::context::{db, scope, settings, snapshot};
 use crate::graphql::types::Observation;
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
@@ -98,7 +98,7 @@ impl ObservationConnection {
             return Ok(self.edges.len() as u64);
         }
         Ok(snapshot(ctx)?
-            .count(db(ctx)?, identity(ctx), &self.filter)
+            .count(db(ctx)?, scope(ctx)?, &self.filter)
             .await?)
     }
 }
