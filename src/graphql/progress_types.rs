@@ -135,11 +135,11 @@ impl TargetProgress {
     async fn target_achieved(&self) -> Option<bool> {
         let e = &self.model.evaluation;
         let (current, target) = (e.progress.current?, e.target_value?);
-        Some(if self.model.spec.kind.direction() > 0 {
-            current.value >= target
-        } else {
-            current.value <= target
-        })
+        Some(crate::monitor::progress::meets(
+            f64::from(self.model.spec.kind.direction()),
+            current.value,
+            target,
+        ))
     }
     /// Why a number is missing (one value only, a sign change, no growth required), if one is.
     async fn note(&self) -> Option<&'static str> {

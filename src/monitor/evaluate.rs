@@ -166,8 +166,8 @@ pub fn evaluate<R: Clone>(
         .into_iter()
         .map(|(region, s)| {
             let progress = measure_series(spec, &s);
-            let below_floor = matches!((progress.current, target), (Some(c), Some(t)) if
-                if spec.kind.direction() > 0 { c.value < t } else { c.value > t });
+            let below_floor = matches!((progress.current, target), (Some(c), Some(t))
+                if !progress::meets(f64::from(spec.kind.direction()), c.value, t));
             TownshipResult {
                 region,
                 series: s,

@@ -226,8 +226,10 @@ pub fn current_point(series: &[Point]) -> Option<Point> {
         .copied()
 }
 
-fn met(goal: &Goal, value: f64, target: f64) -> bool {
-    if goal.direction > 0.0 {
+/// Whether `value` is at or past `target` for a series with `direction` (+1 higher is better, −1
+/// lower is better): the target check of the method, used for townships and reported numbers too.
+pub fn meets(direction: f64, value: f64, target: f64) -> bool {
+    if direction > 0.0 {
         value >= target
     } else {
         value <= target
@@ -259,7 +261,9 @@ pub fn measure(goal: &Goal, series: &[Point]) -> Progress {
         return out;
     };
     // The target check comes first, and holds even for a single point.
-    let achieved = goal.target.is_some_and(|t| met(goal, cur.value, t));
+    let achieved = goal
+        .target
+        .is_some_and(|t| meets(goal.direction, cur.value, t));
     if let Some(target) = goal.target {
         out.gap = Some((goal.direction * (target - cur.value)).max(0.0));
     }
