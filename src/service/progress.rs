@@ -56,7 +56,6 @@ pub struct Assessment {
 pub struct YearCoverage {
     pub year: i32,
     pub targets_with_values: usize,
-    pub targets: usize,
 }
 
 /// The year every year's coverage is counted for when nothing has a value.
@@ -91,7 +90,6 @@ fn coverage_by_year(
         .map(|(year, n)| YearCoverage {
             year,
             targets_with_values: n,
-            targets: targets.len(),
         })
         .collect()
 }
@@ -560,13 +558,12 @@ async fn find_warnings(
 mod tests {
     use super::*;
 
-    fn coverage(counts: &[(i32, usize)], targets: usize) -> Vec<YearCoverage> {
+    fn coverage(counts: &[(i32, usize)]) -> Vec<YearCoverage> {
         counts
             .iter()
             .map(|&(year, n)| YearCoverage {
                 year,
                 targets_with_values: n,
-                targets,
             })
             .collect()
     }
@@ -574,22 +571,19 @@ mod tests {
     #[test]
     fn one_early_value_does_not_move_the_reporting_year() {
         // 41 targets: 2025 is reported for 30, 2026 has one early submission.
-        let c = coverage(&[(2024, 38), (2025, 30), (2026, 1)], 41);
+        let c = coverage(&[(2024, 38), (2025, 30), (2026, 1)]);
         assert_eq!(reporting_year(&c, 41), 2025);
         // Half is enough; fewer than half is not.
         assert_eq!(
-            reporting_year(&coverage(&[(2025, 20), (2026, 21)], 41), 41),
+            reporting_year(&coverage(&[(2025, 20), (2026, 21)]), 41),
             2026
         );
         assert_eq!(
-            reporting_year(&coverage(&[(2025, 21), (2026, 20)], 41), 41),
+            reporting_year(&coverage(&[(2025, 21), (2026, 20)]), 41),
             2025
         );
         // Nothing anywhere near half: the latest year with any value.
-        assert_eq!(
-            reporting_year(&coverage(&[(2023, 2), (2024, 1)], 41), 41),
-            2024
-        );
+        assert_eq!(reporting_year(&coverage(&[(2023, 2), (2024, 1)]), 41), 2024);
         assert_eq!(reporting_year(&[], 41), NO_VALUES_YEAR);
     }
 }

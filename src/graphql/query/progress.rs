@@ -123,7 +123,7 @@ impl ProgressQuery {
                 .map(|c| YearCoverage {
                     year: c.year,
                     targets_with_values: c.targets_with_values as i32,
-                    targets: c.targets as i32,
+                    targets: a.targets.len() as i32,
                 })
                 .collect(),
             counts: counts(a.targets.iter().map(|t| t.evaluation.progress.status)),
