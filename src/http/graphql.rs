@@ -236,11 +236,9 @@ async fn execute(
         let outcome = response
             .errors
             .first()
-            .and_then(|e| e.extensions.as_ref()?.get("code").cloned())
-            .map_or_else(
-                || "ok".to_owned(),
-                |c| c.to_string().trim_matches('"').to_owned(),
-            );
+            .and_then(error_code)
+            .unwrap_or("ok")
+            .to_owned();
         metrics::counter!("childhub_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
             .increment(1);
         metrics::histogram!("childhub_graphql_operation_duration_seconds", "operation" => operation)
@@ -255,14 +253,10 @@ async fn execute(
     };
     // An operation that failed because the database was unavailable is answered 503, so clients and
     // load balancers back off and retry (the error layer adds `Retry-After`).
-    let unavailable = responses.iter().any(|r| {
-        r.errors.iter().any(|e| {
-            e.extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .is_some_and(|c| *c == async_graphql::Value::from(code::UNAVAILABLE))
-        })
-    });
+    let unavailable = responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .any(|e| error_code(e) == Some(code::UNAVAILABLE));
     // GraphQL over HTTP: a client that accepts `application/graphql-response+json` gets that media type,
     // and a request error (the document did not parse or validate, so nothing ran) is a 400.
     let graphql_response = headers
@@ -362,6 +356,14 @@ fn operation_label(name: Option<&str>) -> String {
         }
         Some(_) => "invalid".to_owned(),
         None => "anonymous".to_owned(),
+    }
+}
+
+/// An error's `extensions.code` (every error has one after [`with_codes`]).
+fn error_code(error: &ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.as_str()),
+        _ => None,
     }
 }
 

@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 use std::sync::OnceLock;
+// Compared in constant time, so a scraper's token cannot be guessed from response times.
 use std::time::Instant;
+use subtle::ConstantTimeEq;
 
 /// Latency buckets (seconds) from a cached catalogue read to a slow report.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -64,7 +66,7 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .and_then(|v| v.strip_prefix("Bearer "));
     match (&settings.token, presented) {
         (Some(token), Some(given))
-            if constant_time_eq(token.expose_secret().as_bytes(), given.as_bytes()) => {}
+            if bool::from(token.expose_secret().as_bytes().ct_eq(given.as_bytes())) => {}
         (Some(_), _) => {
             return (
                 StatusCode::UNAUTHORIZED,
@@ -96,9 +98,4 @@ fn pool_gauges(state: &AppState) {
     metrics::gauge!("childhub_db_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("childhub_db_connections", "state" => "in_use")
         .set(f64::from(size.saturating_sub(idle)));
-}
-
-/// Compares without leaking where the first difference is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
