@@ -591,3 +591,37 @@ fn the_development_secret_is_readable_by_its_owner_only() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 }
+
+on_both_backends!(
+    memoised_answers_are_not_shared_across_scopes,
+    settings = |s: &mut childhub::config::Settings| {
+        s.auth.anonymous_read = childhub::config::AnonymousRead::Public;
+    },
+    |app: TestApp| async move {
+        // HEA-06 is public, reported for every township; anonymous callers read the city level only.
+        let count =
+            r#"{ observations(filter: { indicators: ["HEA-06"] }, first: 1) { totalCount } }"#;
+        let latest = r#"{ region(code: "DEMO-T01") { latest(indicators: ["HEA-06"]) { value } } }"#;
+        // The coordinator's answers are memoised first…
+        let all =
+            app.data(&app.coordinator(), count, json!({})).await["observations"]["totalCount"]
+                .as_u64()
+                .expect("a count");
+        let town = app.data(&app.coordinator(), latest, json!({})).await;
+        assert_eq!(town["region"]["latest"].as_array().map(Vec::len), Some(1));
+        // …and an anonymous caller asking the same questions right after gets its own.
+        let (_, body) = app.post(None, &json!({ "query": count })).await;
+        let city = body["data"]["observations"]["totalCount"].as_u64();
+        assert!(
+            city.is_some_and(|c| c > 0 && c < all),
+            "{body} (coordinator: {all})"
+        );
+        let (_, body) = app.post(None, &json!({ "query": latest })).await;
+        assert!(
+            body["data"]["region"]["latest"]
+                .as_array()
+                .is_none_or(|l| l.is_empty()),
+            "{body}"
+        );
+    }
+);
