@@ -70,9 +70,14 @@ fn connect_error(settings: &Settings, cause: &str) -> AppError {
             "credentials the database accepts (CHILDHUB_DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/NAME)",
         );
     }
+    // Opening the pool waits for its first connection, bounded by both timeouts.
+    let waited = settings
+        .database
+        .acquire_timeout
+        .min(settings.database.connect_timeout);
     AppError::Unavailable(format!(
         "connecting to the database (is it running and reachable? it was given {} to answer): {cause}",
-        humantime::format_duration(settings.database.connect_timeout)
+        humantime::format_duration(waited)
     ))
 }
 
