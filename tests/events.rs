@@ -121,6 +121,23 @@ async fn submit(app: &TestApp, token: &str, rows: Value) -> String {
         .to_owned()
 }
 
+/// Public security submits [`law01_rows`] and a coordinator approves them: the values are published.
+async fn publish_law01(app: &TestApp) -> String {
+    let id = submit(
+        app,
+        &app.token("public_security", &["submitter"]),
+        law01_rows(),
+    )
+    .await;
+    app.data(
+        &app.token("wcwc", &["approver"]),
+        APPROVE,
+        json!({ "id": id }),
+    )
+    .await;
+    id
+}
+
 /// LAW-01 of 2026 with one small township count: city 20 = 3 + 17.
 fn law01_rows() -> Value {
     json!([
@@ -225,18 +242,7 @@ on_both_backends!(
             json!(null),
         )
         .await;
-        let id = submit(
-            &app,
-            &app.token("public_security", &["submitter"]),
-            law01_rows(),
-        )
-        .await;
-        app.data(
-            &app.token("wcwc", &["approver"]),
-            APPROVE,
-            json!({ "id": id }),
-        )
-        .await;
+        publish_law01(&app).await;
         rounds(&app, 3).await;
         let seen = education.events();
         assert!(seen.iter().all(|(_, _, valid)| *valid), "signatures verify");
@@ -525,18 +531,7 @@ on_both_backends!(
             .await;
         // Let the subscription start before anything happens.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let id = submit(
-            &app,
-            &app.token("public_security", &["submitter"]),
-            law01_rows(),
-        )
-        .await;
-        app.data(
-            &app.token("wcwc", &["approver"]),
-            APPROVE,
-            json!({ "id": id }),
-        )
-        .await;
+        publish_law01(&app).await;
         let mut heard = Vec::new();
         while let Ok(message) = reader.next(Duration::from_secs(3)).await {
             if message["type"] == "next" {
