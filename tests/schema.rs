@@ -1,6 +1,6 @@
 //! Checked-in contracts: `schema.graphql` is the schema the code serves, the default settings are the
 //! documented ones (an insta snapshot, so a change shows as a diff), and the example settings file
-//! parses and shows the defaults.
+//! parses and shows the defaults, and every element of the schema says what it is.
 
 #[test]
 fn checked_in_schema_matches_the_code() {
@@ -25,6 +25,120 @@ fn similar_asserts(actual: &str, expected: &str) {
     }
     for line in new.difference(&old) {
         eprintln!("+ {line}");
+    }
+}
+
+/// What async-graphql generates and the code cannot describe: the spec's `ID` scalar and the
+/// federation entry points, whose meaning the Apollo Federation spec gives.
+const GENERATED: &[&str] = &[
+    "type ID",
+    "type _Entity",
+    "type _Service",
+    "field Query._service",
+    "field Query._entities",
+    "argument Query._entities(representations)",
+    "field _Service.sdl",
+];
+
+#[tokio::test]
+async fn every_type_field_argument_and_enum_value_has_a_description() {
+    let json: serde_json::Value =
+        serde_json::from_str(&childhub::graphql::introspection_json().await).unwrap();
+    let types = json["data"]["__schema"]["types"]
+        .as_array()
+        .expect("introspection answered");
+    let described = |value: &serde_json::Value| {
+        value["description"]
+            .as_str()
+            .is_some_and(|text| text.trim().len() > 3)
+    };
+    let mut missing = Vec::new();
+    let mut walked = 0;
+    let mut check = |what: String, value: &serde_json::Value| {
+        walked += 1;
+        if !described(value) && !GENERATED.contains(&what.as_str()) {
+            missing.push(what);
+        }
+    };
+    for ty in types {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") {
+            continue; // introspection's own types
+        }
+        check(format!("type {name}"), ty);
+        for field in ty["fields"].as_array().into_iter().flatten() {
+            let field_name = field["name"].as_str().unwrap();
+            check(format!("field {name}.{field_name}"), field);
+            for arg in field["args"].as_array().into_iter().flatten() {
+                check(
+                    format!(
+                        "argument {name}.{field_name}({})",
+                        arg["name"].as_str().unwrap()
+                    ),
+                    arg,
+                );
+            }
+        }
+        for input in ty["inputFields"].as_array().into_iter().flatten() {
+            check(
+                format!("input field {name}.{}", input["name"].as_str().unwrap()),
+                input,
+            );
+        }
+        for value in ty["enumValues"].as_array().into_iter().flatten() {
+            check(
+                format!("enum value {name}.{}", value["name"].as_str().unwrap()),
+                value,
+            );
+        }
+    }
+    assert!(
+        walked > 500,
+        "the walk saw only {walked} elements; is introspection answering?"
+    );
+    assert!(
+        missing.is_empty(),
+        "{} schema elements have no description (a `///` doc comment or `#[graphql(desc = …)]`):\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
+
+/// Entity types are what other subgraphs reference: each says how (its `@key`), and its names may be
+/// resolved by another subgraph too.
+#[tokio::test]
+async fn entity_types_say_how_another_subgraph_references_them() {
+    let sdl = childhub::graphql::sdl();
+    let json: serde_json::Value =
+        serde_json::from_str(&childhub::graphql::introspection_json().await).unwrap();
+    let types = json["data"]["__schema"]["types"].as_array().unwrap();
+    let entities: Vec<&str> = types
+        .iter()
+        .filter_map(|ty| ty["name"].as_str())
+        .filter(|name| sdl.contains(&format!("type {name} @key")))
+        .collect();
+    assert!(
+        entities.len() >= 3,
+        "expected the catalogue's entities, found {entities:?}"
+    );
+    for ty in types
+        .iter()
+        .filter(|ty| entities.contains(&ty["name"].as_str().unwrap()))
+    {
+        let text = ty["description"].as_str().unwrap_or_default();
+        assert!(
+            text.contains("@key"),
+            "entity {} does not say how to reference it (its @key) in: {text:?}",
+            ty["name"]
+        );
+    }
+    // Names are what another subgraph (a city-wide directory, say) may resolve too: shareable.
+    for entity in &entities {
+        let body = sdl.split(&format!("type {entity} @key")).nth(1).unwrap();
+        let body = &body[..body.find("\n}").unwrap()];
+        for name in ["nameZh: String! @shareable", "nameEn: String! @shareable"] {
+            assert!(body.contains(name), "{entity} lacks `{name}`");
+        }
     }
 }
 

@@ -148,12 +148,19 @@ coded!(
 coded!(
     /// What the plan wants of an indicator.
     TargetKind {
+        /// The value must reach `value` or more (≥), e.g. coverage ≥ 97 %.
         AtLeast => "at_least",
+        /// The value must stay at `value` or less (≤), e.g. a mortality rate ≤ 5 ‰.
         AtMost => "at_most",
+        /// The value must fall by `value` percent from the baseline: target = baseline × (1 − value/100).
         ReduceByPercent => "reduce_by_percent",
+        /// The value must rise (direction only, no number; 持续提高).
         TrendUp => "trend_up",
+        /// The value must fall (direction only; 持续下降).
         TrendDown => "trend_down",
+        /// The value must not rise (direction only; 得到控制).
         TrendNotUp => "trend_not_up",
+        /// A yes/no event, reached when the value is 1 (or `value`) or more.
         Milestone => "milestone",
     }
 );
@@ -199,11 +206,11 @@ coded!(
 coded!(
     /// Level of a node in the administrative tree.
     RegionLevel {
-        /// 市
+        /// The city (市).
         City => "city",
-        /// 乡镇街 (township or street)
+        /// A township or street (乡镇街).
         Township => "township",
-        /// 村/社区 (village or community)
+        /// A village or community (村/社区).
         Village => "village",
     }
 );
@@ -234,8 +241,11 @@ coded!(
 coded!(
     /// Lifecycle of an observation or a submission.
     Status {
+        /// Sent, waiting for a coordinator's decision; only the owner department and coordinators see it.
         Pending => "pending",
+        /// Approved by a coordinator: published and locked.
         Approved => "approved",
+        /// Rejected by a coordinator, with a reason; never published.
         Rejected => "rejected",
     }
 );
@@ -243,7 +253,9 @@ coded!(
 coded!(
     /// Whether a department owns indicators or coordinates the monitoring.
     DepartmentKind {
+        /// Owns indicators and submits their values (卫生健康局, 教育局, …).
         Owner => "owner",
+        /// Coordinates the monitoring: reads everything and approves (统计局, 妇儿工委办).
         Coordinator => "coordinator",
     }
 );
@@ -251,8 +263,11 @@ coded!(
 coded!(
     /// A disaggregation dimension.
     Dimension {
+        /// Sex (性别): `_T`, `M`, `F`.
         Sex => "sex",
+        /// Age group (年龄组): `_T` or e.g. `Y0T4`.
         Age => "age",
+        /// Residence (城乡): `_T`, `U` urban, `R` rural.
         Residence => "residence",
     }
 );

@@ -10,9 +10,9 @@ use crate::vocabulary::{DeliveryStatus, EventKind, WebhookStatus};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::{webhook, webhook_delivery};
 
-/// Something that happened, as the caller may hear of it (the same body a webhook receives).
 pub struct Event(pub EventView);
 
+/// Something that happened, as the caller may hear of it (the same body a webhook receives).
 #[Object]
 impl Event {
     /// `evt_…`: the same id a webhook delivery carries in `webhook-id`.
@@ -46,17 +46,22 @@ pub struct StatusChange {
     pub indicator: String,
     /// The region assessed (the city).
     pub region: String,
+    /// The evaluation year.
     pub year: i32,
+    /// The status before (null: the target had no status yet).
     pub from: Option<ProgressStatus>,
+    /// The status now (null: it can no longer be assessed).
     pub to: Option<ProgressStatus>,
+    /// When the change was recorded.
     pub timestamp: chrono::DateTime<chrono::Utc>,
 }
 
-/// An endpoint that hears of events for a department.
 pub struct Webhook(pub webhook::Model);
 
+/// An endpoint that hears of events for a department.
 #[Object]
 impl Webhook {
+    /// The endpoint's id, for `pauseWebhook`, `redeliver` and the other mutations.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -67,9 +72,11 @@ impl Webhook {
             .cloned()
             .map(Department))
     }
+    /// Where deliveries are POSTed.
     async fn url(&self) -> &str {
         &self.0.url
     }
+    /// What the endpoint is for, as its owner wrote it.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -77,6 +84,7 @@ impl Webhook {
     async fn kinds(&self) -> Vec<EventKind> {
         kinds_of(&self.0)
     }
+    /// Active, paused by an admin, or failing beyond the retry schedule.
     async fn status(&self) -> WebhookStatus {
         self.0.status
     }
@@ -84,6 +92,7 @@ impl Webhook {
     async fn failing_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.failing_since
     }
+    /// When it was registered.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
@@ -92,20 +101,22 @@ impl Webhook {
 /// A webhook endpoint with its signing secret, returned only when it is created or rotated.
 #[derive(SimpleObject)]
 pub struct WebhookWithSecret {
+    /// The endpoint.
     pub webhook: Webhook,
     /// The Standard Webhooks secret (`whsec_…`). Store it now: it is not shown again.
     pub secret: String,
 }
 
-/// One event for one endpoint.
 pub struct WebhookDelivery(pub webhook_delivery::Model, pub Option<String>);
 
+/// One event for one endpoint.
 #[Object]
 impl WebhookDelivery {
     /// The event's id (`evt_…`), as sent in `webhook-id`.
     async fn event_id(&self) -> Option<&str> {
         self.1.as_deref()
     }
+    /// Pending, delivered or skipped.
     async fn status(&self) -> DeliveryStatus {
         self.0.status
     }
@@ -125,6 +136,7 @@ impl WebhookDelivery {
     async fn last_latency_ms(&self) -> Option<i32> {
         self.0.last_latency_ms
     }
+    /// When the last attempt was made; null before the first.
     async fn last_attempt_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.last_attempt_at
     }
@@ -132,6 +144,7 @@ impl WebhookDelivery {
     async fn next_attempt_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.next_attempt_at
     }
+    /// When an attempt was answered with a 2xx; null until then.
     async fn delivered_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.delivered_at
     }

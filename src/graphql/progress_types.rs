@@ -13,7 +13,9 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 /// One value of a series.
 #[derive(SimpleObject, Clone, Copy)]
 pub struct SeriesPoint {
+    /// The year.
     pub year: i32,
+    /// The published value.
     pub value: f64,
 }
 
@@ -26,7 +28,6 @@ impl From<Point> for SeriesPoint {
     }
 }
 
-/// A township's progress under a per-township target.
 pub struct TownshipProgress {
     pub region: entity::region::Model,
     pub status: ProgressStatus,
@@ -34,14 +35,18 @@ pub struct TownshipProgress {
     pub below_floor: bool,
 }
 
+/// A township's progress under a per-township target.
 #[Object]
 impl TownshipProgress {
+    /// The township.
     async fn region(&self) -> Region {
         Region(self.region.clone())
     }
+    /// Its own status against the target.
     async fn status(&self) -> ProgressStatus {
         self.status
     }
+    /// Its latest published value.
     async fn latest(&self) -> Option<SeriesPoint> {
         self.latest.map(Into::into)
     }
@@ -51,18 +56,20 @@ impl TownshipProgress {
     }
 }
 
-/// How a target is progressing (Open SDG progress measure; see docs/progress.md).
 pub struct TargetProgress {
     pub model: TargetProgressModel,
     pub region: entity::region::Model,
     pub year: i32,
 }
 
+/// How a target is progressing (Open SDG progress measure; see docs/progress.md).
 #[Object]
 impl TargetProgress {
+    /// The indicator assessed.
     async fn indicator(&self) -> Indicator {
         Indicator(self.model.indicator.clone())
     }
+    /// The target assessed.
     async fn target(&self) -> Target {
         Target(self.model.target.clone())
     }
@@ -74,6 +81,7 @@ impl TargetProgress {
     async fn year(&self) -> i32 {
         self.year
     }
+    /// Where the target stands (see `why`).
     async fn status(&self) -> ProgressStatus {
         self.model.evaluation.progress.status
     }
@@ -210,8 +218,11 @@ pub enum ThresholdMeasure {
 /// `needsAcceleration` → `NEEDS_ACCELERATION`, at or above 0 → `LIMITED_PROGRESS`, below → `DETERIORATING`.
 #[derive(SimpleObject)]
 pub struct Thresholds {
+    /// What the thresholds compare: the trend score, or the ratio of observed to required growth.
     pub measure: ThresholdMeasure,
+    /// At or above it the status is ON_TRACK.
     pub on_track: f64,
+    /// At or above it (and below `onTrack`) the status is NEEDS_ACCELERATION; below, LIMITED_PROGRESS.
     pub needs_acceleration: f64,
 }
 
@@ -239,9 +250,9 @@ impl Thresholds {
     }
 }
 
-/// How a status is named and shown, so that pages and reports take the labels from one place.
 pub struct StatusLabel(pub ProgressStatus);
 
+/// How a status is named and shown, so that pages and reports take the labels from one place.
 #[async_graphql::Object]
 impl StatusLabel {
     /// The status.
@@ -272,28 +283,33 @@ impl StatusLabel {
 /// How many targets have a status.
 #[derive(SimpleObject)]
 pub struct StatusCount {
+    /// The status.
     pub status: ProgressStatus,
+    /// How many targets have it.
     pub count: i32,
 }
 
-/// The counts of one domain.
 pub struct DomainSummary {
     pub domain_id: i32,
     pub counts: Vec<StatusCount>,
     pub total: i32,
 }
 
+/// The counts of one domain.
 #[Object]
 impl DomainSummary {
+    /// The domain; null for the targets of indicators outside the seven domains.
     async fn domain(&self, ctx: &Context<'_>) -> Result<Option<Domain>> {
         Ok(reference(ctx)?
             .domain_by_id(self.domain_id)
             .cloned()
             .map(Domain))
     }
+    /// How many of its targets have each status.
     async fn counts(&self) -> &[StatusCount] {
         &self.counts
     }
+    /// Its targets assessed.
     async fn total(&self) -> i32 {
         self.total
     }
@@ -303,8 +319,11 @@ impl DomainSummary {
 /// evidence for the default year.
 #[derive(SimpleObject)]
 pub struct YearCoverage {
+    /// The year.
     pub year: i32,
+    /// How many assessed targets have an approved value for it.
     pub targets_with_values: i32,
+    /// How many targets are assessed.
     pub targets: i32,
 }
 
@@ -316,13 +335,14 @@ pub struct ProgressSummary {
     pub year: i32,
     /// Every year with values, ascending, with how many targets have one.
     pub years: Vec<YearCoverage>,
+    /// The area assessed.
     pub region: Region,
+    /// Counts per domain, in plan order.
     pub domains: Vec<DomainSummary>,
     /// All domains together.
     pub counts: Vec<StatusCount>,
 }
 
-/// A finding that needs attention.
 pub enum EarlyWarning {
     /// About a target's series.
     Target(EarlyWarningModel),
@@ -330,14 +350,17 @@ pub enum EarlyWarning {
     Source(crate::service::sources::SourceWarning),
 }
 
+/// A finding that needs attention: about a target's series, or about a source that keeps failing.
 #[Object]
 impl EarlyWarning {
+    /// What was found.
     async fn kind(&self) -> WarningKind {
         match self {
             EarlyWarning::Target(w) => w.warning.kind,
             EarlyWarning::Source(_) => WarningKind::SourceFailing,
         }
     }
+    /// How urgent it is.
     async fn severity(&self) -> Severity {
         match self {
             EarlyWarning::Target(w) => w.warning.severity,
@@ -400,6 +423,7 @@ impl EarlyWarning {
             EarlyWarning::Source(s) => Some(s.since),
         }
     }
+    /// The value that raised it, if any.
     async fn value(&self) -> Option<f64> {
         match self {
             EarlyWarning::Target(w) => w.warning.value,

@@ -8,14 +8,16 @@ use crate::vocabulary::{RunStatus, SourceKind, SourceStatus};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::{source, source_run};
 
-/// A department's system the hub pulls from.
 pub struct Source(pub source::Model);
 
+/// A department's system the hub pulls from.
 #[Object]
 impl Source {
+    /// Unique name, e.g. `health-mch`; used by `runSource` and in `sourceRuns`.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What kind of system it is (REST JSON, CSV over HTTP, SDMX-JSON, GraphQL, SQL).
     async fn kind(&self) -> SourceKind {
         self.0.kind
     }
@@ -30,6 +32,7 @@ impl Source {
     async fn schedule(&self) -> &str {
         &self.0.schedule
     }
+    /// Active (pulled on its schedule) or paused.
     async fn status(&self) -> SourceStatus {
         self.0.status
     }
@@ -56,8 +59,11 @@ impl Source {
 pub struct SourceReject {
     /// Where it was in the source: `page 2, record 14`, `line 37`, `row 12`.
     pub at: String,
+    /// The field that was wrong, e.g. `value` or `region`.
     pub field: String,
+    /// The value found there.
     pub value: String,
+    /// What was expected.
     pub message: String,
 }
 
@@ -72,11 +78,12 @@ impl From<Reject> for SourceReject {
     }
 }
 
-/// One pull of a source.
 pub struct SourceRun(pub source_run::Model);
 
+/// One pull of a source.
 #[Object]
 impl SourceRun {
+    /// The run's id (as in an observation's `source.runId`).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -84,12 +91,15 @@ impl SourceRun {
     async fn trigger(&self) -> &str {
         &self.0.trigger
     }
+    /// Running, succeeded, unchanged, failed or interrupted.
     async fn status(&self) -> RunStatus {
         self.0.status
     }
+    /// When the pull started.
     async fn started_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.started_at
     }
+    /// When it ended; null while running.
     async fn finished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.finished_at
     }
@@ -101,15 +111,19 @@ impl SourceRun {
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
     }
+    /// Rows read from the source.
     async fn rows_fetched(&self) -> i32 {
         self.0.rows_fetched
     }
+    /// Rows that created a new revision (pending approval).
     async fn rows_written(&self) -> i32 {
         self.0.rows_written
     }
+    /// Rows identical to the stored value.
     async fn rows_unchanged(&self) -> i32 {
         self.0.rows_unchanged
     }
+    /// Rows that failed a check (see `rejects`).
     async fn rows_rejected(&self) -> i32 {
         self.0.rows_rejected
     }
@@ -127,21 +141,24 @@ impl SourceRun {
     }
 }
 
-/// What a pull did, as `runSource` answers (a dry run has no recorded run).
 pub struct Pull(pub PullReport);
 
+/// What a pull did, as `runSource` answers (a dry run has no recorded run).
 #[Object]
 impl Pull {
     /// The recorded run (none for a dry run).
     async fn run(&self) -> Option<SourceRun> {
         self.0.run.clone().map(SourceRun)
     }
+    /// How the pull went.
     async fn status(&self) -> RunStatus {
         self.0.status
     }
+    /// Why it failed; null when it did not.
     async fn error(&self) -> Option<&str> {
         self.0.error.as_deref()
     }
+    /// Rows read from the source.
     async fn rows_fetched(&self) -> i32 {
         self.0.fetched as i32
     }
@@ -149,12 +166,15 @@ impl Pull {
     async fn rows_written(&self) -> i32 {
         self.0.written as i32
     }
+    /// Rows identical to the stored value.
     async fn rows_unchanged(&self) -> i32 {
         self.0.unchanged as i32
     }
+    /// Rows that failed a check.
     async fn rows_rejected(&self) -> i32 {
         self.0.rejected as i32
     }
+    /// The first rejected rows (up to 100) and why.
     async fn rejects(&self) -> Vec<SourceReject> {
         self.0
             .rejects
@@ -179,15 +199,16 @@ impl Pull {
     }
 }
 
-/// Where a value came from: the source and the run that pulled it.
 pub struct Provenance(pub source_run::Model, pub source::Model);
 
+/// Where a value came from: the source and the run that pulled it.
 #[Object]
 impl Provenance {
     /// The source's name.
     async fn name(&self) -> &str {
         &self.1.name
     }
+    /// What kind of system the source is.
     async fn kind(&self) -> SourceKind {
         self.1.kind
     }
@@ -195,6 +216,7 @@ impl Provenance {
     async fn run_id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// When the run that pulled the value started.
     async fn pulled_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.started_at
     }

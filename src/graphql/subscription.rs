@@ -16,13 +16,15 @@ use tokio_stream::wrappers::BroadcastStream;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Events as they happen, over WebSocket at `/graphql/ws` (graphql-transport-ws); the same policy as
+/// queries decides what each subscriber hears of.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every event the caller may hear of, of the given kinds (default: all), from now on.
     async fn events(
         &self,
         ctx: &Context<'_>,
-        kinds: Option<Vec<EventKind>>,
+        #[graphql(desc = "Only these kinds (default: every kind).")] kinds: Option<Vec<EventKind>>,
     ) -> Result<impl Stream<Item = Event>> {
         let identity = identity(ctx).clone();
         policy::require_member(&identity)?;

@@ -13,9 +13,12 @@ use crate::vocabulary::{
 use async_graphql::{Context, Object, Result};
 use entity::{department, dimension_code, domain, indicator, region, target};
 
-/// A department: owns indicators or coordinates the monitoring.
 pub struct Department(pub department::Model);
 
+/// A department: owns indicators or coordinates the monitoring.
+///
+/// Federation entity, `@key(fields: "code")`: another subgraph references one as
+/// `{ "__typename": "Department", "code": "health" }`.
 #[Object]
 impl Department {
     /// Code such as `health` or `statistics`.
@@ -23,10 +26,12 @@ impl Department {
         &self.0.code
     }
     /// Chinese name, e.g. 卫生健康局.
+    #[graphql(shareable)]
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
     /// English name.
+    #[graphql(shareable)]
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
@@ -82,9 +87,9 @@ pub fn region_by_id(ctx: &Context<'_>, id: i32) -> Result<Region> {
     Ok(Region(stored(found, "region id", id)?.clone()))
 }
 
-/// One of the plan's seven areas.
 pub struct Domain(pub domain::Model);
 
+/// One of the plan's seven areas.
 #[Object]
 impl Domain {
     /// `health`, `safety`, `education`, `welfare`, `family`, `environment` or `legal`.
@@ -95,6 +100,7 @@ impl Domain {
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
+    /// English name.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
@@ -108,9 +114,12 @@ impl Domain {
     }
 }
 
-/// A measured quantity of the plan.
 pub struct Indicator(pub indicator::Model);
 
+/// A measured quantity of the plan.
+///
+/// Federation entity, `@key(fields: "code")`: another subgraph references one as
+/// `{ "__typename": "Indicator", "code": "HEA-03" }`; the caller's policy applies as on `indicator`.
 #[Object]
 impl Indicator {
     /// How the indicator's targets progress in `region` (default: the only city) as of `year`
@@ -119,7 +128,10 @@ impl Indicator {
     async fn progress(
         &self,
         ctx: &Context<'_>,
-        region: Option<String>,
+        #[graphql(desc = "Region code (default: the only city).")] region: Option<String>,
+        #[graphql(
+            desc = "Evaluation year (default: the latest year in which at least half of the targets have approved values)."
+        )]
         year: Option<i32>,
     ) -> Result<Vec<crate::graphql::progress_types::TargetProgress>> {
         let key = crate::graphql::loaders::ProgressOf {
@@ -144,13 +156,16 @@ impl Indicator {
         &self.0.code
     }
     /// Name as the plan words it, e.g. 婴儿死亡率.
+    #[graphql(shareable)]
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
     /// English name, e.g. `Infant mortality rate`.
+    #[graphql(shareable)]
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// What the values measure, and so their range (a percent lies in 0 – 100).
     async fn unit(&self) -> Result<Unit> {
         Ok(self.0.unit)
     }
@@ -177,6 +192,7 @@ impl Indicator {
         .filter_map(|(on, d)| on.then_some(d))
         .collect()
     }
+    /// The plan's domain (领域) the indicator belongs to.
     async fn domain(&self, ctx: &Context<'_>) -> Result<Domain> {
         domain_by_id(ctx, self.0.domain_id)
     }
@@ -198,9 +214,21 @@ impl Indicator {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Region code")] region: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] sex: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
+        #[graphql(
+            desc = "Sex code: `_T` (total, default), `M` or `F`.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        sex: String,
+        #[graphql(
+            desc = "Age group code: `_T` (total, default) or e.g. `Y0T4`.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        age_group: String,
+        #[graphql(
+            desc = "Residence code: `_T` (total, default), `U` urban or `R` rural.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        residence: String,
     ) -> Result<Vec<Observation>> {
         let region = resolve_region(ctx, "region", &region)?;
         let key = SeriesKey {
@@ -218,9 +246,21 @@ impl Indicator {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Region code")] region: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] sex: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] age_group: String,
-        #[graphql(default_with = "TOTAL.to_owned()")] residence: String,
+        #[graphql(
+            desc = "Sex code: `_T` (total, default), `M` or `F`.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        sex: String,
+        #[graphql(
+            desc = "Age group code: `_T` (total, default) or e.g. `Y0T4`.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        age_group: String,
+        #[graphql(
+            desc = "Residence code: `_T` (total, default), `U` urban or `R` rural.",
+            default_with = "TOTAL.to_owned()"
+        )]
+        residence: String,
     ) -> Result<Option<Observation>> {
         let region = resolve_region(ctx, "region", &region)?;
         let key = SeriesKey {
@@ -235,11 +275,12 @@ impl Indicator {
     }
 }
 
-/// What the plan wants of an indicator by the target year.
 pub struct Target(pub target::Model);
 
+/// What the plan wants of an indicator by the target year.
 #[Object]
 impl Target {
+    /// How the value is judged: at least, at most, a cut from the baseline, a trend or a milestone.
     async fn kind(&self) -> Result<TargetKind> {
         Ok(self.0.kind)
     }
@@ -247,9 +288,11 @@ impl Target {
     async fn value(&self) -> Option<f64> {
         self.0.value
     }
+    /// The year the plan measures change from (2020 unless the target says otherwise).
     async fn baseline_year(&self) -> i32 {
         self.0.baseline_year
     }
+    /// The year the target is due (2030 unless the target says otherwise).
     async fn target_year(&self) -> i32 {
         self.0.target_year
     }
@@ -274,20 +317,29 @@ impl Target {
     }
 }
 
-/// A node of the administrative tree.
 pub struct Region(pub region::Model);
 
+/// A node of the administrative tree: the city, its townships (乡镇街) and villages (村/社区).
+///
+/// Federation entity, `@key(fields: "code")`: another subgraph references one as
+/// `{ "__typename": "Region", "code": "city" }`.
 #[Object]
 impl Region {
+    /// Code such as `city` or a township's code; unique for all time (a merged township keeps its code).
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Chinese name, e.g. 城关镇.
+    #[graphql(shareable)]
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
+    /// English name.
+    #[graphql(shareable)]
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }
+    /// City, township (乡镇街) or village (村/社区).
     async fn level(&self) -> Result<RegionLevel> {
         Ok(self.0.level)
     }
@@ -303,6 +355,7 @@ impl Region {
     async fn valid_to(&self) -> Option<i32> {
         self.0.valid_to
     }
+    /// The region it belongs to; null for the city.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
@@ -321,6 +374,7 @@ impl Region {
     async fn latest(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Indicator codes (default: every indicator the caller may read).")]
         indicators: Option<Vec<String>>,
     ) -> Result<Vec<Observation>> {
         let indicators = match indicators {
@@ -353,17 +407,20 @@ impl Region {
     }
 }
 
-/// One value of one indicator for one region, year and disaggregation.
 pub struct Observation(pub Record);
 
+/// One value of one indicator for one region, year and disaggregation.
 #[Object]
 impl Observation {
+    /// The indicator measured.
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
         visible_indicator(ctx, self.0.model.indicator_id)
     }
+    /// The region the value is about.
     async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
         region_by_id(ctx, self.0.model.region_id)
     }
+    /// The calendar year the value is for.
     async fn year(&self) -> i32 {
         self.0.model.year
     }
@@ -395,6 +452,7 @@ impl Observation {
     async fn suppressed(&self) -> bool {
         self.0.suppressed
     }
+    /// Pending until a coordinator approves it; approved values are the published ones.
     async fn status(&self) -> Result<Status> {
         Ok(self.0.model.status)
     }
@@ -437,11 +495,12 @@ impl Observation {
     }
 }
 
-/// One code of a disaggregation dimension.
 pub struct DimensionCode(pub dimension_code::Model);
 
+/// One code of a disaggregation dimension.
 #[Object]
 impl DimensionCode {
+    /// The dimension the code belongs to.
     async fn dimension(&self) -> Result<Dimension> {
         Ok(self.0.dimension)
     }
@@ -449,9 +508,11 @@ impl DimensionCode {
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Chinese name, e.g. 男.
     async fn name_zh(&self) -> &str {
         &self.0.name_zh
     }
+    /// English name.
     async fn name_en(&self) -> &str {
         &self.0.name_en
     }

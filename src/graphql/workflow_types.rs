@@ -9,14 +9,16 @@ use crate::vocabulary::Status;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::{audit_log, submission};
 
-/// A batch of observations sent by one department in one request.
 pub struct Submission(pub submission::Model);
 
+/// A batch of observations sent by one department in one request.
 #[Object]
 impl Submission {
+    /// The submission's id, for `approveSubmission` and `rejectSubmission`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The department that sent it.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
         Ok(reference(ctx)?
             .department_by_id(self.0.department_id)
@@ -27,6 +29,7 @@ impl Submission {
     async fn submitted_by(&self) -> &str {
         &self.0.submitted_by
     }
+    /// Pending until a coordinator approves or rejects it.
     async fn status(&self) -> Result<Status> {
         Ok(self.0.status)
     }
@@ -42,12 +45,15 @@ impl Submission {
     async fn rows_unchanged(&self) -> i32 {
         self.0.rows_unchanged
     }
+    /// When it was sent.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// Token subject of the coordinator who approved or rejected it.
     async fn decided_by(&self) -> Option<&str> {
         self.0.decided_by.as_deref()
     }
+    /// When it was approved or rejected.
     async fn decided_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.decided_at
     }
@@ -61,7 +67,11 @@ impl Submission {
     async fn observations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 1000)] first: u64,
+        #[graphql(
+            desc = "How many values to list (default and most: `limits.max_list_size`).",
+            default = 1000
+        )]
+        first: u64,
     ) -> Result<Vec<Observation>> {
         let key = SubmissionValues {
             submission_id: self.0.id,
@@ -109,14 +119,16 @@ pub struct SubmitResult {
     pub row_errors: Vec<RowError>,
 }
 
-/// One entry of the audit log.
 pub struct AuditEntry(pub audit_log::Model);
 
+/// One entry of the audit log.
 #[Object]
 impl AuditEntry {
+    /// The entry's id, increasing in the order of writes.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// When the write was committed.
     async fn at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.at
     }
@@ -124,6 +136,7 @@ impl AuditEntry {
     async fn actor(&self) -> &str {
         &self.0.actor
     }
+    /// Department code of who wrote.
     async fn actor_department(&self) -> Option<&str> {
         self.0.actor_department.as_deref()
     }
@@ -131,12 +144,15 @@ impl AuditEntry {
     async fn action(&self) -> &str {
         &self.0.action
     }
+    /// What was written, e.g. `submission`, `indicator`, `region`.
     async fn entity_type(&self) -> &str {
         &self.0.entity_type
     }
+    /// Which one: a code or an id.
     async fn entity_key(&self) -> &str {
         &self.0.entity_key
     }
+    /// The `x-request-id` of the HTTP request that wrote, to find it in the logs.
     async fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
     }
@@ -150,14 +166,16 @@ impl AuditEntry {
     }
 }
 
-/// Whether an indicator has been reported for a year.
 pub struct Completeness(pub CompletenessModel);
 
+/// Whether an indicator has been reported for a year.
 #[Object]
 impl Completeness {
+    /// The indicator (null when the caller may not see it).
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
         Ok(crate::graphql::types::visible_indicator(ctx, self.0.indicator.id).ok())
     }
+    /// The department that owns it.
     async fn department(&self) -> Department {
         Department(self.0.department.clone())
     }

@@ -5,11 +5,17 @@
 /// The status of a target.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProgressStatus {
+    /// The latest value meets the target (已实现).
     Achieved,
+    /// Progressing fast enough to meet the target by the target year (进展顺利).
     OnTrack,
+    /// Progressing, but not fast enough (需加快进度).
     NeedsAcceleration,
+    /// Little or no progress towards the target (进展有限).
     LimitedProgress,
+    /// Moving away from the target (趋于恶化).
     Deteriorating,
+    /// Not enough approved values to assess (数据不足).
     NoData,
 }
 

@@ -27,8 +27,11 @@ pub enum WarningKind {
 /// How bad a finding is.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
+    /// Worth a look, e.g. a value that jumped implausibly.
     Low,
+    /// Needs attention this year, e.g. progress too slow for the target.
     Medium,
+    /// Needs action now, e.g. a series moving away from its target or a maintained level breached.
     High,
 }
 

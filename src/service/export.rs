@@ -10,7 +10,9 @@ use std::io::Write;
 /// File formats of an export.
 #[derive(async_graphql::Enum, clap::ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// Comma-separated values, UTF-8, the import columns first (opens in Excel and WPS).
     Csv,
+    /// A JSON array of objects with the same fields as the CSV.
     Json,
 }
 

@@ -13,8 +13,11 @@ use async_graphql::{Context, InputObject, Object, Result};
 #[derive(InputObject, Default)]
 #[graphql(name = "DepartmentInput")]
 pub struct DepartmentFields {
+    /// Chinese name, e.g. 卫生健康局.
     pub name_zh: Option<String>,
+    /// English name.
     pub name_en: Option<String>,
+    /// Owner of indicators, or coordinator.
     pub kind: Option<DepartmentKind>,
 }
 
@@ -22,15 +25,21 @@ pub struct DepartmentFields {
 #[derive(InputObject, Default)]
 #[graphql(name = "IndicatorInput")]
 pub struct IndicatorFields {
+    /// Chinese name.
     pub name_zh: Option<String>,
+    /// English name.
     pub name_en: Option<String>,
     /// Domain code.
     pub domain: Option<String>,
+    /// What the values measure.
     pub unit: Option<Unit>,
     /// Owner department code.
     pub owner_department: Option<String>,
+    /// Who may read values: public, internal or restricted (suppressed small counts).
     pub sensitivity: Option<Sensitivity>,
+    /// Decimals shown in tables and reports.
     pub decimals: Option<i32>,
+    /// The plan's wording of the target, in Chinese.
     pub plan_clause: Option<String>,
     /// Dimensions the values are broken down by.
     pub dimensions: Option<Vec<Dimension>>,
@@ -40,12 +49,15 @@ pub struct IndicatorFields {
 #[derive(InputObject)]
 #[graphql(name = "TargetInput")]
 pub struct TargetFields {
+    /// How the value is judged.
     pub kind: TargetKind,
+    /// The threshold (for REDUCE_BY_PERCENT the percentage to cut); omit for trends.
     pub value: Option<f64>,
     /// Default: the plan's baseline year (`plan.baseline_year`, 2020).
     pub baseline_year: Option<i32>,
     /// Default: the plan's final year (`plan.target_year`, 2030).
     pub target_year: Option<i32>,
+    /// Which series the target applies to (default: the city total).
     #[graphql(default_with = "TargetScope::City")]
     pub scope: TargetScope,
     /// The value the indicator cannot pass in this target's assessment (a ceiling for a rising series,
@@ -62,13 +74,17 @@ pub struct TargetFields {
 #[derive(InputObject, Default)]
 #[graphql(name = "RegionInput")]
 pub struct RegionFields {
+    /// Chinese name.
     pub name_zh: Option<String>,
+    /// English name.
     pub name_en: Option<String>,
+    /// City, township or village.
     pub level: Option<RegionLevel>,
     /// `U`, `R` or `_T`.
     pub residence: Option<String>,
     /// Parent region code.
     pub parent: Option<String>,
+    /// First year the region existed (omit: since before the records).
     pub valid_from: Option<i32>,
     /// Last year the region existed (e.g. the year before a merger).
     pub valid_to: Option<i32>,
@@ -123,41 +139,45 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
+    /// Adds a department.
     async fn create_department(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: DepartmentFields,
+        #[graphql(desc = "Code, lower-case letters and dashes, e.g. `health`.")] code: String,
+        #[graphql(desc = "Its fields (names and kind are required).")] input: DepartmentFields,
     ) -> Result<Department> {
         Ok(Department(
             admin::create_department(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
+    /// Changes a department's names or kind.
     async fn update_department(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: DepartmentFields,
+        #[graphql(desc = "The department's code.")] code: String,
+        #[graphql(desc = "The fields to change.")] input: DepartmentFields,
     ) -> Result<Department> {
         Ok(Department(
             admin::update_department(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
+    /// Adds an indicator to the catalogue.
     async fn create_indicator(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: IndicatorFields,
+        #[graphql(desc = "Code such as `HEA-12`.")] code: String,
+        #[graphql(desc = "Its fields (all but `dimensions` are required).")] input: IndicatorFields,
     ) -> Result<Indicator> {
         Ok(Indicator(
             admin::create_indicator(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
         ))
     }
+    /// Changes an indicator's fields; values already stored keep their meaning.
     async fn update_indicator(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: IndicatorFields,
+        #[graphql(desc = "The indicator's code.")] code: String,
+        #[graphql(desc = "The fields to change.")] input: IndicatorFields,
     ) -> Result<Indicator> {
         Ok(Indicator(
             admin::update_indicator(db(ctx)?, &write_context(ctx), &code, input.into()).await?,
@@ -167,8 +187,10 @@ impl AdminMutation {
     async fn set_targets(
         &self,
         ctx: &Context<'_>,
-        indicator: String,
-        targets: Vec<TargetFields>,
+        #[graphql(desc = "The indicator's code.")] indicator: String,
+        #[graphql(desc = "Its targets (an empty list removes them all).")] targets: Vec<
+            TargetFields,
+        >,
     ) -> Result<Vec<Target>> {
         let plan = &settings(ctx)?.plan;
         let targets = targets
@@ -187,11 +209,12 @@ impl AdminMutation {
         let saved = admin::set_targets(db(ctx)?, &write_context(ctx), &indicator, targets).await?;
         Ok(saved.into_iter().map(Target).collect())
     }
+    /// Adds a region to the administrative tree.
     async fn create_region(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: RegionFields,
+        #[graphql(desc = "Code, unique for all time.")] code: String,
+        #[graphql(desc = "Its fields (names, level and parent are required).")] input: RegionFields,
     ) -> Result<Region> {
         let input = input.into_input()?;
         let saved = regions::create_one(db(ctx)?, &write_context(ctx), &code, input)
@@ -203,8 +226,8 @@ impl AdminMutation {
     async fn update_region(
         &self,
         ctx: &Context<'_>,
-        code: String,
-        input: RegionFields,
+        #[graphql(desc = "The region's code.")] code: String,
+        #[graphql(desc = "The fields to change.")] input: RegionFields,
     ) -> Result<Region> {
         let input = input.into_input()?;
         let saved = regions::update_one(db(ctx)?, &write_context(ctx), &code, input)

@@ -31,7 +31,9 @@ impl SourceMutation {
     async fn create_source(
         &self,
         ctx: &Context<'_>,
-        config: async_graphql::Json<serde_json::Value>,
+        #[graphql(desc = "The source's description as JSON.")] config: async_graphql::Json<
+            serde_json::Value,
+        >,
     ) -> Result<Source> {
         let config = parse(config)?;
         Ok(Source(
@@ -43,8 +45,10 @@ impl SourceMutation {
     async fn update_source(
         &self,
         ctx: &Context<'_>,
-        name: String,
-        config: async_graphql::Json<serde_json::Value>,
+        #[graphql(desc = "The source's name.")] name: String,
+        #[graphql(desc = "Its new description as JSON.")] config: async_graphql::Json<
+            serde_json::Value,
+        >,
     ) -> Result<Source> {
         let config = parse(config)?;
         Ok(Source(
@@ -53,7 +57,11 @@ impl SourceMutation {
     }
 
     /// Stops pulling a source on its schedule.
-    async fn pause_source(&self, ctx: &Context<'_>, name: String) -> Result<Source> {
+    async fn pause_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source's name.")] name: String,
+    ) -> Result<Source> {
         Ok(Source(
             sources::set_source_status(db(ctx)?, &write_context(ctx), &name, SourceStatus::Paused)
                 .await?,
@@ -61,7 +69,11 @@ impl SourceMutation {
     }
 
     /// Pulls a paused source on its schedule again.
-    async fn resume_source(&self, ctx: &Context<'_>, name: String) -> Result<Source> {
+    async fn resume_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source's name.")] name: String,
+    ) -> Result<Source> {
         Ok(Source(
             sources::set_source_status(db(ctx)?, &write_context(ctx), &name, SourceStatus::Active)
                 .await?,
@@ -73,7 +85,7 @@ impl SourceMutation {
     async fn run_source(
         &self,
         ctx: &Context<'_>,
-        name: String,
+        #[graphql(desc = "The source's name.")] name: String,
         #[graphql(desc = "Check without writing (default: false).")] dry_run: Option<bool>,
     ) -> Result<Pull> {
         let dry_run = dry_run.unwrap_or(false);

@@ -13,21 +13,29 @@ pub struct ObservationInput {
     pub indicator: String,
     /// Region code.
     pub region: String,
+    /// The calendar year the value is for.
     pub year: i32,
+    /// Sex code: `_T` (total), `M` or `F`.
     #[graphql(default = "_T")]
     pub sex: String,
+    /// Age group code: `_T` (total) or e.g. `Y0T4`.
     #[graphql(default = "_T")]
     pub age_group: String,
+    /// Residence code: `_T` (total), `U` urban or `R` rural.
     #[graphql(default = "_T")]
     pub residence: String,
+    /// The value, in the indicator's unit (e.g. percent for a rate in percent).
     pub value: f64,
+    /// The count the value was computed from (needed for restricted indicators' suppression).
     pub numerator: Option<f64>,
+    /// The population the value was computed over.
     pub denominator: Option<f64>,
 }
 
 /// A batch of values (up to 10,000 rows).
 #[derive(InputObject)]
 pub struct SubmitObservationsInput {
+    /// The values; one per indicator, region, year and disaggregation.
     pub rows: Vec<ObservationInput>,
     /// Validate and report without writing.
     pub dry_run: Option<bool>,
@@ -48,6 +56,7 @@ impl SubmissionMutation {
     async fn submit_observations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The values and whether this is a dry run.")]
         input: SubmitObservationsInput,
     ) -> Result<SubmitResult> {
         let rows: Vec<RowInput> = input
@@ -82,7 +91,11 @@ impl SubmissionMutation {
     }
 
     /// Approves a pending submission: its values become visible to every department and are locked.
-    async fn approve_submission(&self, ctx: &Context<'_>, id: ID) -> Result<Submission> {
+    async fn approve_submission(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The submission's id.")] id: ID,
+    ) -> Result<Submission> {
         let id = parse_id(&id)?;
         let decided =
             submissions::decide(db(ctx)?, &write_context(ctx), id, Decision::Approve).await?;
@@ -93,8 +106,8 @@ impl SubmissionMutation {
     async fn reject_submission(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        reason: String,
+        #[graphql(desc = "The submission's id.")] id: ID,
+        #[graphql(desc = "Why, in words the department can act on.")] reason: String,
     ) -> Result<Submission> {
         let id = parse_id(&id)?;
         let decided = submissions::decide(

@@ -27,7 +27,7 @@ impl WebhookMutation {
         #[graphql(desc = "Event kinds to receive; none or empty: every kind.")] kinds: Option<
             Vec<EventKind>,
         >,
-        #[graphql(default)] description: String,
+        #[graphql(desc = "What the endpoint is for.", default)] description: String,
         #[graphql(desc = "Department code (coordinating admins only; default: your own).")]
         department: Option<String>,
     ) -> Result<WebhookWithSecret> {
@@ -47,7 +47,11 @@ impl WebhookMutation {
     }
 
     /// Stops deliveries to an endpoint; they wait, none is dropped.
-    async fn pause_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<Webhook> {
+    async fn pause_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's id.")] id: ID,
+    ) -> Result<Webhook> {
         let id = parse_webhook_id(&id)?;
         let (saved, _) =
             webhooks::change_webhook(db(ctx)?, &write_context(ctx), id, WebhookChange::Pause)
@@ -56,7 +60,11 @@ impl WebhookMutation {
     }
 
     /// Resumes a paused or failing endpoint; its waiting deliveries go out at once.
-    async fn resume_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<Webhook> {
+    async fn resume_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's id.")] id: ID,
+    ) -> Result<Webhook> {
         let id = parse_webhook_id(&id)?;
         let (saved, _) =
             webhooks::change_webhook(db(ctx)?, &write_context(ctx), id, WebhookChange::Resume)
@@ -65,7 +73,11 @@ impl WebhookMutation {
     }
 
     /// Replaces an endpoint's signing secret; the old one stops working at once.
-    async fn rotate_webhook_secret(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookWithSecret> {
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's id.")] id: ID,
+    ) -> Result<WebhookWithSecret> {
         let id = parse_webhook_id(&id)?;
         let (saved, secret) = webhooks::change_webhook(
             db(ctx)?,
@@ -81,7 +93,11 @@ impl WebhookMutation {
     }
 
     /// Deletes an endpoint and its delivery records. Returns its id.
-    async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+    async fn delete_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's id.")] id: ID,
+    ) -> Result<ID> {
         let parsed = parse_webhook_id(&id)?;
         webhooks::delete_webhook(db(ctx)?, &write_context(ctx), parsed).await?;
         Ok(id)
@@ -91,7 +107,7 @@ impl WebhookMutation {
     async fn redeliver(
         &self,
         ctx: &Context<'_>,
-        webhook: ID,
+        #[graphql(desc = "The endpoint's id.")] webhook: ID,
         #[graphql(desc = "The event's id, `evt_…`.")] event_id: ID,
     ) -> Result<WebhookDelivery> {
         let id = parse_webhook_id(&webhook)?;

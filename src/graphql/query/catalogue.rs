@@ -29,7 +29,11 @@ impl CatalogueQuery {
     }
 
     /// The department with this code, e.g. `health`.
-    async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
+    async fn department(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Department code, e.g. `health`.")] code: String,
+    ) -> Result<Option<Department>> {
         Ok(reference(ctx)?.department(&code).cloned().map(Department))
     }
 
@@ -49,6 +53,7 @@ impl CatalogueQuery {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which indicators (default: every one the caller may see).")]
         filter: Option<IndicatorFilterInput>,
     ) -> Result<Vec<Indicator>> {
         let filter = filter.unwrap_or_default();
@@ -62,7 +67,11 @@ impl CatalogueQuery {
     }
 
     /// The indicator with this code, e.g. `HEA-03`; null when unknown.
-    async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Option<Indicator>> {
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Indicator code, e.g. `HEA-03`.")] code: String,
+    ) -> Result<Option<Indicator>> {
         let found = reference(ctx)?.indicator(identity(ctx), &code);
         Ok(found.cloned().map(Indicator))
     }

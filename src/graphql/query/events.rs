@@ -21,9 +21,13 @@ impl EventQuery {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        after: Option<ID>,
-        kinds: Option<Vec<EventKind>>,
-        #[graphql(default = 100)] first: u64,
+        #[graphql(desc = "An event id (`evt_…`): the events after it.")] after: Option<ID>,
+        #[graphql(desc = "Only these kinds (default: every kind).")] kinds: Option<Vec<EventKind>>,
+        #[graphql(
+            desc = "How many (default 100, at most `limits.max_list_size`).",
+            default = 100
+        )]
+        first: u64,
     ) -> Result<Vec<Event>> {
         let db = db(ctx)?;
         let identity = identity(ctx);
@@ -72,8 +76,12 @@ impl EventQuery {
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
-        webhook: ID,
-        #[graphql(default = 50)] first: u64,
+        #[graphql(desc = "The endpoint's id.")] webhook: ID,
+        #[graphql(
+            desc = "How many, newest first (default and most: `limits.max_list_size`).",
+            default = 50
+        )]
+        first: u64,
     ) -> Result<Vec<WebhookDelivery>> {
         let id = parse_webhook_id(&webhook)?;
         let found = webhooks::list_deliveries(db(ctx)?, identity(ctx), id, first.min(1000)).await?;

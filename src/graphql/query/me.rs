@@ -13,6 +13,7 @@ pub struct Me {
     pub subject: Option<String>,
     /// Department code.
     pub department: Option<String>,
+    /// What the token lets the caller do: view, submit, approve, administer.
     pub roles: Vec<Role>,
     /// Whether the department coordinates the monitoring (reads everything, approves).
     pub coordinator: bool,

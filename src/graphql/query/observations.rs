@@ -9,7 +9,9 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 /// An inclusive range of years; either end may be open.
 #[derive(InputObject, Clone, Copy)]
 pub struct YearRange {
+    /// First year (inclusive); none: from the earliest.
     pub from: Option<i32>,
+    /// Last year (inclusive); none: to the latest.
     pub to: Option<i32>,
 }
 
@@ -23,6 +25,7 @@ pub struct ObservationFilterInput {
     pub regions: Option<Vec<String>>,
     /// Only regions of this level.
     pub region_level: Option<RegionLevel>,
+    /// Only these years.
     pub years: Option<YearRange>,
     /// `_T`, `M` or `F`.
     pub sex: Option<String>,
@@ -53,34 +56,41 @@ impl From<ObservationFilterInput> for ObservationFilter {
 /// Where a page stands in the whole list.
 #[derive(SimpleObject)]
 pub struct PageInfo {
+    /// More observations follow this page.
     pub has_next_page: bool,
+    /// Observations come before this page (an `after` cursor was given).
     pub has_previous_page: bool,
+    /// The cursor of the first observation of the page.
     pub start_cursor: Option<String>,
+    /// The cursor of the last observation of the page: pass it as `after` for the next page.
     pub end_cursor: Option<String>,
 }
 
-/// An observation and its cursor.
 pub struct ObservationEdge(pub Observation, pub String);
 
+/// An observation and its cursor.
 #[Object]
 impl ObservationEdge {
+    /// Opaque position to pass as `after`.
     async fn cursor(&self) -> &str {
         &self.1
     }
+    /// The observation.
     async fn node(&self) -> &Observation {
         &self.0
     }
 }
 
-/// A page of observations.
 pub struct ObservationConnection {
     edges: Vec<ObservationEdge>,
     page_info: PageInfo,
     filter: ObservationFilter,
 }
 
+/// A page of observations.
 #[Object]
 impl ObservationConnection {
+    /// The observations of the page with their cursors.
     async fn edges(&self) -> &[ObservationEdge] {
         &self.edges
     }
@@ -88,6 +98,7 @@ impl ObservationConnection {
     async fn nodes(&self) -> Vec<&Observation> {
         self.edges.iter().map(|e| &e.0).collect()
     }
+    /// Where the page stands.
     async fn page_info(&self) -> &PageInfo {
         &self.page_info
     }
@@ -115,9 +126,10 @@ impl ObservationQuery {
     async fn observations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which observations (default: every one the caller may read).")]
         filter: Option<ObservationFilterInput>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ObservationConnection> {
         let limits = &settings(ctx)?.limits;
         let filter: ObservationFilter = filter.unwrap_or_default().into();

@@ -68,6 +68,9 @@ impl ProgressQuery {
     async fn progress(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which targets, where and when (default: every target the caller may see, in the city, in the default year)."
+        )]
         filter: Option<ProgressFilterInput>,
     ) -> Result<Vec<TargetProgress>> {
         let filter: ProgressFilter = filter.unwrap_or_default().into();
@@ -89,8 +92,11 @@ impl ProgressQuery {
     async fn summary(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Evaluation year (default: the latest year in which at least half of the targets have approved values)."
+        )]
         year: Option<i32>,
-        region: Option<String>,
+        #[graphql(desc = "Region code (default: the only city).")] region: Option<String>,
     ) -> Result<ProgressSummary> {
         let filter = ProgressFilter {
             year,
@@ -138,9 +144,9 @@ impl ProgressQuery {
     async fn early_warnings(
         &self,
         ctx: &Context<'_>,
-        year: Option<i32>,
+        #[graphql(desc = "Evaluation year (default: as for `summary`).")] year: Option<i32>,
         #[graphql(desc = "The least severe finding to list (default: LOW, everything).")] severity: Option<Severity>,
-        region: Option<String>,
+        #[graphql(desc = "Region code (default: the only city).")] region: Option<String>,
     ) -> Result<Vec<EarlyWarning>> {
         let filter = ProgressFilter {
             year,

@@ -11,6 +11,7 @@ use async_graphql::{Context, InputObject, Object, Result};
 #[derive(InputObject, Default)]
 #[graphql(name = "RegionFilter")]
 pub struct RegionFilterInput {
+    /// Only regions of this level.
     pub level: Option<RegionLevel>,
     /// Code of the parent region: its direct children.
     pub parent: Option<String>,
@@ -29,7 +30,7 @@ impl RegionQuery {
     async fn regions(
         &self,
         ctx: &Context<'_>,
-        filter: Option<RegionFilterInput>,
+        #[graphql(desc = "Which regions (default: all).")] filter: Option<RegionFilterInput>,
     ) -> Result<Vec<Region>> {
         let filter = filter.unwrap_or_default();
         let filter = RegionFilter {
@@ -46,7 +47,11 @@ impl RegionQuery {
     }
 
     /// The region with this code; null when unknown.
-    async fn region(&self, ctx: &Context<'_>, code: String) -> Result<Option<Region>> {
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Region code, e.g. `city`.")] code: String,
+    ) -> Result<Option<Region>> {
         Ok(reference(ctx)?.region(&code).cloned().map(Region))
     }
 }

@@ -17,7 +17,11 @@ impl SourceQuery {
     }
 
     /// One source; null when it does not exist or the caller may not see it.
-    async fn source(&self, ctx: &Context<'_>, name: String) -> Result<Option<Source>> {
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The source's name.")] name: String,
+    ) -> Result<Option<Source>> {
         match sources::visible_source(db(ctx)?, identity(ctx), &name).await {
             Ok(found) => Ok(Some(Source(found))),
             Err(crate::error::AppError::NotFound(_)) => Ok(None),
@@ -30,8 +34,12 @@ impl SourceQuery {
     async fn source_runs(
         &self,
         ctx: &Context<'_>,
-        source: String,
-        #[graphql(default = 20)] first: u64,
+        #[graphql(desc = "The source's name.")] source: String,
+        #[graphql(
+            desc = "How many, newest first (default and most: `limits.max_list_size`).",
+            default = 20
+        )]
+        first: u64,
     ) -> Result<Vec<SourceRun>> {
         let found = sources::list_runs(db(ctx)?, identity(ctx), &source, first.min(1000)).await?;
         Ok(found.into_iter().map(SourceRun).collect())

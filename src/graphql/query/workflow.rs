@@ -17,6 +17,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 pub struct SubmissionFilterInput {
     /// Department code.
     pub department: Option<String>,
+    /// Only submissions with this status.
     pub status: Option<Status>,
 }
 
@@ -29,8 +30,11 @@ pub struct AuditFilterInput {
     pub action: Option<String>,
     /// e.g. `submission`, `indicator`, `region`.
     pub entity_type: Option<String>,
+    /// A code or an id, e.g. `HEA-03`.
     pub entity_key: Option<String>,
+    /// Entries at or after this time.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Entries before this time.
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -54,8 +58,13 @@ impl WorkflowQuery {
     async fn submissions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which submissions (default: every one the caller may see).")]
         filter: Option<SubmissionFilterInput>,
-        #[graphql(default = 50)] first: u64,
+        #[graphql(
+            desc = "How many (default and most: `limits.max_list_size`).",
+            default = 50
+        )]
+        first: u64,
     ) -> Result<Vec<Submission>> {
         let f = filter.unwrap_or_default();
         let filter = SubmissionFilter {
@@ -73,7 +82,11 @@ impl WorkflowQuery {
     }
 
     /// One submission; null when it does not exist or the caller may not see it.
-    async fn submission(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Submission>> {
+    async fn submission(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The submission's id.")] id: ID,
+    ) -> Result<Option<Submission>> {
         let id = parse_id("id", &id)?;
         Ok(submissions::find_submission(db(ctx)?, identity(ctx), id)
             .await?
@@ -85,8 +98,14 @@ impl WorkflowQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditFilterInput>,
-        #[graphql(default = 100)] first: u64,
+        #[graphql(desc = "Which entries (default: every one the caller may see).")] filter: Option<
+            AuditFilterInput,
+        >,
+        #[graphql(
+            desc = "How many, newest first (default and most: `limits.max_list_size`).",
+            default = 100
+        )]
+        first: u64,
     ) -> Result<Vec<AuditEntry>> {
         let f = filter.unwrap_or_default();
         let db = db(ctx)?;
@@ -113,7 +132,11 @@ impl WorkflowQuery {
 
     /// Values of `year` that were accepted with a data-quality flag (e.g. an implausible jump).
     #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
-    async fn data_quality_issues(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<Observation>> {
+    async fn data_quality_issues(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year the values are for.")] year: i32,
+    ) -> Result<Vec<Observation>> {
         let found = quality::list_quality_issues(db(ctx)?, scope(ctx)?, year).await?;
         Ok(found.into_iter().map(Observation).collect())
     }
@@ -123,7 +146,7 @@ impl WorkflowQuery {
     async fn reporting_completeness(
         &self,
         ctx: &Context<'_>,
-        year: i32,
+        #[graphql(desc = "The year to check.")] year: i32,
     ) -> Result<Vec<Completeness>> {
         let found = quality::reporting_completeness(db(ctx)?, identity(ctx), year).await?;
         Ok(found.into_iter().map(Completeness).collect())
@@ -136,8 +159,9 @@ impl WorkflowQuery {
     async fn export_observations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which observations (default: every one the caller may read).")]
         filter: Option<ObservationFilterInput>,
-        format: ExportFormat,
+        #[graphql(desc = "CSV (default) or JSON.")] format: ExportFormat,
     ) -> Result<String> {
         let limit = settings(ctx)?.limits.max_graphql_export_rows;
         let filter = filter.unwrap_or_default().into();
