@@ -38,6 +38,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub plan: PlanSettings,
     pub log: LogSettings,
+    /// OpenTelemetry traces over OTLP (off unless an endpoint is set).
+    pub tracing: TracingSettings,
     pub events: EventSettings,
     pub webhooks: WebhookSettings,
     /// How the hub pulls from source connectors.
@@ -257,6 +259,43 @@ pub struct LogSettings {
     pub json: bool,
 }
 
+/// Where traces go. Off unless `otlp_endpoint` (or the standard `OTEL_EXPORTER_OTLP_ENDPOINT`) is set;
+/// the exporter also reads the other standard `OTEL_EXPORTER_OTLP_*` and `OTEL_BSP_*` variables.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingSettings {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`; spans go to
+    /// `<endpoint>/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    /// `http/protobuf` (the OTLP default) or `http/json`.
+    pub protocol: OtlpProtocol,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// Share of new traces recorded, 0.0 – 1.0; a request that arrives with a sampled `traceparent`
+    /// is always recorded.
+    pub sample_ratio: f64,
+}
+
+/// The OTLP/HTTP encoding.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+impl Default for TracingSettings {
+    fn default() -> Self {
+        TracingSettings {
+            otlp_endpoint: None,
+            protocol: OtlpProtocol::HttpProtobuf,
+            service_name: "childhub".to_owned(),
+            sample_ratio: 1.0,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -270,6 +309,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             plan: PlanSettings::default(),
             log: LogSettings::default(),
+            tracing: TracingSettings::default(),
             events: EventSettings::default(),
             webhooks: WebhookSettings::default(),
             connectors: ConnectorSettings::default(),

@@ -26,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "error",
             "config",
             "vocabulary",
+            "telemetry",
         ],
     ),
     (
@@ -37,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "error",
             "config",
             "vocabulary",
+            "telemetry",
         ],
     ),
     (
@@ -86,6 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "error",
             "config",
             "vocabulary",
+            "telemetry",
         ],
     ),
     (

@@ -1,5 +1,6 @@
 //! What operations teams rely on: metrics, failing fast when the database has no connection to give,
-//! CORS for browser and Apollo clients, and a token command that refuses to run in production.
+//! CORS for browser and Apollo clients, a token command that refuses to run in production, and traces
+//! that reach an OTLP collector as children of the caller's `traceparent`.
 
 use crate::on_both_backends;
 use crate::support::TestApp;
@@ -366,4 +367,182 @@ async fn set_up_mistakes_get_user_errors() {
             "{stderr}"
         );
     }
+}
+
+/// Spans collected by a stand-in OTLP/HTTP collector (JSON encoding), flattened.
+type Spans = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+async fn listen(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+/// A collector that keeps every span it is sent.
+async fn collector() -> (String, Spans) {
+    let spans: Spans = Default::default();
+    let kept = spans.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                for resource in body["resourceSpans"].as_array().into_iter().flatten() {
+                    for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
+                        for span in scope["spans"].as_array().into_iter().flatten() {
+                            kept.lock().unwrap().push(span.clone());
+                        }
+                    }
+                }
+                axum::Json(json!({}))
+            }
+        }),
+    );
+    (listen(router).await, spans)
+}
+
+#[tokio::test]
+async fn traces_reach_an_otlp_collector_as_children_of_the_callers_traceparent() {
+    let (collector, spans) = collector().await;
+    // A department system that fails once (so the pull logs a retry inside the request) and records the
+    // trace context it is called with.
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (seen_in, calls_in) = (seen.clone(), calls.clone());
+    let source = listen(axum::Router::new().route(
+        "/export.csv",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let (seen, calls) = (seen_in.clone(), calls_in.clone());
+            async move {
+                let parent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+                seen.lock()
+                    .unwrap()
+                    .push(parent.unwrap_or_default().to_owned());
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+                }
+                (axum::http::StatusCode::OK, "年度,值\n2026,4.2\n".to_owned())
+            }
+        }),
+    ))
+    .await;
+    let dir = std::env::temp_dir().join(format!("childhub-otlp-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/hub.db?mode=rwc", dir.display());
+    let hub = crate::replicas::Replica::start_with(
+        &url,
+        &[
+            ("CHILDHUB_TRACING__OTLP_ENDPOINT", collector.as_str()),
+            ("CHILDHUB_TRACING__PROTOCOL", "http/json"),
+            ("CHILDHUB_LOG__FILTER", "info"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("CHILDHUB_CONNECTORS__FIRST_RETRY", "50ms"),
+        ],
+    )
+    .await;
+    let admin = crate::replicas::token("health", &["admin"]);
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let post = |query: &'static str, variables: serde_json::Value| {
+        reqwest::Client::new()
+            .post(hub.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("traceparent", format!("00-{trace}-{caller_span}-01"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let created: serde_json::Value = post(
+        "mutation($c: JSON!) { createSource(config: $c) { name } }",
+        json!({ "c": {
+            "name": "traced", "department": "health", "kind": "http_csv",
+            "url": format!("{source}/export.csv"),
+            "mapping": {
+                "indicator": { "constant": "HEA-03" }, "region": { "constant": "DEMO-T01" },
+                "year": { "field": "年度" }, "value": { "field": "值" }
+            }
+        } }),
+    )
+    .await
+    .expect("create")
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        created["data"]["createSource"]["name"],
+        "traced",
+        "{created}\n{}",
+        hub.log()
+    );
+    let pulled: serde_json::Value = post(
+        "mutation RunTraced { runSource(name: \"traced\") { status rowsWritten } }",
+        json!({}),
+    )
+    .await
+    .expect("run")
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pulled["data"]["runSource"]["rowsWritten"], 1, "{pulled}");
+
+    // The spans arrive within the batch delay; wait for the pull's.
+    let started = Instant::now();
+    let in_trace = || -> Vec<serde_json::Value> {
+        let spans = spans.lock().unwrap();
+        spans
+            .iter()
+            .filter(|s| s["traceId"] == trace)
+            .cloned()
+            .collect()
+    };
+    while started.elapsed() < Duration::from_secs(15)
+        && !in_trace().iter().any(|s| s["name"] == "pull source")
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let traced = in_trace();
+    let named = |name: &str| {
+        traced
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no span {name:?} in the caller's trace: {traced:#?}"))
+            .clone()
+    };
+    let operation = named("graphql RunTraced");
+    let request = traced
+        .iter()
+        .find(|s| s["spanId"] == operation["parentSpanId"])
+        .expect("the operation's parent span");
+    assert_eq!(request["name"], "POST /graphql");
+    assert_eq!(
+        request["parentSpanId"], caller_span,
+        "the request span is the caller's child"
+    );
+    assert_eq!(request["kind"], 2, "a server span");
+    let pull = named("pull source");
+    assert_eq!(pull["parentSpanId"], operation["spanId"]);
+    // The source was called under the pull: the same trace, a span of ours as the parent.
+    let parents = seen.lock().unwrap().clone();
+    assert_eq!(parents.len(), 2, "one failure, one retry: {parents:?}");
+    for parent in &parents {
+        let parts: Vec<&str> = parent.split('-').collect();
+        assert_eq!(parts.len(), 4, "a W3C traceparent: {parent}");
+        assert_eq!(parts[1], trace, "the source hears of the caller's trace");
+        assert_ne!(parts[2], caller_span, "…as a child of the hub's span");
+    }
+    // Logs name the request and the trace: the retry's line carries both.
+    let log = hub.log();
+    let retry = log
+        .lines()
+        .find(|l| l.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry logged:\n{log}"));
+    assert!(retry.contains(&format!("trace_id={trace}")), "{retry}");
+    assert!(retry.contains("request_id="), "{retry}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -12,16 +12,22 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// A replica: its process and address.
-struct Replica {
+/// A replica: its process, address and what it logged.
+pub struct Replica {
     child: tokio::process::Child,
-    addr: String,
+    pub addr: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Replica {
     async fn start(database_url: &str) -> Replica {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
+        Replica::start_with(database_url, &[]).await
+    }
+
+    /// A replica with more environment variables (settings) than the usual ones.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Replica {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_childhub"));
+        command
             .env("CHILDHUB_DATABASE_URL", database_url)
             .env("CHILDHUB_JWT_SECRET", SECRET)
             .env("CHILDHUB_SEED_IF_EMPTY", "true")
@@ -29,29 +35,55 @@ impl Replica {
             .env("CHILDHUB_EVENTS__LEASE", "2s")
             .env("CHILDHUB_WEBHOOKS__FIRST_RETRY", "100ms")
             .env("CHILDHUB_WEBHOOKS__MAX_DELAY", "400ms")
-            .env("CHILDHUB_LOG", "error")
+            .env("CHILDHUB_LOG__FILTER", "warn")
+            .envs(env.iter().copied());
+        let mut child = command
+            .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("start a replica");
+        let logged = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut errors = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let sink = logged.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                let mut logged = sink.lock().unwrap();
+                logged.push_str(&line);
+                logged.push('\n');
+            }
+        });
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
-            let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-                .await
-                .expect("the replica starts within a minute")
-                .expect("stdout")
-                .expect("the replica prints where it listens");
+            let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
+            let Ok(Ok(Some(line))) = line else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                panic!(
+                    "the replica did not say where it listens within a minute; it logged:\n{}",
+                    logged.lock().unwrap()
+                );
+            };
             if let Some(rest) = line.strip_prefix("childhub is listening on http://") {
                 break rest.trim().to_owned();
             }
         };
         // Keep reading stdout so the replica never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Replica { child, addr }
+        Replica {
+            child,
+            addr,
+            stderr: logged,
+        }
     }
 
-    fn url(&self, path: &str) -> String {
+    /// What the replica wrote to stderr so far (its log).
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
@@ -69,7 +101,7 @@ impl Replica {
     }
 }
 
-fn token(dept: &str, roles: &[&str]) -> String {
+pub fn token(dept: &str, roles: &[&str]) -> String {
     let settings = childhub::config::Settings::default();
     issue_dev_token(
         &settings.auth,

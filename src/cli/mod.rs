@@ -201,7 +201,8 @@ pub async fn run(cli: Cli) -> AppResult<()> {
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    telemetry::init(&settings.log);
+    let _telemetry =
+        telemetry::init(&settings.log, &settings.tracing).map_err(AppError::Internal)?;
     match cli.command {
         Command::Serve { .. } => commands::serve(settings).await,
         Command::Migrate => commands::migrate(&settings).await,

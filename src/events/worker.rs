@@ -306,6 +306,7 @@ impl Outcome {
 }
 
 /// Signs and sends one event to one endpoint.
+#[tracing::instrument(name = "deliver webhook", skip_all, fields(webhook = hook.id, event = %view.id))]
 async fn send(
     settings: &Settings,
     client: &reqwest::Client,
@@ -339,8 +340,11 @@ async fn send(
         Ok(s) => s,
         Err(e) => return failed(format!("signing: {e}")),
     };
+    let mut trace = reqwest::header::HeaderMap::new();
+    crate::telemetry::inject_trace_context(&mut trace);
     let sent = client
         .post(url)
+        .headers(trace)
         .header("content-type", "application/json")
         .header("webhook-id", &view.id)
         .header("webhook-timestamp", timestamp.to_string())

@@ -98,6 +98,7 @@ type Loaded<K, V> = Result<HashMap<K, V>, AppError>;
 impl Loader<SourceRunId> for Source {
     type Value = (entity::source_run::Model, entity::source::Model);
     type Error = AppError;
+    #[tracing::instrument(name = "load source runs", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[SourceRunId]) -> Loaded<SourceRunId, Self::Value> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let found = crate::service::sources::runs_by_id(&self.db, &ids).await?;
@@ -111,6 +112,7 @@ impl Loader<SourceRunId> for Source {
 impl Loader<SeriesKey> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
+    #[tracing::instrument(name = "load series", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[SeriesKey]) -> Loaded<SeriesKey, Self::Value> {
         observations::load_series(&self.db, &self.scope, keys).await
     }
@@ -119,6 +121,7 @@ impl Loader<SeriesKey> for Source {
 impl Loader<LatestIn> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
+    #[tracing::instrument(name = "load latest values", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[LatestIn]) -> Loaded<LatestIn, Self::Value> {
         // One query per distinct indicator list: in practice one for the whole request.
         let mut groups: HashMap<&Option<Vec<i32>>, Vec<i32>> = HashMap::new();
@@ -146,6 +149,7 @@ impl Loader<LatestIn> for Source {
 impl Loader<SubmissionValues> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
+    #[tracing::instrument(name = "load submission values", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[SubmissionValues]) -> Loaded<SubmissionValues, Self::Value> {
         let mut groups: HashMap<usize, Vec<i64>> = HashMap::new();
         for k in keys {
@@ -176,6 +180,7 @@ impl Loader<SubmissionValues> for Source {
 impl Loader<ProgressOf> for Source {
     type Value = ProgressValue;
     type Error = AppError;
+    #[tracing::instrument(name = "load progress", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[ProgressOf]) -> Loaded<ProgressOf, Self::Value> {
         // The whole assessment of each (area, year) asked for: the same one `progress` and `summary`
         // use, so that all of them share one memoised assessment.
@@ -202,6 +207,7 @@ impl Loader<ProgressOf> for Source {
 impl Loader<Key> for Source {
     type Value = Vec<Record>;
     type Error = AppError;
+    #[tracing::instrument(name = "load history", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[Key]) -> Loaded<Key, Self::Value> {
         observations::load_history(&self.db, &self.scope, keys).await
     }

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use tracing::Instrument;
 
 /// Query-string parameters of a GET request.
 #[derive(Debug, Deserialize)]
@@ -232,13 +233,20 @@ async fn execute(
                 snapshot.clone(),
             ))
             .data(RequestId(request_id.clone()));
-        let response = with_codes(state.schema.execute(request).await);
+        let span = tracing::info_span!(
+            "graphql",
+            otel.name = %format!("graphql {operation}"),
+            operation = %operation,
+            outcome = tracing::field::Empty,
+        );
+        let response = with_codes(state.schema.execute(request).instrument(span.clone()).await);
         let outcome = response
             .errors
             .first()
             .and_then(error_code)
             .unwrap_or("ok")
             .to_owned();
+        span.record("outcome", outcome.as_str());
         metrics::counter!("childhub_graphql_operations_total", "operation" => operation.clone(), "outcome" => outcome)
             .increment(1);
         metrics::histogram!("childhub_graphql_operation_duration_seconds", "operation" => operation)

@@ -206,45 +206,52 @@ pub fn router(state: AppState) -> Router {
                 .max_age(std::time::Duration::from_secs(600)),
         );
     }
-    router.layer(
-        ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_FRAME_OPTIONS,
-                HeaderValue::from_static("DENY"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ))
-            .layer(RequestBodyLimitLayer::new(settings.limits.max_body_bytes))
-            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                    let id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id = %id)
-                })
-                // A 5xx is logged where its cause is known (an internal error at ERROR, an unavailable
-                // database at WARN); the layer's own line is a warning, not a second ERROR.
-                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
-            )
-            .layer(PropagateRequestIdLayer::new(request_id))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                settings.limits.request_timeout,
-            )),
-    )
-    // Outermost, so that every error a layer above makes (body limit, timeout) is JSON with a code.
-    .layer(axum::middleware::map_response(errors::json_errors))
+    router
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(RequestBodyLimitLayer::new(settings.limits.max_body_bytes))
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &axum::http::Request<_>| {
+                            let id = request
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            crate::telemetry::request_span(
+                                request.method().as_str(),
+                                request.uri().path(),
+                                id,
+                                request.headers(),
+                            )
+                        })
+                        // A 5xx is logged where its cause is known (an internal error at ERROR, an unavailable
+                        // database at WARN); the layer's own line is a warning, not a second ERROR.
+                        .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    settings.limits.request_timeout,
+                )),
+        )
+        // Outermost, so that every error a layer above makes (body limit, timeout) is JSON with a code.
+        .layer(axum::middleware::map_response(errors::json_errors))
 }

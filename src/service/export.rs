@@ -184,6 +184,7 @@ fn csv_error(e: csv::Error) -> AppError {
 
 /// Writes every observation matching `filter` that the caller may read, at most `limit` rows (an error
 /// names the limit when there are more, and nothing is returned). Returns the number of rows written.
+#[tracing::instrument(name = "export values", skip_all)]
 pub async fn export(
     db: &impl sea_orm::ConnectionTrait,
     scope: ReadScope,

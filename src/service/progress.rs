@@ -128,6 +128,7 @@ pub fn spec_of(target: &target::Model) -> TargetSpec {
 }
 
 /// Assesses the targets matching `filter` with the values `scope` may read.
+#[tracing::instrument(name = "assess targets", skip_all)]
 pub async fn assess(
     db: &impl ConnectionTrait,
     scope: ReadScope,

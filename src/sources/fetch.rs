@@ -125,7 +125,7 @@ impl Fetcher {
     /// `GET url`, conditionally when `validators` are given.
     pub async fn get(&self, url: &str, validators: &Validators) -> Result<Fetched, PullError> {
         let request = || {
-            let mut r = self.client.get(url).headers(self.auth.clone());
+            let mut r = self.client.get(url).headers(self.headers());
             if let Some(etag) = &validators.etag {
                 r = r.header(header::IF_NONE_MATCH, etag);
             }
@@ -143,8 +143,15 @@ impl Fetcher {
         url: &str,
         body: &serde_json::Value,
     ) -> Result<Fetched, PullError> {
-        let request = || self.client.post(url).headers(self.auth.clone()).json(body);
+        let request = || self.client.post(url).headers(self.headers()).json(body);
         self.with_retries(request).await
+    }
+
+    /// The credentials, and the trace context so the source's own spans join the pull's trace.
+    fn headers(&self) -> HeaderMap {
+        let mut headers = self.auth.clone();
+        crate::telemetry::inject_trace_context(&mut headers);
+        headers
     }
 
     async fn with_retries(

@@ -74,6 +74,7 @@ async fn identity_of(db: &Db, source: &source::Model) -> AppResult<Identity> {
 }
 
 /// Pulls `source` now.
+#[tracing::instrument(name = "pull source", skip_all, fields(source = %source.name))]
 pub async fn pull(
     db: &Db,
     settings: &Settings,

@@ -178,7 +178,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     };
     let mut settings = test_settings(url);
     adjust(&mut settings);
-    childhub::telemetry::init(&settings.log);
+    let _ = childhub::telemetry::init(&settings.log, &settings.tracing);
     let mut db = startup::connect(&settings).await.expect("connect");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();

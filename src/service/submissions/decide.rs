@@ -24,6 +24,7 @@ pub enum Decision {
 
 /// Approves or rejects a pending submission (coordinators with the approver role). Approved values become
 /// the published ones unless a newer revision was published already.
+#[tracing::instrument(name = "decide submission", skip_all, fields(submission = id))]
 pub async fn decide(
     db: &DatabaseConnection,
     ctx: &WriteContext,

@@ -74,6 +74,7 @@ pub async fn submit(
 
 /// Validates and writes a batch against an already loaded catalogue (the import reuses one snapshot for
 /// every batch of a file).
+#[tracing::instrument(name = "submit values", skip_all, fields(rows = rows.len(), dry_run))]
 pub async fn submit_checked(
     db: &DatabaseConnection,
     ctx: &WriteContext,
