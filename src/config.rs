@@ -36,6 +36,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub limits: Limits,
     pub http: HttpSettings,
+    /// Trusted documents and Automatic Persisted Queries.
+    pub documents: DocumentSettings,
     pub plan: PlanSettings,
     pub log: LogSettings,
     /// OpenTelemetry traces over OTLP (off unless an endpoint is set).
@@ -175,6 +177,30 @@ pub struct HttpSettings {
     pub introspection: Option<bool>,
 }
 
+/// Which GraphQL documents run: an allow-list from a manifest, and Automatic Persisted Queries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// A manifest of trusted documents (Apollo's persisted query manifest, or a JSON map of
+    /// `sha256` → text); clients may then send a document's id instead of its text.
+    pub trusted: Option<PathBuf>,
+    /// Run only the documents of the manifest (and a gateway's `_service { sdl }`); everything else is
+    /// refused with `PERSISTED_QUERY_NOT_IN_LIST`. Turns APQ registration off.
+    pub only_trusted: bool,
+    /// Automatic Persisted Queries: clients send a hash, and the text only when asked.
+    pub apq: bool,
+}
+
+impl Default for DocumentSettings {
+    fn default() -> Self {
+        DocumentSettings {
+            trusted: None,
+            only_trusted: false,
+            apq: true,
+        }
+    }
+}
+
 /// The plan window and data-quality thresholds.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -310,6 +336,7 @@ impl Default for Settings {
             plan: PlanSettings::default(),
             log: LogSettings::default(),
             tracing: TracingSettings::default(),
+            documents: DocumentSettings::default(),
             events: EventSettings::default(),
             webhooks: WebhookSettings::default(),
             connectors: ConnectorSettings::default(),

@@ -197,6 +197,10 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         bus: bus.clone(),
         snapshots: snapshots.clone(),
         rate: crate::http::rate::RateLimit::new(settings.limits.requests_per_minute),
+        documents: Arc::new(
+            crate::http::documents::Documents::load(&settings.documents)
+                .map_err(AppError::Internal)?,
+        ),
         settings: settings.clone(),
         db: db.clone(),
     };

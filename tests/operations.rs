@@ -546,3 +546,150 @@ async fn traces_reach_an_otlp_collector_as_children_of_the_callers_traceparent()
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+const DOMAINS: &str = "query Domains { domains { code } }";
+
+/// The SHA-256 of a document, as clients compute it.
+fn sha256(text: &str) -> String {
+    childhub::http::documents::hash_of(text)
+}
+
+on_both_backends!(
+    automatic_persisted_queries_ask_for_the_text_once,
+    |app: TestApp| async move {
+        let token = app.coordinator();
+        let hash = sha256(DOMAINS);
+        let persisted = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+        // The hash alone: not known yet, so the client is asked for the text (200, Apollo's words).
+        let (status, body) = app
+            .post(Some(&token), &json!({ "extensions": persisted }))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_FOUND"
+        );
+        assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+        // Text and hash: runs, and is kept.
+        let (status, body) = app
+            .post(
+                Some(&token),
+                &json!({ "query": DOMAINS, "extensions": persisted }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["domains"].as_array().map(Vec::len), Some(7));
+        // The hash alone now runs, by POST and by GET.
+        let (_, body) = app
+            .post(Some(&token), &json!({ "extensions": persisted }))
+            .await;
+        assert_eq!(
+            body["data"]["domains"].as_array().map(Vec::len),
+            Some(7),
+            "{body}"
+        );
+        let got: serde_json::Value = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("extensions", persisted.to_string())])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            got["data"]["domains"].as_array().map(Vec::len),
+            Some(7),
+            "{got}"
+        );
+        // A text that is not what the hash names is refused, and nothing is kept under that hash.
+        let other = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("{ me { subject } }") } });
+        let (status, body) = app
+            .post(
+                Some(&token),
+                &json!({ "query": DOMAINS, "extensions": other }),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_HASH_MISMATCH"
+        );
+        let (_, body) = app
+            .post(Some(&token), &json!({ "extensions": other }))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_FOUND"
+        );
+        // A persisted mutation is still a mutation: not by GET.
+        let mutation = "mutation { pauseSource(name: \"none\") { name } }";
+        let m = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(mutation) } });
+        app.post(Some(&token), &json!({ "query": mutation, "extensions": m }))
+            .await;
+        let status = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("extensions", m.to_string())])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 405);
+    }
+);
+
+#[tokio::test]
+async fn only_trusted_documents_run_when_the_manifest_says_so() {
+    let manifest = std::env::temp_dir().join(format!("trusted-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &manifest,
+        json!({
+            "format": "apollo-persisted-query-manifest", "version": 1,
+            "operations": [{ "id": sha256(DOMAINS), "name": "Domains", "type": "query", "body": DOMAINS }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let path = manifest.clone();
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, move |s| {
+        s.documents.trusted = Some(path);
+        s.documents.only_trusted = true;
+    })
+    .await;
+    let token = app.coordinator();
+    // By id (the GraphQL-over-HTTP proposal's documentId), and as the same text sent whole.
+    let (status, body) = app
+        .post(
+            Some(&token),
+            &json!({ "documentId": format!("sha256:{}", sha256(DOMAINS)) }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["domains"].as_array().map(Vec::len), Some(7));
+    let (_, body) = app.post(Some(&token), &json!({ "query": DOMAINS })).await;
+    assert_eq!(body["data"]["domains"].as_array().map(Vec::len), Some(7));
+    // Anything else is refused, also when a client tries to register it the APQ way.
+    for attempt in [
+        json!({ "query": "{ me { subject } }" }),
+        json!({ "query": "{ me { subject } }", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256("{ me { subject } }") } } }),
+        json!({ "documentId": format!("sha256:{}", sha256("{ me { subject } }")) }),
+    ] {
+        let (status, body) = app.post(Some(&token), &attempt).await;
+        assert_eq!(status, 400, "{attempt}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_IN_LIST"
+        );
+    }
+    // A gateway still reads the schema.
+    let (status, body) = app
+        .post(None, &json!({ "query": "{ _service { sdl } }" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["_service"]["sdl"].as_str().is_some());
+    let _ = std::fs::remove_file(manifest);
+}

@@ -6,7 +6,7 @@
 use crate::error::{AppError, code};
 use crate::graphql::context::RequestId;
 use crate::graphql::loaders;
-use crate::http::AppState;
+use crate::http::{AppState, documents};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
@@ -26,6 +26,11 @@ pub struct GetParams {
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     variables: Option<String>,
+    /// JSON, e.g. `{"persistedQuery": {"version": 1, "sha256Hash": "…"}}` (APQ over GET).
+    extensions: Option<String>,
+    /// `sha256:<hex>`: a trusted document's id.
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
 }
 
 fn error_body(status: StatusCode, code_name: &str, message: &str) -> Response {
@@ -66,10 +71,21 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
-    let Some(query) = params.query else {
-        return bad_request("a GET request needs a `query` parameter");
-    };
-    let mut request = Request::new(query);
+    if params.query.is_none() && params.extensions.is_none() && params.document_id.is_none() {
+        return bad_request("a GET request needs a `query` (or `documentId`) parameter");
+    }
+    let mut request = Request::new(params.query.unwrap_or_default());
+    if let Some(extensions) = params.extensions {
+        match serde_json::from_str(&extensions) {
+            Ok(extensions) => request.extensions = extensions,
+            Err(_) => return bad_request("`extensions` must be a JSON object"),
+        }
+    }
+    if let Some(id) = params.document_id
+        && let Err(refusal) = documents::adopt_document_id(&mut request, &id)
+    {
+        return refused(&refusal);
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -102,19 +118,46 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Array(items)) => items
             .into_iter()
-            .map(serde_json::from_value::<Request>)
+            .map(read_request)
             .collect::<Result<Vec<_>, _>>()
             .map(BatchRequest::Batch),
-        Ok(value @ serde_json::Value::Object(_)) => {
-            serde_json::from_value::<Request>(value).map(BatchRequest::Single)
-        }
-        Ok(_) => Err(serde::de::Error::custom("not a request")),
-        Err(e) => Err(e),
+        Ok(value @ serde_json::Value::Object(_)) => read_request(value).map(BatchRequest::Single),
+        _ => Err(None),
     };
-    let Ok(batch) = parsed else {
-        return bad_request("the body must be a GraphQL request {\"query\": …} or a list of them");
+    let batch = match parsed {
+        Ok(batch) => batch,
+        Err(Some(refusal)) => return refused(&refusal),
+        Err(None) => {
+            return bad_request(
+                "the body must be a GraphQL request {\"query\": …} or a list of them",
+            );
+        }
     };
     execute(state, &headers, batch, false).await
+}
+
+/// One request of a body, with a `documentId` turned into the persisted-query form. `Err(None)`: not a
+/// request at all.
+fn read_request(value: serde_json::Value) -> Result<Request, Option<documents::Refusal>> {
+    let document_id = value
+        .get("documentId")
+        .and_then(|id| id.as_str())
+        .map(str::to_owned);
+    let mut request = serde_json::from_value::<Request>(value).map_err(|_| None)?;
+    if let Some(id) = document_id {
+        documents::adopt_document_id(&mut request, &id).map_err(Some)?;
+    }
+    Ok(request)
+}
+
+/// A document that cannot run: APQ's "not found" is an ordinary answer a client acts on (200, as
+/// Apollo Server sends it), the others are bad requests.
+fn refused(refusal: &documents::Refusal) -> Response {
+    let status = match refusal {
+        documents::Refusal::NotFound => StatusCode::OK,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error_body(status, refusal.code(), &refusal.message())
 }
 
 async fn execute(
@@ -157,7 +200,7 @@ async fn execute(
     }
     let limits = &state.settings.limits;
     let single = matches!(batch, BatchRequest::Single(_));
-    let requests = match batch {
+    let mut requests = match batch {
         BatchRequest::Single(r) => vec![r],
         BatchRequest::Batch(rs) => {
             if rs.is_empty() {
@@ -173,6 +216,11 @@ async fn execute(
             rs
         }
     };
+    for request in &mut requests {
+        if let Err(refusal) = state.documents.resolve(request, reads_only_the_sdl) {
+            return refused(&refusal);
+        }
+    }
     // The name each operation is counted under in the metrics: the one asked for, else the document's
     // only named operation.
     let mut operations = Vec::with_capacity(requests.len());
@@ -322,7 +370,12 @@ fn asks_only_for_sdl(batch: &BatchRequest) -> bool {
     let BatchRequest::Single(request) = batch else {
         return false;
     };
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    reads_only_the_sdl(&request.query)
+}
+
+/// Whether a document asks for `_service { sdl }` (and `__typename`) only: the schema, no data.
+fn reads_only_the_sdl(query: &str) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
         return false;
     };
     let mut operations = document.operations.iter();

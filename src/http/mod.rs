@@ -3,6 +3,7 @@
 //! timeout, body limit, CORS, security headers, errors as JSON).
 
 pub mod assets;
+pub mod documents;
 pub mod errors;
 pub mod exports;
 pub mod graphql;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub snapshots: Snapshots,
     /// Requests per caller per minute on `/graphql`.
     pub rate: rate::RateLimit,
+    /// Trusted documents and the APQ memo.
+    pub documents: Arc<documents::Documents>,
 }
 
 /// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.

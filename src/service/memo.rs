@@ -13,24 +13,37 @@ const MAX_ANSWERS: usize = 4096;
 
 /// Answers by question.
 #[derive(Debug)]
-pub struct Memo<K, V>(Mutex<HashMap<K, V>>);
+pub struct Memo<K, V> {
+    answers: Mutex<HashMap<K, V>>,
+    capacity: usize,
+}
 
 impl<K, V> Default for Memo<K, V> {
     fn default() -> Self {
-        Memo(Mutex::new(HashMap::new()))
+        Memo::bounded(MAX_ANSWERS)
+    }
+}
+
+impl<K, V> Memo<K, V> {
+    /// A memo that starts afresh beyond `capacity` answers.
+    pub fn bounded(capacity: usize) -> Self {
+        Memo {
+            answers: Mutex::new(HashMap::new()),
+            capacity,
+        }
     }
 }
 
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     /// The answer kept for `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
-        self.0.lock().ok()?.get(key).cloned()
+        self.answers.lock().ok()?.get(key).cloned()
     }
 
     /// Keeps `value` as the answer for `key`.
     pub fn put(&self, key: K, value: V) {
-        if let Ok(mut memo) = self.0.lock() {
-            if memo.len() >= MAX_ANSWERS {
+        if let Ok(mut memo) = self.answers.lock() {
+            if memo.len() >= self.capacity {
                 memo.clear();
             }
             memo.insert(key, value);
