@@ -142,12 +142,11 @@ impl Documents {
                     apq.put(hash, Arc::from(request.query.as_str()));
                 }
             }
-            None if self.only_trusted => {
-                if !self.trusted.contains_key(&hash_of(&request.query))
-                    && !schema_only(&request.query)
-                {
-                    return Err(Refusal::NotInList);
-                }
+            None if self.only_trusted
+                && !self.trusted.contains_key(&hash_of(&request.query))
+                && !schema_only(&request.query) =>
+            {
+                return Err(Refusal::NotInList);
             }
             None => {}
         }
