@@ -1,10 +1,12 @@
 //! Tells the test suite which of its environment-dependent tests can run: `postgres_tests` when
-//! `CHILDHUB_TEST_POSTGRES` names a server, `browser_tests` when Chromium is installed. Tests that cannot
+//! `CHILDHUB_TEST_POSTGRES` names a server, `browser_tests` when Chromium is installed, `compose_tests`
+//! when docker-compose is (to render the compose file; no container engine is needed). Tests that cannot
 //! run are marked ignored (with the reason), so `cargo test` counts them as ignored, never as passed.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
     println!("cargo::rustc-check-cfg=cfg(browser_tests)");
+    println!("cargo::rustc-check-cfg=cfg(compose_tests)");
     println!("cargo::rerun-if-env-changed=CHILDHUB_TEST_POSTGRES");
     println!("cargo::rerun-if-env-changed=CHILDHUB_CHROMIUM");
     if std::env::var("CHILDHUB_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) {
@@ -16,4 +18,16 @@ fn main() {
     if std::path::Path::new(&chromium).exists() {
         println!("cargo::rustc-cfg=browser_tests");
     }
+    let compose = docker_compose();
+    println!("cargo::rerun-if-env-changed=CHILDHUB_DOCKER_COMPOSE");
+    println!("cargo::rerun-if-changed={compose}");
+    if std::path::Path::new(&compose).exists() {
+        println!("cargo::rustc-cfg=compose_tests");
+    }
+}
+
+/// The docker-compose program the compose test renders the file with.
+fn docker_compose() -> String {
+    std::env::var("CHILDHUB_DOCKER_COMPOSE")
+        .unwrap_or_else(|_| "/usr/bin/docker-compose".to_owned())
 }

@@ -282,3 +282,32 @@ on_both_backends!(
         let _ = std::fs::remove_dir_all(dir);
     }
 );
+
+#[test]
+fn every_command_argument_and_option_has_help_text() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg
+                .get_help()
+                .is_none_or(|h| h.to_string().trim().len() < 4)
+            {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_name() != "help" {
+                missing.push(format!("{sub_path} (the command itself)"));
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&childhub::cli::Cli::command(), "childhub", &mut missing);
+    assert!(missing.is_empty(), "no help text for: {missing:#?}");
+}

@@ -6,6 +6,7 @@ mod support;
 mod architecture;
 mod catalogue;
 mod cli;
+mod deploy;
 mod events;
 mod http;
 mod monitoring;

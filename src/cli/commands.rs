@@ -131,6 +131,38 @@ pub async fn pull_source(
     Ok(())
 }
 
+/// `childhub healthcheck [--url]`: asks a running hub whether it is ready.
+pub async fn healthcheck(settings: &Settings, url: Option<&str>) -> AppResult<()> {
+    let base = match url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let mut addr = settings.bind;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{addr}")
+        }
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| AppError::Internal(format!("building the HTTP client: {e}")))?;
+    let answer = client.get(format!("{base}/readyz")).send().await;
+    match answer {
+        Ok(response) if response.status().is_success() => {
+            println!("ready: {base}");
+            Ok(())
+        }
+        Ok(response) => Err(AppError::Unavailable(format!(
+            "{base}/readyz answered {}: not ready",
+            response.status()
+        ))),
+        Err(_) => Err(AppError::Unavailable(format!(
+            "no answer from {base}/readyz within two seconds"
+        ))),
+    }
+}
+
 /// `childhub migrate`
 pub async fn migrate(settings: &Settings) -> AppResult<()> {
     let db = startup::connect(settings).await?;

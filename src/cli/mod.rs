@@ -42,6 +42,7 @@ pub enum Command {
     Migrate,
     /// Load the plan's catalogue (and with --demo the synthetic demo data).
     Seed {
+        /// Also load the synthetic demo data (15 townships, 2020 onwards); never on a real database.
         #[arg(long)]
         demo: bool,
     },
@@ -66,10 +67,13 @@ pub enum Command {
     Export(ExportCommand),
     /// Write a monitoring report (annual, mid-term or final) as HTML or Markdown.
     Report {
+        /// The year reported on, e.g. 2025.
         #[arg(long)]
         year: i32,
+        /// annual, mid-term (中期评估) or final (终期评估).
         #[arg(long, value_enum, default_value = "annual")]
         kind: ReportKind,
+        /// html (with charts) or markdown.
         #[arg(long, value_enum, default_value = "html")]
         format: ReportFormat,
         /// Output file (default: stdout).
@@ -81,6 +85,13 @@ pub enum Command {
         /// The department reading, e.g. `statistics` (default: statistics, a coordinator).
         #[arg(long = "as", default_value = "statistics")]
         department: String,
+    },
+    /// Exit 0 when a running hub answers `/readyz` with 200 within two seconds, 1 otherwise: a
+    /// container healthcheck that needs no curl in the image.
+    Healthcheck {
+        /// The hub's base URL (default: the configured `bind`, with 0.0.0.0 read as 127.0.0.1).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Print a development token signed with the configured HS256 secret.
     Token {
@@ -105,6 +116,7 @@ pub enum ImportCommand {
     /// Observations from CSV (indicator,region,year,sex,age_group,residence,value,numerator,denominator),
     /// checked like `submitObservations` and written as pending submissions of the department.
     Observations {
+        /// The CSV file, UTF-8 (a byte-order mark is fine).
         file: PathBuf,
         /// The department submitting, e.g. `health`.
         #[arg(long = "as")]
@@ -155,10 +167,13 @@ pub enum ExportCommand {
         /// Region codes (repeatable).
         #[arg(long = "region")]
         regions: Vec<String>,
+        /// First year.
         #[arg(long)]
         from: Option<i32>,
+        /// Last year.
         #[arg(long)]
         to: Option<i32>,
+        /// csv or json.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// The department reading, e.g. `statistics` (default: statistics, a coordinator).
@@ -207,6 +222,7 @@ pub async fn run(cli: Cli) -> AppResult<()> {
         Command::Serve { .. } => commands::serve(settings).await,
         Command::Migrate => commands::migrate(&settings).await,
         Command::Seed { demo } => commands::seed(&settings, demo).await,
+        Command::Healthcheck { url } => commands::healthcheck(&settings, url.as_deref()).await,
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(())
