@@ -41,9 +41,25 @@ pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
     options.map_sqlx_postgres_opts(move |o| {
         o.options([("statement_timeout", statement_timeout.as_str())])
     });
-    Database::connect(options)
+    let mut db = Database::connect(options)
         .await
-        .map_err(|e| connect_error(settings, &e.to_string()))
+        .map_err(|e| connect_error(settings, &e.to_string()))?;
+    db.set_metric_callback(record_statement);
+    Ok(db)
+}
+
+/// Counts one SQL statement into the `/metrics` histogram, by its kind (`select`, `insert`, …) and
+/// whether it failed: query time per kind, without the statements' text as labels.
+pub fn record_statement(info: &sea_orm::metric::Info<'_>) {
+    let sql = info.statement.sql.trim_start();
+    let word = sql.split_ascii_whitespace().next().unwrap_or("");
+    let kind = ["select", "insert", "update", "delete", "with"]
+        .into_iter()
+        .find(|k| word.eq_ignore_ascii_case(k))
+        .unwrap_or("other");
+    let failed = if info.failed { "true" } else { "false" };
+    metrics::histogram!("childhub_db_statement_duration_seconds", "statement" => kind, "failed" => failed)
+        .record(info.elapsed.as_secs_f64());
 }
 
 /// What a failed connection means for the person starting the hub, in words they can act on.

@@ -26,6 +26,7 @@ async fn metrics_count_requests_and_operations() {
         "childhub_graphql_operations_total{operation=\"Catalogue\",outcome=\"ok\"}",
         "childhub_graphql_operation_duration_seconds_bucket{operation=\"Catalogue\"",
         "childhub_db_connections{state=\"idle\"}",
+        "childhub_db_statement_duration_seconds_bucket{statement=\"select\",failed=\"false\"",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
