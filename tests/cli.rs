@@ -311,3 +311,168 @@ fn every_command_argument_and_option_has_help_text() {
     walk(&childhub::cli::Cli::command(), "childhub", &mut missing);
     assert!(missing.is_empty(), "no help text for: {missing:#?}");
 }
+
+on_both_backends!(
+    a_gbk_file_or_names_for_codes_get_errors_that_say_what_to_do,
+    |app: TestApp| async move {
+        let dir = temp_dir();
+        // What Excel saves on Chinese Windows: GBK, with a township's name where its code goes.
+        let text_gbk = "indicator,region,year,value\nHEA-03,示范镇01,2026,3.9\n";
+        let (bytes, _, _) = encoding_rs::GBK.encode(text_gbk);
+        let gbk = dir.join("gbk.csv");
+        std::fs::write(&gbk, &bytes).unwrap();
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                gbk.to_str().unwrap(),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(err.contains("GBK") && err.contains("CSV UTF-8"), "{err}");
+        assert!(err.contains("示范镇01"), "the line as GBK reads it: {err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            !dir.join("gbk.rejects.csv").exists(),
+            "no rejects file for a file that was not read"
+        );
+        // Saved as UTF-8, the name is recognised and its code suggested.
+        let utf8 = dir.join("names.csv");
+        write(&utf8, text_gbk);
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                utf8.to_str().unwrap(),
+                "--as",
+                "health",
+            ],
+        );
+        assert!(!out.status.success());
+        let rejects = std::fs::read_to_string(dir.join("names.rejects.csv")).expect("rejects");
+        assert!(rejects.contains("is the name of DEMO-T01"), "{rejects}");
+        assert_eq!(pending_2026(&app).await, 0);
+    }
+);
+
+on_both_backends!(
+    an_export_into_a_closed_pipe_ends_quietly,
+    |app: TestApp| async move {
+        use std::io::Read as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+            .args(["export", "observations"])
+            .env("CHILDHUB_DATABASE_URL", app.settings.database_url())
+            .env("CHILDHUB_LOG__FILTER", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run childhub");
+        // Read the first bytes, then go away, as `| head -1` does.
+        let mut first = [0u8; 64];
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_exact(&mut first)
+            .expect("some output");
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("error"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_an_import_says_what_was_kept_and_leaves_no_empty_rejects_file() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let dir = temp_dir();
+    let file = dir.join("big.csv");
+    // Many valid rows, few per transaction (`--batch 3`), so that Ctrl-C lands mid-way: every public
+    // or internal health indicator, every township, every year of the plan.
+    let catalogue = app
+        .data(
+            &app.coordinator(),
+            r#"{ indicators(filter: { department: "health" }) { code sensitivity } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = catalogue["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["sensitivity"] != "RESTRICTED")
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    let mut body = String::from("indicator,region,year,value\n");
+    for year in 2021..=2030 {
+        for township in 1..=15 {
+            for code in &codes {
+                body.push_str(&format!("{code},DEMO-T{township:02},{year},1\n"));
+            }
+        }
+    }
+    let total = body.lines().count() - 1;
+    write(&file, &body);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+        .args([
+            "import",
+            "observations",
+            file.to_str().unwrap(),
+            "--as",
+            "health",
+            "--batch",
+            "3",
+        ])
+        .env("CHILDHUB_DATABASE_URL", app.settings.database_url())
+        .env("CHILDHUB_LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run childhub");
+    let progress = dir.join("big.progress");
+    let started = std::time::Instant::now();
+    while !progress.exists() && started.elapsed() < std::time::Duration::from_secs(60) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(progress.exists(), "a first batch was committed");
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let kept: usize = std::fs::read_to_string(&progress)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(kept > 0 && kept < total, "{kept} of {total}");
+    assert!(
+        err.contains(&format!("the first {kept} rows are committed")),
+        "{err}"
+    );
+    assert!(
+        !dir.join("big.rejects.csv").exists(),
+        "no empty rejects file"
+    );
+    let pending = observation::Entity::find()
+        .filter(observation::Column::Status.eq("pending"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        pending > 0 && pending <= kept as u64,
+        "{pending} pending, {kept} committed"
+    );
+}

@@ -225,6 +225,34 @@ pub async fn import_regions(settings: &Settings, file: &Path, department: &str) 
     }
 }
 
+/// Standard output for documents (exports, reports, the schema). When the reader goes away — `… | head`
+/// — the process ends quietly, as a Unix tool killed by SIGPIPE would: the reader has what it wanted.
+/// (Rust ignores SIGPIPE so that a server survives closed sockets; restoring it would risk that.)
+pub struct QuietStdout<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for QuietStdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(quiet_on_closed_pipe)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(quiet_on_closed_pipe)
+    }
+}
+
+fn quiet_on_closed_pipe(e: std::io::Error) -> std::io::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    e
+}
+
+/// Writes a whole document to standard output (see [`QuietStdout`]).
+pub fn to_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut out = QuietStdout(std::io::stdout().lock());
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// `childhub export observations …`
 pub async fn export_observations(
     settings: &Settings,
@@ -245,7 +273,7 @@ pub async fn export_observations(
             export::export(&db, scope.clone(), filter, format, usize::MAX, &mut writer).await?
         }
         None => {
-            let mut writer = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut writer = std::io::BufWriter::new(QuietStdout(std::io::stdout().lock()));
             export::export(&db, scope.clone(), filter, format, usize::MAX, &mut writer).await?
         }
     };
@@ -281,7 +309,7 @@ pub async fn export_sdmx(
             })?;
             eprintln!("wrote {}", path.display());
         }
-        None => println!("{text}"),
+        None => to_stdout(&format!("{text}\n")),
     }
     Ok(())
 }
@@ -313,7 +341,7 @@ pub async fn report(
             })?;
             eprintln!("wrote {}", path.display());
         }
-        None => print!("{body}"),
+        None => to_stdout(&body),
     }
     Ok(())
 }
@@ -385,7 +413,7 @@ pub async fn import_observations(
     };
     let started = std::time::Instant::now();
     let mut rejects_writer = std::io::BufWriter::new(rejects_file);
-    let summary = import::import_observations(
+    let importing = import::import_observations(
         db,
         &ctx,
         settings,
@@ -402,10 +430,42 @@ pub async fn import_observations(
             );
             let _ = err.flush();
         },
-    )
-    .await?;
+    );
+    // Ctrl-C stops the import where it is: the open transaction rolls back when the import is dropped,
+    // and what earlier batches committed stays, with the checkpoint to resume from.
+    let outcome = tokio::select! {
+        outcome = importing => Some(outcome),
+        _ = tokio::signal::ctrl_c() => None,
+    };
     eprintln!();
     drop(rejects_writer);
+    let summary = match outcome {
+        Some(Ok(summary)) => summary,
+        Some(Err(e)) => {
+            discard_if_no_rows(&rejects_path);
+            return Err(e);
+        }
+        None => {
+            discard_if_no_rows(&rejects_path);
+            let kept = import::read_checkpoint(Some(&checkpoint));
+            match (batch, dry_run) {
+                (_, true) => eprintln!("interrupted: a dry run writes nothing"),
+                (None, false) => eprintln!(
+                    "interrupted: nothing was written (the file is one transaction, rolled back)"
+                ),
+                (Some(_), false) => eprintln!(
+                    "interrupted: the first {kept} rows are committed (pending approval); run the \
+                     same command again to go on from row {}",
+                    kept + 1
+                ),
+            }
+            if rejects_path.exists() {
+                eprintln!("bad rows found so far: {}", rejects_path.display());
+            }
+            // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+            std::process::exit(130);
+        }
+    };
     if summary.resumed_from > 0 {
         println!(
             "resumed after {} rows committed by an earlier run",
@@ -444,6 +504,15 @@ pub async fn import_observations(
         let _ = std::fs::remove_file(&checkpoint);
     }
     Ok(())
+}
+
+/// Removes a rejects file that holds its header only: an empty rejects file would read as "there were
+/// bad rows".
+fn discard_if_no_rows(path: &Path) {
+    let lines = std::fs::read_to_string(path).map_or(0, |text| text.lines().count());
+    if lines <= 1 {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn dev_secret(settings: &Settings) -> AppResult<String> {

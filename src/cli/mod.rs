@@ -224,7 +224,7 @@ pub async fn run(cli: Cli) -> AppResult<()> {
         Command::Seed { demo } => commands::seed(&settings, demo).await,
         Command::Healthcheck { url } => commands::healthcheck(&settings, url.as_deref()).await,
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            commands::to_stdout(&graphql::sdl());
             Ok(())
         }
         Command::ImportRegions { file, department } => {

@@ -90,7 +90,8 @@ fn parse_row(
 }
 
 /// Reads the checkpoint: how many data rows an earlier run committed.
-fn read_checkpoint(path: Option<&Path>) -> usize {
+/// The rows of the file committed so far by batched runs (0 without a checkpoint).
+pub fn read_checkpoint(path: Option<&Path>) -> usize {
     path.and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(0)
@@ -117,9 +118,10 @@ pub async fn import_observations(
 ) -> AppResult<ImportSummary> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader
-        .headers()
+        .byte_headers()
         .map_err(|e| AppError::invalid("FILE", "header", format!("a CSV header row ({e})")))?
         .clone();
+    let headers = as_text(headers, "the header (line 1)")?;
     let columns: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -175,7 +177,7 @@ pub async fn import_observations(
         }),
     };
     let mut done = skip;
-    for (i, record) in reader.records().enumerate() {
+    for (i, record) in reader.byte_records().enumerate() {
         // Line numbers count the header as line 1.
         let line = i + 2;
         let record = record.map_err(|e| {
@@ -185,6 +187,7 @@ pub async fn import_observations(
                 format!("well-formed CSV ({e})"),
             )
         })?;
+        let record = as_text(record, &format!("line {line}"))?;
         if i < skip {
             continue;
         }
@@ -210,6 +213,29 @@ pub async fn import_observations(
         }
     }
     importer.finish().await
+}
+
+/// A record as text. A file that is not UTF-8 is almost always one Excel or WPS saved as GBK (their
+/// default on Chinese Windows): the error says so, shows the line as GBK reads it, and says how to fix it.
+fn as_text(record: csv::ByteRecord, at: &str) -> AppResult<csv::StringRecord> {
+    csv::StringRecord::from_byte_record(record).map_err(|e| {
+        let bytes = e.into_byte_record().iter().collect::<Vec<_>>().join(&b","[..]);
+        let (text, _, malformed) = encoding_rs::GB18030.decode(&bytes);
+        let reads = if malformed {
+            "; it is not GBK either".to_owned()
+        } else {
+            let shown: String = text.chars().take(60).collect();
+            format!(" (it looks like GBK/GB18030, where it reads \"{shown}\")")
+        };
+        AppError::invalid(
+            "FILE",
+            at,
+            format!(
+                "UTF-8 text{reads}: save the file as \"CSV UTF-8\" (Excel: Save As → CSV UTF-8; WPS: \
+                 另存为 → CSV, encoding UTF-8) and import it again"
+            ),
+        )
+    })
 }
 
 /// Rows per chunk of a whole-file import.

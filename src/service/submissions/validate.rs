@@ -99,22 +99,43 @@ fn problem(field: &'static str, value: impl ToString, message: impl Into<String>
 /// The indicator code is in the catalogue.
 fn check_indicator<'a>(row: &RowInput, rules: &Rules<'a>) -> Result<&'a indicator::Model, Problem> {
     rules.indicators.get(&row.indicator).ok_or_else(|| {
-        problem(
-            "indicator",
-            &row.indicator,
-            "expected an indicator code such as HEA-03",
-        )
+        let named = rules
+            .indicators
+            .values()
+            .find(|i| named_as(&row.indicator, &i.name_zh, &i.name_en));
+        let message = match named {
+            Some(i) => format!(
+                "expected an indicator code: {} is the name of {}; use the code",
+                row.indicator, i.code
+            ),
+            None => "expected an indicator code such as HEA-03".to_owned(),
+        };
+        problem("indicator", &row.indicator, message)
     })
+}
+
+/// Whether `given` is one of a catalogue entry's names (a spreadsheet often has names where codes go).
+fn named_as(given: &str, name_zh: &str, name_en: &str) -> bool {
+    let given = given.trim();
+    !given.is_empty() && (given == name_zh || given.eq_ignore_ascii_case(name_en))
 }
 
 /// The region code is in the catalogue and the region existed in the row's year.
 fn check_region<'a>(row: &RowInput, rules: &Rules<'a>) -> Result<&'a region::Model, Problem> {
     let r = rules.regions.get(&row.region).ok_or_else(|| {
-        problem(
-            "region",
-            &row.region,
-            "expected a region code (see `regions`)",
-        )
+        let named = rules
+            .regions
+            .values()
+            .filter(|r| named_as(&row.region, &r.name_zh, &r.name_en))
+            .min_by_key(|r| (r.valid_to.is_some(), r.code.clone()));
+        let message = match named {
+            Some(r) => format!(
+                "expected a region code: {} is the name of {} ({}); use the code",
+                row.region, r.code, r.name_zh
+            ),
+            None => "expected a region code (see `regions`)".to_owned(),
+        };
+        problem("region", &row.region, message)
     })?;
     let existed =
         r.valid_from.is_none_or(|f| f <= row.year) && r.valid_to.is_none_or(|t| row.year <= t);
