@@ -292,3 +292,41 @@ async fn the_compose_topology_runs_as_plain_processes() {
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;
 }
+
+/// GraphiQL is served from the binary: its pinned files are the ones `scripts/vendor-assets.sh` fetched
+/// and checked (their SHA-256 recorded), and each package's licence is kept beside them.
+#[test]
+fn the_vendored_graphiql_files_match_their_checksums_and_keep_their_licences() {
+    use sha2::Digest;
+    let vendor = format!("{ROOT}/assets/vendor");
+    let sums = std::fs::read_to_string(format!("{vendor}/SHA256SUMS")).unwrap();
+    let mut checked = 0;
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (sum, file) = line.split_once("  ").expect("sha256sum format");
+        let bytes = std::fs::read(format!("{vendor}/{file}")).unwrap();
+        let actual: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            actual, sum,
+            "{file} changed: rerun scripts/vendor-assets.sh"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "SHA256SUMS lists the served files");
+    let lock = std::fs::read_to_string(format!("{vendor}/packages.lock")).unwrap();
+    for package in lock
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let fields: Vec<&str> = package.split_whitespace().collect();
+        assert_eq!(fields.len(), 3, "name version integrity: {package}");
+        assert!(fields[2].starts_with("sha512-"), "{package}");
+        assert!(
+            std::path::Path::new(&format!("{vendor}/LICENSE.{}", fields[0])).exists(),
+            "the licence of {} is kept",
+            fields[0]
+        );
+    }
+}

@@ -804,6 +804,165 @@ on_both_backends!(
 
 /// GraphiQL on an intranet: every script and style comes from the binary, so with every other host
 /// unreachable the editor still loads, takes the token from the fragment and reads the schema.
+/// Opens `url` in headless Chromium driven over the DevTools protocol and returns what `script` (an
+/// expression yielding a promise) resolves to: the way to click in a page, which `--dump-dom` cannot.
+async fn in_browser(url: &str, extra: &[&str], script: &str) -> serde_json::Value {
+    use futures::{SinkExt, StreamExt};
+    use tokio::io::AsyncBufReadExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let profile = std::env::temp_dir().join(format!(
+        "childhub-chromium-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut browser = tokio::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-port=0",
+            &format!("--user-data-dir={}", profile.display()),
+        ])
+        .args(extra)
+        .arg("about:blank")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run chromium");
+    let mut lines = tokio::io::BufReader::new(browser.stderr.take().unwrap()).lines();
+    let endpoint = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(at) = line.find("ws://") {
+                return line[at..].trim().to_owned();
+            }
+        }
+        panic!("chromium did not open its DevTools endpoint");
+    })
+    .await
+    .expect("chromium starts within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (mut socket, _) = tokio_tungstenite::connect_async(endpoint.as_str())
+        .await
+        .expect("DevTools socket");
+    let mut next_id = 0;
+    let mut call = async |session: Option<&str>, method: &str, params: serde_json::Value| {
+        next_id += 1;
+        let mut message = json!({ "id": next_id, "method": method, "params": params });
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send");
+        loop {
+            let Some(Ok(Message::Text(text))) = socket.next().await else {
+                panic!("the DevTools socket closed");
+            };
+            let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if answer["id"] == next_id {
+                return answer;
+            }
+        }
+    };
+    let target = call(None, "Target.createTarget", json!({ "url": url })).await;
+    let session = call(
+        None,
+        "Target.attachToTarget",
+        json!({ "targetId": target["result"]["targetId"], "flatten": true }),
+    )
+    .await["result"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Wait for the page itself (an evaluation during navigation loses its context).
+    let loaded = "location.protocol.startsWith('http') && document.readyState === 'complete'";
+    for _ in 0..300 {
+        let ready = call(
+            Some(&session),
+            "Runtime.evaluate",
+            json!({ "expression": loaded, "returnByValue": true }),
+        )
+        .await;
+        if ready["result"]["result"]["value"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let evaluated = call(
+        Some(&session),
+        "Runtime.evaluate",
+        json!({ "expression": script, "awaitPromise": true, "returnByValue": true }),
+    )
+    .await;
+    assert!(evaluated["error"].is_null(), "{evaluated}");
+    let evaluated = evaluated["result"].clone();
+    drop(browser);
+    let _ = std::fs::remove_dir_all(profile);
+    evaluated["result"]["value"].clone()
+}
+
+/// Clicks through GraphiQL as an analyst would: runs the default query with the token from the
+/// fragment, opens the docs explorer and the `Query` type, and reports what each showed.
+const GRAPHIQL_WALK: &str = r#"(async () => {
+  const wait = async (find) => {
+    for (let i = 0; i < 200; i++) { const found = find(); if (found) return found; await new Promise(r => setTimeout(r, 100)); }
+    return null;
+  };
+  const run = await wait(() => document.querySelector('.graphiql-execute-button'));
+  if (!run) return { error: 'no run button: ' + document.body.innerText.slice(0, 300) };
+  await wait(() => document.querySelector('.graphiql-editor'));
+  run.click();
+  const result = await wait(() => {
+    const text = (document.querySelector('.result-window') || {}).innerText || '';
+    return text.includes('"data"') || text.includes('"errors"') ? text : null;
+  });
+  const toggle = [...document.querySelectorAll('.graphiql-sidebar button')]
+    .find(b => /Documentation/.test(b.getAttribute('aria-label') || ''));
+  if (toggle && !document.querySelector('.graphiql-doc-explorer')) toggle.click();
+  const explorer = await wait(() => document.querySelector('.graphiql-doc-explorer'));
+  const root = await wait(() => [...document.querySelectorAll('.graphiql-doc-explorer a, .graphiql-doc-explorer-type-name')]
+    .find(a => a.textContent.trim() === 'Query'));
+  if (root) root.click();
+  const fields = await wait(() => {
+    const text = (document.querySelector('.graphiql-doc-explorer') || {}).innerText || '';
+    return text.includes('indicators') && text.length > 500 ? text : null;
+  });
+  return { result, explorer: explorer ? explorer.innerText : null, fields };
+})()"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium: install Debian's chromium (as .ci/run does) or set CHILDHUB_CHROMIUM"
+)]
+async fn graphiql_runs_a_query_and_shows_the_docs_with_the_network_blocked() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let walked = in_browser(
+        &app.url(&format!("/graphiql#token={}", app.coordinator())),
+        &["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+        GRAPHIQL_WALK,
+    )
+    .await;
+    assert!(walked["error"].is_null(), "{walked}");
+    let result = walked["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no result: {walked}"));
+    assert!(
+        result.contains("\"data\"") && result.contains("statistics"),
+        "the query ran with the token: {result}"
+    );
+    assert!(!result.contains("UNAUTHENTICATED"), "{result}");
+    let fields = walked["fields"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no Query docs: {walked}"));
+    // Field descriptions from the schema are what the explorer shows.
+    assert!(fields.contains("Indicators the caller may see"), "{fields}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(browser_tests),
