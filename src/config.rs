@@ -484,7 +484,7 @@ fn describe(error: &figment::Error) -> String {
 }
 
 /// Environment variables of the process that are not settings (the config path, the test suite's).
-const NOT_SETTINGS: &[&str] = &["config", "chromium"];
+const NOT_SETTINGS: &[&str] = &["config", "chromium", "docker_compose"];
 
 /// Short names kept for the most used settings: `CHILDHUB_<name>` → key.
 const SHORT_NAMES: &[(&str, &str)] = &[
