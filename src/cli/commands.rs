@@ -406,64 +406,62 @@ pub async fn import_observations(
         )
     })?;
     let checkpoint = file.with_extension("progress");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let options = ImportOptions {
         batch,
         dry_run,
         checkpoint: Some(checkpoint.clone()),
+        stop: Some(stop.clone()),
     };
     let started = std::time::Instant::now();
     let mut rejects_writer = std::io::BufWriter::new(rejects_file);
-    let importing = import::import_observations(
-        db,
-        &ctx,
-        settings,
-        std::io::BufReader::new(input),
-        &mut rejects_writer,
-        &options,
-        |rows| {
-            use std::io::Write as _;
-            let mut err = std::io::stderr();
-            let _ = write!(
-                err,
-                "\r  {rows} rows read ({:.0} s)",
-                started.elapsed().as_secs_f64()
-            );
-            let _ = err.flush();
-        },
-    );
-    // Ctrl-C stops the import where it is: the open transaction rolls back when the import is dropped,
-    // and what earlier batches committed stays, with the checkpoint to resume from.
-    let outcome = tokio::select! {
-        outcome = importing => Some(outcome),
-        _ = tokio::signal::ctrl_c() => None,
+    let outcome = {
+        let importing = import::import_observations(
+            db,
+            &ctx,
+            settings,
+            std::io::BufReader::new(input),
+            &mut rejects_writer,
+            &options,
+            |rows| {
+                use std::io::Write as _;
+                let mut err = std::io::stderr();
+                let _ = write!(
+                    err,
+                    "\r  {rows} rows read ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = err.flush();
+            },
+        );
+        // The first Ctrl-C stops the import at the next batch boundary, so that what it reports as kept is
+        // exactly what is committed; a second one stops at once (the open transaction rolls back when the
+        // import is dropped, and the checkpoint may then lag one batch behind).
+        tokio::pin!(importing);
+        tokio::select! {
+            outcome = &mut importing => Some(outcome),
+            _ = tokio::signal::ctrl_c() => {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                eprintln!("\nstopping after the current batch (Ctrl-C again stops at once)");
+                tokio::select! {
+                    outcome = &mut importing => Some(outcome),
+                    _ = tokio::signal::ctrl_c() => None,
+                }
+            }
+        }
     };
     eprintln!();
     drop(rejects_writer);
     let summary = match outcome {
-        Some(Ok(summary)) => summary,
+        Some(Ok(summary)) if !summary.interrupted => summary,
+        Some(Ok(summary)) => interrupted(&rejects_path, batch, dry_run, summary.committed, true),
         Some(Err(e)) => {
             discard_if_no_rows(&rejects_path);
             return Err(e);
         }
         None => {
-            discard_if_no_rows(&rejects_path);
             let kept = import::read_checkpoint(Some(&checkpoint));
-            match (batch, dry_run) {
-                (_, true) => eprintln!("interrupted: a dry run writes nothing"),
-                (None, false) => eprintln!(
-                    "interrupted: nothing was written (the file is one transaction, rolled back)"
-                ),
-                (Some(_), false) => eprintln!(
-                    "interrupted: the first {kept} rows are committed (pending approval); run the \
-                     same command again to go on from row {}",
-                    kept + 1
-                ),
-            }
-            if rejects_path.exists() {
-                eprintln!("bad rows found so far: {}", rejects_path.display());
-            }
-            // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
-            std::process::exit(130);
+            interrupted(&rejects_path, batch, dry_run, kept, false)
         }
     };
     if summary.resumed_from > 0 {
@@ -504,6 +502,28 @@ pub async fn import_observations(
         let _ = std::fs::remove_file(&checkpoint);
     }
     Ok(())
+}
+
+/// Reports an import stopped by Ctrl-C and ends the process with 130 (128 + SIGINT, as a shell reports a
+/// command stopped by Ctrl-C). `exact`: stopped at a batch boundary, so `kept` is what is committed;
+/// otherwise at least that much is.
+fn interrupted(rejects: &Path, batch: Option<usize>, dry_run: bool, kept: usize, exact: bool) -> ! {
+    discard_if_no_rows(rejects);
+    match (batch, dry_run) {
+        (_, true) => eprintln!("interrupted: a dry run writes nothing"),
+        (None, false) => {
+            eprintln!("interrupted: nothing was written (the file is one transaction, rolled back)")
+        }
+        (Some(_), false) => eprintln!(
+            "interrupted: {} the first {kept} rows are committed (pending approval); run the same \
+             command again to go on from there",
+            if exact { "exactly" } else { "at least" }
+        ),
+    }
+    if rejects.exists() {
+        eprintln!("bad rows found so far: {}", rejects.display());
+    }
+    std::process::exit(130);
 }
 
 /// Removes a rejects file that holds its header only: an empty rejects file would read as "there were

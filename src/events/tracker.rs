@@ -13,7 +13,7 @@ use crate::service::progress::{self, ProgressFilter};
 use crate::service::{Db, catalogue, outbox};
 use crate::vocabulary::EventKind;
 use entity::{job_cursor, tracked_status, tracked_warning};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -48,7 +48,7 @@ pub async fn track(db: &Db) -> AppResult<()> {
     let assessment = progress::assess(db, scope, &ProgressFilter::default()).await?;
     let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
     let area = &assessment.area;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let stored: HashMap<(i32, i32), tracked_status::Model> = tracked_status::Entity::find()
         .filter(tracked_status::Column::RegionId.eq(area.id))
         .all(&txn)

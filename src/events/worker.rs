@@ -23,7 +23,7 @@ use entity::{department, event, job_cursor, webhook, webhook_delivery};
 use futures::StreamExt;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -148,7 +148,7 @@ async fn first_fan_out_position(db: &impl ConnectionTrait) -> AppResult<i64> {
 
 /// Creates the deliveries of new events for the endpoints that want them and may hear of them.
 pub async fn fan_out(db: &Db) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let after = match cursor(&txn, FANOUT).await? {
         Some(position) => position,
         None => first_fan_out_position(&txn).await?,
@@ -440,7 +440,7 @@ async fn record(
             .unwrap_or(chrono::Duration::seconds(60));
         model.next_attempt_at = Set(now + pause);
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     webhook_delivery::Entity::update(model).exec(&txn).await?;
     let failing = !succeeded && attempts >= settings.webhooks.attempts_before_failing;
     let status = match (succeeded, failing, hook.status) {

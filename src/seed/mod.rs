@@ -15,7 +15,7 @@ use entity::observation::{Key, SeriesKey};
 use entity::{department, dimension_code, domain, indicator, region, target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    PaginatorTrait, QueryFilter,
 };
 use std::collections::HashMap;
 
@@ -44,7 +44,7 @@ pub async fn is_empty(db: &impl ConnectionTrait) -> AppResult<bool> {
 /// Loads the plan's catalogue; rows whose code already exists are kept unchanged, so it can run again.
 pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad> {
     let catalogue = Catalogue::embedded()?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let mut load = CatalogueLoad::default();
 
     let existing: Vec<String> = department::Entity::find()
@@ -195,7 +195,7 @@ pub async fn load_catalogue(db: &DatabaseConnection) -> AppResult<CatalogueLoad>
 /// the demo city is already there. Needs the catalogue.
 pub async fn load_demo(db: &DatabaseConnection) -> AppResult<DemoLoad> {
     let catalogue = Catalogue::embedded()?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     if region::Entity::find()
         .filter(region::Column::Code.eq(demo::CITY))
         .count(&txn)

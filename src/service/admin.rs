@@ -12,7 +12,6 @@ use crate::vocabulary::{DepartmentKind, Dimension, Sensitivity, TargetKind, Targ
 use entity::{department, indicator, target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -41,7 +40,7 @@ pub async fn create_department(
         .ok_or_else(|| AppError::invalid("input.nameEn", "", "an English name"))?;
     check_name("input.nameZh", &name_zh)?;
     check_name("input.nameEn", &name_en)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     if catalogue::find_department(&txn, code).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "department {code} exists already"
@@ -69,7 +68,7 @@ pub async fn update_department(
     input: DepartmentInput,
 ) -> AppResult<department::Model> {
     policy::authorize_city_admin(&ctx.identity)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = catalogue::find_department(&txn, code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("department {code} does not exist")))?;
@@ -145,7 +144,7 @@ pub async fn create_indicator(
     let unit = input
         .unit
         .ok_or_else(|| AppError::invalid("input.unit", "", Unit::expected()))?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     if catalogue::find_indicator(&txn, &ctx.identity, code)
         .await?
         .is_some()
@@ -192,7 +191,7 @@ pub async fn update_indicator(
     input: IndicatorInput,
 ) -> AppResult<indicator::Model> {
     policy::require_role(&ctx.identity, Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = catalogue::find_indicator(&txn, &ctx.identity, code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("indicator {code} does not exist")))?;
@@ -324,7 +323,7 @@ pub async fn set_targets(
             ));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let indicator =
         catalogue::require_indicator(&txn, &ctx.identity, "indicator", indicator_code).await?;
     policy::authorize_department_admin(&ctx.identity, indicator.owner_department_id)?;

@@ -8,9 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::audit::WriteContext;
 use crate::service::submissions::{self, AuditRows, RowError, RowInput, Seen, Snapshot, validate};
 use crate::vocabulary::Unit;
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -24,6 +22,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Where a batched import records how many rows it committed, to resume from there.
     pub checkpoint: Option<std::path::PathBuf>,
+    /// Set (by Ctrl-C) to stop at the next batch boundary: a batched import keeps what it committed, a
+    /// whole-file import rolls back.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What an import did.
@@ -38,6 +39,11 @@ pub struct ImportSummary {
     pub submissions: Vec<i64>,
     /// Rows skipped because an earlier run committed them.
     pub resumed_from: usize,
+    /// Stopped before the end of the file (see [`ImportOptions::stop`]); `committed` rows are kept.
+    pub interrupted: bool,
+    /// Rows of the file committed by now, counting resumed ones (batched imports; 0 for a whole file
+    /// that was not committed).
+    pub committed: usize,
 }
 
 /// A data row that could not even be read as numbers, with its reason.
@@ -154,7 +160,7 @@ pub async fn import_observations(
     // A whole-file import is one transaction, filled chunk by chunk so that memory stays bounded.
     let (chunk, txn) = match options.batch {
         Some(n) => (n.max(1), None),
-        None => (FILE_CHUNK, Some(db.begin().await?)),
+        None => (FILE_CHUNK, Some(crate::service::begin_write(db).await?)),
     };
     let mut importer = Importer {
         db,
@@ -202,6 +208,17 @@ pub async fn import_observations(
             if !options.dry_run {
                 write_checkpoint(checkpoint, done)?;
             }
+            if options
+                .stop
+                .as_ref()
+                .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                importer.summary.interrupted = true;
+                let kept = options.batch.is_some() && !options.dry_run;
+                importer.summary.committed = if kept { done } else { 0 };
+                // Dropping the importer rolls back a whole-file transaction.
+                return Ok(importer.summary.clone());
+            }
         }
     }
     progress(importer.summary.rows);
@@ -212,7 +229,10 @@ pub async fn import_observations(
             write_checkpoint(checkpoint, done)?;
         }
     }
-    importer.finish().await
+    let mut summary = importer.finish().await?;
+    let kept = !options.dry_run && (options.batch.is_some() || summary.rejected == 0);
+    summary.committed = if kept { done } else { 0 };
+    Ok(summary)
 }
 
 /// A record as text. A file that is not UTF-8 is almost always one Excel or WPS saved as GBK (their

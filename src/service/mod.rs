@@ -6,6 +6,20 @@
 /// out of them).
 pub use sea_orm::DatabaseConnection as Db;
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`):
+/// a deferred transaction that reads first and then writes gets `SQLITE_BUSY` at once when another
+/// connection wrote meanwhile — the busy timeout cannot help there — whereas an immediate one waits for
+/// the lock (`database.sqlite_busy_timeout`). PostgreSQL ignores the mode.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(
+    db: &C,
+) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// The pool's size and idle connections now, for the metrics endpoint.
 pub fn pool_usage(db: &Db) -> (u32, u32) {
     match db.get_database_backend() {

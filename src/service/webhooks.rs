@@ -11,7 +11,7 @@ use base64::Engine;
 use entity::{webhook, webhook_delivery};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use std::net::IpAddr;
@@ -143,7 +143,7 @@ pub async fn create_webhook(
             "a description of at most 500 characters",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let department_id = match &input.department {
         Some(code) => {
             catalogue::require_department(&txn, "department", code)
@@ -216,7 +216,7 @@ pub async fn change_webhook(
     id: i64,
     change: WebhookChange,
 ) -> AppResult<(webhook::Model, Option<String>)> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = manageable(&txn, &ctx.identity, id).await?;
     let mut model: webhook::ActiveModel = current.clone().into();
     model.updated_at = Set(chrono::Utc::now());
@@ -265,7 +265,7 @@ pub async fn change_webhook(
 
 /// Deletes an endpoint and its delivery records.
 pub async fn delete_webhook(db: &DatabaseConnection, ctx: &WriteContext, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = manageable(&txn, &ctx.identity, id).await?;
     webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::Column::WebhookId.eq(id))
@@ -342,7 +342,7 @@ pub async fn redeliver(
     webhook_id: i64,
     event_uid: &str,
 ) -> AppResult<webhook_delivery::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let hook = manageable(&txn, &ctx.identity, webhook_id).await?;
     let event = outbox::find_event(&txn, event_uid)
         .await?

@@ -12,7 +12,7 @@ use crate::vocabulary::{RegionLevel, Residence};
 use entity::{observation, region};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 /// A region's fields as given (codes, not ids); on update, `None` keeps the stored value.
@@ -135,7 +135,7 @@ pub async fn create_one(
     code: &str,
     input: RegionInput,
 ) -> AppResult<region::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let saved = create_region(&txn, ctx, code, input).await?;
     txn.commit().await?;
     Ok(saved)
@@ -148,7 +148,7 @@ pub async fn update_one(
     code: &str,
     input: RegionInput,
 ) -> AppResult<region::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let saved = update_region(&txn, ctx, code, input).await?;
     txn.commit().await?;
     Ok(saved)
@@ -351,7 +351,7 @@ pub async fn import_regions(
     text: &str,
 ) -> AppResult<Result<RegionImport, Vec<RowError>>> {
     policy::authorize_city_admin(&ctx.identity)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut errors = Vec::new();
     let mut result = RegionImport::default();

@@ -11,9 +11,7 @@ use crate::service::audit::WriteContext;
 use crate::service::retry::map_write_error;
 use crate::service::submissions::{self, AuditRows, RowInput, Seen, Snapshot, validate};
 use crate::vocabulary::Unit;
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use std::collections::{HashMap, HashSet};
 
 /// What to do with a pull that has bad rows.
@@ -76,7 +74,7 @@ impl<'a> Lander<'a> {
             snapshot,
             mode,
             dry_run,
-            txn: db.begin().await?,
+            txn: crate::service::begin_write(db).await?,
             seen: Seen::default(),
             audit: AuditRows::default(),
             landed: Landed::default(),

@@ -15,7 +15,7 @@ use config::SourceConfig;
 use entity::{source, source_run};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -113,7 +113,7 @@ pub async fn create_source(
 ) -> AppResult<source::Model> {
     policy::require_role(&ctx.identity, Role::Admin)?;
     config.check()?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let department = catalogue::require_department(&txn, "department", &config.department).await?;
     policy::authorize_department_admin(&ctx.identity, department.id)?;
     if find_source(&txn, &config.name).await?.is_some() {
@@ -139,7 +139,7 @@ pub async fn update_source(
 ) -> AppResult<source::Model> {
     policy::require_role(&ctx.identity, Role::Admin)?;
     config.check()?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = visible_source(&txn, &ctx.identity, name).await?;
     policy::authorize_department_admin(&ctx.identity, current.department_id)?;
     if current.origin == FROM_SETTINGS {
@@ -174,7 +174,7 @@ pub async fn set_source_status(
     name: &str,
     status: SourceStatus,
 ) -> AppResult<source::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let current = visible_source(&txn, &ctx.identity, name).await?;
     policy::authorize_department_admin(&ctx.identity, current.department_id)?;
     let mut model: source::ActiveModel = current.clone().into();
@@ -231,7 +231,7 @@ pub async fn sync_from_settings(
         .await?
         .unwrap_or(Identity::Anonymous);
     let ctx = WriteContext::new(identity, "settings".into());
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     for config in configs {
         config.check().map_err(|e| match e {
             AppError::Invalid(bad) => AppError::invalid(
@@ -326,7 +326,7 @@ pub async fn finish_run(
     result: RunResult,
 ) -> AppResult<source_run::Model> {
     let status = result.status.unwrap_or(RunStatus::Failed);
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let mut model: source_run::ActiveModel = run.into();
     model.status = Set(status);
     model.finished_at = Set(Some(chrono::Utc::now()));

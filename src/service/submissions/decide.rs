@@ -10,9 +10,7 @@ use crate::service::retry::{map_write_error, with_retry};
 use crate::vocabulary::{EventKind, Status};
 use entity::observation::Key;
 use entity::{indicator, observation, region, submission};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -60,7 +58,7 @@ async fn decide_once(
     id: i64,
     decision: &Decision,
 ) -> AppResult<submission::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let found = submission::Entity::find_by_id(id)
         .one(&txn)
         .await?

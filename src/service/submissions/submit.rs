@@ -16,7 +16,6 @@ use entity::observation::Key;
 use entity::{observation, submission};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -384,7 +383,7 @@ async fn write(
     units: &HashMap<i32, Unit>,
     dry_run: bool,
 ) -> AppResult<SubmitOutcome> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin_write(db).await?;
     let plan = plan(&txn, rows).await?;
     if dry_run || plan.changed.is_empty() {
         txn.rollback().await?;
