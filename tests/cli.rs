@@ -31,6 +31,53 @@ fn write(path: &Path, body: &str) {
     std::fs::write(path, body).expect("write");
 }
 
+/// `childhub import observations FILE --as health`.
+fn import_as_health(app: &TestApp, file: &Path) -> Output {
+    childhub(
+        app,
+        &[
+            "import",
+            "observations",
+            file.to_str().expect("path"),
+            "--as",
+            "health",
+        ],
+    )
+}
+
+/// A CSV of value 1 for every public or internal health indicator but `except`, every township that
+/// exists throughout the plan (DEMO-T15 merged away in 2023), in `years`; and its number of rows.
+async fn health_rows(
+    app: &TestApp,
+    years: std::ops::RangeInclusive<i32>,
+    except: &str,
+) -> (String, usize) {
+    let catalogue = app
+        .data(
+            &app.coordinator(),
+            r#"{ indicators(filter: { department: "health" }) { code sensitivity } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = catalogue["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["sensitivity"] != "RESTRICTED" && i["code"] != except)
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    let mut body = String::from("indicator,region,year,value\n");
+    for year in years {
+        for township in 1..=14 {
+            for code in &codes {
+                body.push_str(&format!("{code},DEMO-T{township:02},{year},1\n"));
+            }
+        }
+    }
+    let rows = body.lines().count() - 1;
+    (body, rows)
+}
+
 async fn pending_2026(app: &TestApp) -> u64 {
     observation::Entity::find()
         .filter(observation::Column::Year.eq(2026))
@@ -321,16 +368,7 @@ on_both_backends!(
         let (bytes, _, _) = encoding_rs::GBK.encode(text_gbk);
         let gbk = dir.join("gbk.csv");
         std::fs::write(&gbk, &bytes).unwrap();
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                gbk.to_str().unwrap(),
-                "--as",
-                "health",
-            ],
-        );
+        let out = import_as_health(&app, &gbk);
         assert!(!out.status.success());
         let err = text(&out.stderr);
         assert!(err.contains("GBK") && err.contains("CSV UTF-8"), "{err}");
@@ -343,16 +381,7 @@ on_both_backends!(
         // Saved as UTF-8, the name is recognised and its code suggested.
         let utf8 = dir.join("names.csv");
         write(&utf8, text_gbk);
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                utf8.to_str().unwrap(),
-                "--as",
-                "health",
-            ],
-        );
+        let out = import_as_health(&app, &utf8);
         assert!(!out.status.success());
         let rejects = std::fs::read_to_string(dir.join("names.rejects.csv")).expect("rejects");
         assert!(rejects.contains("is the name of DEMO-T01"), "{rejects}");
@@ -395,31 +424,8 @@ async fn ctrl_c_during_an_import_says_what_was_kept_and_leaves_no_empty_rejects_
     let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
     let dir = temp_dir();
     let file = dir.join("big.csv");
-    // Many valid rows, few per transaction (`--batch 3`), so that Ctrl-C lands mid-way: every public
-    // or internal health indicator, every township, every year of the plan.
-    let catalogue = app
-        .data(
-            &app.coordinator(),
-            r#"{ indicators(filter: { department: "health" }) { code sensitivity } }"#,
-            serde_json::json!({}),
-        )
-        .await;
-    let codes: Vec<&str> = catalogue["indicators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["sensitivity"] != "RESTRICTED")
-        .map(|i| i["code"].as_str().unwrap())
-        .collect();
-    let mut body = String::from("indicator,region,year,value\n");
-    for year in 2021..=2030 {
-        for township in 1..=14 {
-            for code in &codes {
-                body.push_str(&format!("{code},DEMO-T{township:02},{year},1\n"));
-            }
-        }
-    }
-    let total = body.lines().count() - 1;
+    // Many valid rows, few per transaction (`--batch 3`), so that Ctrl-C lands mid-way.
+    let (body, total) = health_rows(&app, 2021..=2030, "").await;
     write(&file, &body);
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
         .args([
@@ -480,30 +486,8 @@ async fn ctrl_c_during_an_import_says_what_was_kept_and_leaves_no_empty_rejects_
 on_both_backends!(
     a_whole_file_import_completes_while_the_server_takes_submissions,
     |app: TestApp| async move {
-        // Health's public and internal indicators for every township and year: one transaction.
-        let catalogue = app
-            .data(
-                &app.coordinator(),
-                r#"{ indicators(filter: { department: "health" }) { code sensitivity } }"#,
-                serde_json::json!({}),
-            )
-            .await;
-        let codes: Vec<String> = catalogue["indicators"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| i["sensitivity"] != "RESTRICTED" && i["code"] != "HEA-03")
-            .map(|i| i["code"].as_str().unwrap().to_owned())
-            .collect();
-        let mut body = String::from("indicator,region,year,value\n");
-        for year in 2026..=2030 {
-            for township in 1..=14 {
-                for code in &codes {
-                    body.push_str(&format!("{code},DEMO-T{township:02},{year},1\n"));
-                }
-            }
-        }
-        let rows = body.lines().count() - 1;
+        // One transaction for the whole file; the server meanwhile takes HEA-03, which it leaves out.
+        let (body, rows) = health_rows(&app, 2026..=2030, "HEA-03").await;
         let dir = temp_dir();
         let file = dir.join("whole.csv");
         write(&file, &body);

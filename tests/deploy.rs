@@ -5,7 +5,7 @@
 
 use crate::replicas::{Replica, token};
 use axum::body::Bytes;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -188,14 +188,7 @@ async fn proxy(upstreams: Vec<String>) -> (String, Arc<Vec<AtomicUsize>>) {
     ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
 )]
 async fn the_compose_topology_runs_as_plain_processes() {
-    let admin_url = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
-    let name = format!("childhub_compose_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create");
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
+    let (admin, name, url) = crate::support::empty_postgres_database("childhub_compose").await;
     // The environment every service of the compose file shares.
     let env = [
         ("CHILDHUB_ENVIRONMENT", "production"),

@@ -373,15 +373,6 @@ async fn set_up_mistakes_get_user_errors() {
 /// Spans collected by a stand-in OTLP/HTTP collector (JSON encoding), flattened.
 type Spans = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
 
-async fn listen(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
-}
-
 /// A collector that keeps every span it is sent.
 async fn collector() -> (String, Spans) {
     let spans: Spans = Default::default();
@@ -402,7 +393,7 @@ async fn collector() -> (String, Spans) {
             }
         }),
     );
-    (listen(router).await, spans)
+    (crate::sources::serve(router).await, spans)
 }
 
 #[tokio::test]
@@ -413,7 +404,7 @@ async fn traces_reach_an_otlp_collector_as_children_of_the_callers_traceparent()
     let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (seen_in, calls_in) = (seen.clone(), calls.clone());
-    let source = listen(axum::Router::new().route(
+    let source = crate::sources::serve(axum::Router::new().route(
         "/export.csv",
         axum::routing::get(move |headers: axum::http::HeaderMap| {
             let (seen, calls) = (seen_in.clone(), calls_in.clone());

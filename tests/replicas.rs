@@ -158,14 +158,7 @@ async fn submit_and_approve(replica: &Replica, township: &str, value: f64) -> St
     ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
 )]
 async fn two_replicas_start_together_and_agree_on_events() {
-    let admin_url = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
-    let name = format!("childhub_replicas_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create");
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
+    let (admin, name, url) = crate::support::empty_postgres_database("childhub_replicas").await;
 
     // Both start at once on the empty database.
     let (a, b) = tokio::join!(Replica::start(&url), Replica::start(&url));

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// Starts a department system on a free port; returns its base URL.
-async fn serve(router: axum::Router) -> String {
+/// Starts a department system (or any in-process HTTP service) on a free port; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -61,6 +61,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A new, empty PostgreSQL database for tests that start `childhub` processes on it: the server
+/// connection (to drop it afterwards), its name and its URL.
+pub async fn empty_postgres_database(prefix: &str) -> (DatabaseConnection, String, String) {
+    use sea_orm::ConnectionTrait;
+    let admin_url = std::env::var("CHILDHUB_TEST_POSTGRES").expect("CHILDHUB_TEST_POSTGRES");
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(&admin_url)
+        .await
+        .expect("PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create");
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("url").0);
+    (admin, name, url)
+}
+
 /// Whether the PostgreSQL runs are on.
 pub fn postgres_enabled() -> bool {
     std::env::var("CHILDHUB_TEST_POSTGRES").is_ok_and(|v| !v.is_empty())
