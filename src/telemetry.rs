@@ -132,23 +132,28 @@ pub fn request_span(
     request_id: &str,
     headers: &http::HeaderMap,
 ) -> tracing::Span {
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     let span = tracing::info_span!(
         "request",
-        otel.name = %format!("{method} {path}"),
+        otel.name = tracing::field::Empty,
         otel.kind = "server",
         method = %method,
         uri = %path,
         request_id = %request_id,
         trace_id = tracing::field::Empty,
     );
-    let remote = parent.span().span_context().clone();
+    // Only what is used is computed: this runs for every request.
     if exporting() {
+        span.record("otel.name", format!("{method} {path}"));
+        let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
         let _ = span.set_parent(parent);
         let own = span.context().span().span_context().trace_id();
         span.record("trace_id", tracing::field::display(own));
-    } else if remote.is_valid() {
-        span.record("trace_id", tracing::field::display(remote.trace_id()));
+    } else if headers.contains_key("traceparent") {
+        let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+        let remote = parent.span().span_context().trace_id();
+        if remote != opentelemetry::trace::TraceId::INVALID {
+            span.record("trace_id", tracing::field::display(remote));
+        }
     }
     span
 }
