@@ -140,6 +140,8 @@ pub fn request_span(
         uri = %path,
         request_id = %request_id,
         trace_id = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
     );
     // Only what is used is computed: this runs for every request.
     if exporting() {
@@ -156,6 +158,15 @@ pub fn request_span(
         }
     }
     span
+}
+
+/// Records the answer's status on a request's span: `http.response.status_code`, and an error status for
+/// a 5xx, so that trace backends flag the failed requests.
+pub fn record_response(span: &tracing::Span, status: u16) {
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
 }
 
 /// Adds the current span's `traceparent` (and `tracestate`) to an outgoing request's headers, so the

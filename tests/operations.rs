@@ -513,6 +513,13 @@ async fn traces_reach_an_otlp_collector_as_children_of_the_callers_traceparent()
         "the request span is the caller's child"
     );
     assert_eq!(request["kind"], 2, "a server span");
+    let status = request["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "http.response.status_code")
+        .unwrap_or_else(|| panic!("no status on the request span: {request:#}"));
+    assert_eq!(status["value"]["intValue"], "200", "{status}");
     let pull = named("pull source");
     assert_eq!(pull["parentSpanId"], operation["spanId"]);
     // The source was called under the pull: the same trace, a span of ours as the parent.

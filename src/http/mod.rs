@@ -245,6 +245,18 @@ pub fn router(state: AppState) -> Router {
                                 request.headers(),
                             )
                         })
+                        .on_response(
+                            |response: &axum::http::Response<_>,
+                             latency: std::time::Duration,
+                             span: &tracing::Span| {
+                                crate::telemetry::record_response(span, response.status().as_u16());
+                                tracing::debug!(
+                                    status = response.status().as_u16(),
+                                    ?latency,
+                                    "answered"
+                                );
+                            },
+                        )
                         // A 5xx is logged where its cause is known (an internal error at ERROR, an unavailable
                         // database at WARN); the layer's own line is a warning, not a second ERROR.
                         .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
