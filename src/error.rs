@@ -97,6 +97,9 @@ pub enum AppError {
     /// (HTTP 503 with `Retry-After`). The text is for the log only.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A setting (settings file, environment or flag) that cannot work, found before anything runs.
+    #[error("settings: {0}")]
+    Settings(String),
     /// A bug or an infrastructure failure; the text is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -135,7 +138,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound(_) => code::NOT_FOUND,
-            AppError::Invalid(_) => code::BAD_USER_INPUT,
+            AppError::Invalid(_) | AppError::Settings(_) => code::BAD_USER_INPUT,
             AppError::Conflict(_) | AppError::Contention => code::CONFLICT,
             AppError::Forbidden(_) => code::FORBIDDEN,
             AppError::Unauthenticated(_) => code::UNAUTHENTICATED,

@@ -204,7 +204,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     let bus = Bus::new();
     let secret = settings
         .hs256_secret()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Settings(e.to_string()))?;
     let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
     let snapshots = Snapshots::default();
     let state = AppState {
@@ -215,7 +215,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         rate: crate::http::rate::RateLimit::new(settings.limits.requests_per_minute),
         documents: Arc::new(
             crate::http::documents::Documents::load(&settings.documents)
-                .map_err(AppError::Internal)?,
+                .map_err(AppError::Settings)?,
         ),
         settings: settings.clone(),
         db: db.clone(),

@@ -353,21 +353,62 @@ async fn set_up_mistakes_get_user_errors() {
         "{stderr}"
     );
     assert!(!stderr.contains("internal error"), "{stderr}");
-    let _ = std::fs::remove_dir_all(dir);
-    // A PostgreSQL database that does not exist.
-    if crate::support::postgres_enabled() {
-        let admin = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
-        let missing = match admin.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/childhub_no_such_database"),
-            None => panic!("CHILDHUB_TEST_POSTGRES must end in /<database>"),
-        };
-        let (ok, stderr) = run(&["migrate"], &[("CHILDHUB_DATABASE_URL", &missing)]);
-        assert!(!ok);
+    // Settings that cannot work: a trusted-documents manifest that is not JSON, a collector address
+    // that is not a URL, a key that does not exist. Each names the setting.
+    std::fs::create_dir_all(&dir).expect("dir");
+    let manifest = dir.join("trusted.json");
+    std::fs::write(&manifest, "{\"not json").expect("write");
+    let manifest = manifest.to_string_lossy().into_owned();
+    for (env, named) in [
+        (
+            ("CHILDHUB_DOCUMENTS__TRUSTED", manifest.as_str()),
+            "documents.trusted",
+        ),
+        (
+            ("CHILDHUB_TRACING__OTLP_ENDPOINT", "collector:4318"),
+            "tracing.otlp_endpoint",
+        ),
+        (("CHILDHUB_NO_SUCH_SETTING", "1"), "no_such_setting"),
+    ] {
+        let (ok, stderr) = run(
+            &["serve", "--bind", "127.0.0.1:0"],
+            &[("CHILDHUB_DATABASE_URL", &url), env],
+        );
+        assert!(!ok, "{env:?}");
         assert!(
-            stderr.contains("createdb childhub_no_such_database"),
+            stderr.contains("settings:") && stderr.contains(named),
             "{stderr}"
         );
+        assert!(!stderr.contains("internal error"), "{stderr}");
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A PostgreSQL database that does not exist is named with the command that creates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
+)]
+async fn a_missing_postgres_database_is_named_with_how_to_create_it() {
+    let admin = std::env::var("CHILDHUB_TEST_POSTGRES").expect("url");
+    let missing = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/childhub_no_such_database"),
+        None => panic!("CHILDHUB_TEST_POSTGRES must end in /<database>"),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+        .arg("migrate")
+        .env("CHILDHUB_DATABASE_URL", &missing)
+        .env("CHILDHUB_LOG", "warn")
+        .output()
+        .expect("run childhub");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("createdb childhub_no_such_database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("internal error"), "{stderr}");
 }
 
 /// Spans collected by a stand-in OTLP/HTTP collector (JSON encoding), flattened.

@@ -215,9 +215,9 @@ pub async fn run(cli: Cli) -> AppResult<()> {
         environment: cli.environment,
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Settings(e.to_string()))?;
     let _telemetry =
-        telemetry::init(&settings.log, &settings.tracing).map_err(AppError::Internal)?;
+        telemetry::init(&settings.log, &settings.tracing).map_err(AppError::Settings)?;
     match cli.command {
         Command::Serve { .. } => commands::serve(settings).await,
         Command::Migrate => commands::migrate(&settings).await,
