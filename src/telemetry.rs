@@ -160,6 +160,21 @@ pub fn request_span(
     span
 }
 
+/// The span of one GraphQL operation, named `graphql <operation>` for the trace backend; its `outcome`
+/// is recorded when the operation ends.
+pub fn operation_span(operation: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "graphql",
+        otel.name = tracing::field::Empty,
+        operation = %operation,
+        outcome = tracing::field::Empty,
+    );
+    if exporting() {
+        span.record("otel.name", format!("graphql {operation}"));
+    }
+    span
+}
+
 /// Records the answer's status on a request's span: `http.response.status_code`, and an error status for
 /// a 5xx, so that trace backends flag the failed requests.
 pub fn record_response(span: &tracing::Span, status: u16) {

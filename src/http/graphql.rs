@@ -281,12 +281,7 @@ async fn execute(
                 snapshot.clone(),
             ))
             .data(RequestId(request_id.clone()));
-        let span = tracing::info_span!(
-            "graphql",
-            otel.name = %format!("graphql {operation}"),
-            operation = %operation,
-            outcome = tracing::field::Empty,
-        );
+        let span = crate::telemetry::operation_span(&operation);
         let response = with_codes(state.schema.execute(request).instrument(span.clone()).await);
         let outcome = response
             .errors

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 use std::sync::OnceLock;
-// Compared in constant time, so a scraper's token cannot be guessed from response times.
 use std::time::Instant;
+// Compared in constant time, so a scraper's token cannot be guessed from response times.
 use subtle::ConstantTimeEq;
 
 /// Latency buckets (seconds) from a cached catalogue read to a slow report.

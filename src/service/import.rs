@@ -127,7 +127,7 @@ pub async fn import_observations(
         .byte_headers()
         .map_err(|e| AppError::invalid("FILE", "header", format!("a CSV header row ({e})")))?
         .clone();
-    let headers = as_text(headers, "the header (line 1)")?;
+    let headers = as_text(headers, 1)?;
     let columns: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -193,7 +193,7 @@ pub async fn import_observations(
                 format!("well-formed CSV ({e})"),
             )
         })?;
-        let record = as_text(record, &format!("line {line}"))?;
+        let record = as_text(record, line)?;
         if i < skip {
             continue;
         }
@@ -217,7 +217,7 @@ pub async fn import_observations(
                 let kept = options.batch.is_some() && !options.dry_run;
                 importer.summary.committed = if kept { done } else { 0 };
                 // Dropping the importer rolls back a whole-file transaction.
-                return Ok(importer.summary.clone());
+                return Ok(std::mem::take(&mut importer.summary));
             }
         }
     }
@@ -237,7 +237,8 @@ pub async fn import_observations(
 
 /// A record as text. A file that is not UTF-8 is almost always one Excel or WPS saved as GBK (their
 /// default on Chinese Windows): the error says so, shows the line as GBK reads it, and says how to fix it.
-fn as_text(record: csv::ByteRecord, at: &str) -> AppResult<csv::StringRecord> {
+/// `line` counts the header as line 1; it is only formatted on the error path (this runs per row).
+fn as_text(record: csv::ByteRecord, line: usize) -> AppResult<csv::StringRecord> {
     csv::StringRecord::from_byte_record(record).map_err(|e| {
         let bytes = e.into_byte_record().iter().collect::<Vec<_>>().join(&b","[..]);
         let (text, _, malformed) = encoding_rs::GB18030.decode(&bytes);
@@ -246,6 +247,11 @@ fn as_text(record: csv::ByteRecord, at: &str) -> AppResult<csv::StringRecord> {
         } else {
             let shown: String = text.chars().take(60).collect();
             format!(" (it looks like GBK/GB18030, where it reads \"{shown}\")")
+        };
+        let at = if line == 1 {
+            "the header (line 1)".to_owned()
+        } else {
+            format!("line {line}")
         };
         AppError::invalid(
             "FILE",
