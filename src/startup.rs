@@ -207,16 +207,23 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         .map_err(|e| AppError::Settings(e.to_string()))?;
     let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
     let snapshots = Snapshots::default();
+    let documents = Arc::new(
+        crate::graphql::documents::Documents::load(&settings.documents)
+            .map_err(AppError::Settings)?,
+    );
     let state = AppState {
-        schema: build_schema(db.clone(), settings.clone(), bus.clone(), snapshots.clone()),
+        schema: build_schema(
+            db.clone(),
+            settings.clone(),
+            bus.clone(),
+            snapshots.clone(),
+            documents.clone(),
+        ),
         auth: Arc::new(Authenticator::new(verifier, settings.auth.anonymous_read)),
         bus: bus.clone(),
         snapshots: snapshots.clone(),
         rate: crate::http::rate::RateLimit::new(settings.limits.requests_per_minute),
-        documents: Arc::new(
-            crate::http::documents::Documents::load(&settings.documents)
-                .map_err(AppError::Settings)?,
-        ),
+        documents,
         settings: settings.clone(),
         db: db.clone(),
     };

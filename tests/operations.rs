@@ -487,10 +487,11 @@ async fn traces_reach_an_otlp_collector_as_children_of_the_callers_traceparent()
             .json(&json!({ "query": query, "variables": variables }))
             .send()
     };
+    // Paused, so that only the manual run below pulls it (the scheduler would pull a new source at once).
     let created: serde_json::Value = post(
         "mutation($c: JSON!) { createSource(config: $c) { name } }",
         json!({ "c": {
-            "name": "traced", "department": "health", "kind": "http_csv",
+            "name": "traced", "department": "health", "kind": "http_csv", "paused": true,
             "url": format!("{source}/export.csv"),
             "mapping": {
                 "indicator": { "constant": "HEA-03" }, "region": { "constant": "DEMO-T01" },
@@ -591,7 +592,7 @@ const DOMAINS: &str = "query Domains { domains { code } }";
 
 /// The SHA-256 of a document, as clients compute it.
 fn sha256(text: &str) -> String {
-    childhub::http::documents::hash_of(text)
+    childhub::graphql::documents::hash_of(text)
 }
 
 on_both_backends!(
@@ -682,6 +683,19 @@ on_both_backends!(
     }
 );
 
+/// The first message about operation `id` other than its `complete`.
+async fn answer_to(session: &mut crate::events::WsClient, id: &str) -> serde_json::Value {
+    loop {
+        let message = session
+            .next(Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        if message["id"] == id && message["type"] != "complete" {
+            return message;
+        }
+    }
+}
+
 #[tokio::test]
 async fn only_trusted_documents_run_when_the_manifest_says_so() {
     let manifest = std::env::temp_dir().join(format!("trusted-{}.json", uuid::Uuid::new_v4()));
@@ -725,6 +739,37 @@ async fn only_trusted_documents_run_when_the_manifest_says_so() {
             "PERSISTED_QUERY_NOT_IN_LIST"
         );
     }
+    // A WebSocket session reaches the schema without the HTTP handler: the allow-list holds there too,
+    // for a query as for a subscription.
+    let mut session =
+        crate::events::WsClient::connect(&format!("ws://{}/graphql", app.addr), &token).await;
+    let ack = session.next(Duration::from_secs(5)).await.expect("ack");
+    assert_eq!(ack["type"], "connection_ack");
+    for (id, document) in [
+        ("1", "{ me { subject } }"),
+        ("2", "subscription { events { id } }"),
+    ] {
+        session.subscribe(id, document).await;
+        let answer = answer_to(&mut session, id).await;
+        let errors = if answer["type"] == "error" {
+            &answer["payload"]
+        } else {
+            &answer["payload"]["errors"]
+        };
+        assert_eq!(
+            errors[0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST",
+            "{answer}"
+        );
+    }
+    session.subscribe("3", DOMAINS).await;
+    let answer = answer_to(&mut session, "3").await;
+    assert_eq!(
+        answer["payload"]["data"]["domains"]
+            .as_array()
+            .map(Vec::len),
+        Some(7),
+        "{answer}"
+    );
     // A gateway still reads the schema.
     let (status, body) = app
         .post(None, &json!({ "query": "{ _service { sdl } }" }))

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod cost;
+pub mod documents;
 pub mod event_types;
 pub mod guard;
 pub mod loaders;
@@ -37,6 +38,7 @@ pub fn build_schema(
     settings: Arc<Settings>,
     bus: crate::events::Bus,
     snapshots: crate::service::snapshot::Snapshots,
+    documents: Arc<documents::Documents>,
 ) -> AppSchema {
     let limits = &settings.limits;
     cost::set_page_sizes(limits.default_page_size, limits.max_page_size);
@@ -47,6 +49,9 @@ pub fn build_schema(
         .limit_directives(limits.max_directives)
         .disable_suggestions()
         .extension(guard::PolicyGuardFactory);
+    if settings.documents.only_trusted {
+        schema = schema.extension(documents::OnlyTrusted(documents));
+    }
     if !settings.introspection_enabled() {
         schema = schema.disable_introspection();
     }

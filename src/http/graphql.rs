@@ -5,8 +5,9 @@
 
 use crate::error::{AppError, code};
 use crate::graphql::context::RequestId;
+use crate::graphql::documents::{self, reads_only_the_sdl};
 use crate::graphql::loaders;
-use crate::http::{AppState, documents};
+use crate::http::AppState;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
@@ -366,23 +367,6 @@ fn asks_only_for_sdl(batch: &BatchRequest) -> bool {
         return false;
     };
     reads_only_the_sdl(&request.query)
-}
-
-/// Whether a document asks for `_service { sdl }` (and `__typename`) only: the schema, no data.
-fn reads_only_the_sdl(query: &str) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    let mut operations = document.operations.iter();
-    let (Some((_, operation)), None) = (operations.next(), operations.next()) else {
-        return false;
-    };
-    operation.node.ty == OperationType::Query
-        && document.fragments.is_empty()
-        && operation.node.selection_set.node.items.iter().all(|s| {
-            matches!(&s.node, Selection::Field(f)
-                if matches!(f.node.name.node.as_str(), "_service" | "__typename"))
-        })
 }
 
 /// How many distinct operation names get their own metrics series; later names count as `other`.

@@ -3,7 +3,6 @@
 //! timeout, body limit, CORS, security headers, errors as JSON).
 
 pub mod assets;
-pub mod documents;
 pub mod errors;
 pub mod exports;
 pub mod graphql;
@@ -57,7 +56,7 @@ pub struct AppState {
     /// Requests per caller per minute on `/graphql`.
     pub rate: rate::RateLimit,
     /// Trusted documents and the APQ memo.
-    pub documents: Arc<documents::Documents>,
+    pub documents: Arc<crate::graphql::documents::Documents>,
 }
 
 /// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.

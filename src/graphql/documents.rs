@@ -1,4 +1,4 @@
-//! Persisted documents at the GraphQL edge. Trusted documents: an allow-list of operations, by the
+//! Persisted documents. Trusted documents: an allow-list of operations, by the
 //! SHA-256 of their text, loaded from a manifest file at start; with `documents.only_trusted` nothing
 //! else runs. Automatic Persisted Queries (Apollo's protocol): a client sends the hash alone, and the
 //! text only when the hub answers `PERSISTED_QUERY_NOT_FOUND`; each replica keeps the texts it was sent
@@ -154,12 +154,58 @@ impl Documents {
     }
 }
 
+/// Whether a document asks for `_service { sdl }` (and `__typename`) only: the schema, no data.
+pub fn reads_only_the_sdl(query: &str) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let mut operations = document.operations.iter();
+    let (Some((_, operation)), None) = (operations.next(), operations.next()) else {
+        return false;
+    };
+    operation.node.ty == async_graphql::parser::types::OperationType::Query
+        && document.fragments.is_empty()
+        && operation.node.selection_set.node.items.iter().all(|s| {
+            matches!(&s.node, async_graphql::parser::types::Selection::Field(f)
+                if matches!(f.node.name.node.as_str(), "_service" | "__typename"))
+        })
+}
+
+/// With `documents.only_trusted`, the schema refuses every untrusted document whichever way it came —
+/// HTTP (where the handler has already filled in the text and refused with a 400) or a WebSocket
+/// session, which reaches the schema without the HTTP handler.
+pub struct OnlyTrusted(pub Arc<Documents>);
+
+impl async_graphql::extensions::ExtensionFactory for OnlyTrusted {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(OnlyTrustedCheck(self.0.clone()))
+    }
+}
+
+struct OnlyTrustedCheck(Arc<Documents>);
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for OnlyTrustedCheck {
+    async fn prepare_request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        mut request: Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> async_graphql::ServerResult<Request> {
+        if let Err(refusal) = self.0.resolve(&mut request, reads_only_the_sdl) {
+            let mut error = async_graphql::ServerError::new(refusal.message(), None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", refusal.code());
+            error.extensions = Some(extensions);
+            return Err(error);
+        }
+        next.run(ctx, request).await
+    }
+}
+
 /// Lower-case hex SHA-256 of a document's exact text.
 pub fn hash_of(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
 /// The hash a request names, from `extensions.persistedQuery` (version 1).
