@@ -77,7 +77,8 @@ pub struct DatabaseSettings {
     /// PostgreSQL's `statement_timeout` for the hub's sessions: a runaway statement is cancelled.
     #[serde(with = "humantime_serde")]
     pub statement_timeout: Duration,
-    /// How long an SQLite writer waits for a busy database before giving up (then it is retried).
+    /// How long an SQLite writer waits for another process's write lock before giving up: a request is
+    /// then answered `503 UNAVAILABLE` with `Retry-After`, and the command line says what it kept.
     #[serde(with = "humantime_serde")]
     pub sqlite_busy_timeout: Duration,
 }

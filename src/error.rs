@@ -161,16 +161,100 @@ impl AppError {
     }
 }
 
+/// What a failed database call means for whoever asked: the one place that reads the database's error
+/// codes (SQLite's result codes, PostgreSQL's SQLSTATE), so every path answers a failure alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbFailure {
+    /// The write lost a race to another writer (a unique index, a serialization failure, a deadlock,
+    /// SQLite's stale WAL snapshot): running the whole transaction again is right.
+    Contention,
+    /// The database could not be reached or stayed locked past its timeout (a lock held by another
+    /// process, a server restarting, no free connection): the caller should retry shortly.
+    Unavailable,
+    /// Anything else: a bug or a broken database.
+    Other,
+}
+
+/// The database's own error code, when the failure came from the database itself.
+fn database_code(err: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    match e.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether the driver lost its connection (the server went away mid-statement, a pool that closed).
+fn is_connection_loss(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    matches!(
+        e.as_ref(),
+        sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed
+            | sea_orm::sqlx::Error::Tls(_)
+    )
+}
+
+/// What `err` means for the caller (see [`DbFailure`]).
+pub fn classify(err: &DbErr) -> DbFailure {
+    if matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
+        return DbFailure::Contention;
+    }
+    if matches!(err, DbErr::ConnectionAcquire(_)) || is_connection_loss(err) {
+        return DbFailure::Unavailable;
+    }
+    match database_code(err).as_deref() {
+        // SQLite: BUSY_SNAPSHOT (a WAL reader's snapshot went stale before it wrote). PostgreSQL:
+        // serialization_failure, deadlock_detected, lock_not_available.
+        Some("517" | "40001" | "40P01" | "55P03") => DbFailure::Contention,
+        // SQLite: BUSY, LOCKED, BUSY_RECOVERY, LOCKED_SHAREDCACHE, BUSY_TIMEOUT — the lock outlasted
+        // `database.sqlite_busy_timeout`. PostgreSQL: connection exceptions (class 08), the server
+        // shutting down or starting (57P01–57P03), too many connections (53300).
+        Some("5" | "6" | "261" | "262" | "773" | "57P01" | "57P02" | "57P03" | "53300") => {
+            DbFailure::Unavailable
+        }
+        Some(code) if code.starts_with("08") => DbFailure::Unavailable,
+        _ if matches!(err, DbErr::Conn(_)) => DbFailure::Unavailable,
+        _ => DbFailure::Other,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         // The database text stays in the log: it can carry SQL, table names and values.
-        match err {
-            // No connection to be had in time, or the server went away: the caller may retry.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                AppError::Unavailable(format!("database: {err}"))
+        match classify(&err) {
+            DbFailure::Unavailable => AppError::Unavailable(unavailable_reason(&err)),
+            DbFailure::Contention | DbFailure::Other => {
+                AppError::Internal(format!("database: {err}"))
             }
-            _ => AppError::Internal(format!("database: {err}")),
         }
+    }
+}
+
+/// The log's (and the command line's) account of an unavailable database: what is busy, in words.
+fn unavailable_reason(err: &DbErr) -> String {
+    match database_code(err).as_deref() {
+        Some("5" | "6" | "261" | "262" | "773") => format!(
+            "the database file is locked: another process (an import, another childhub) held its write lock longer than database.sqlite_busy_timeout ({err})"
+        ),
+        _ => format!("database: {err}"),
     }
 }
 

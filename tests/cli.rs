@@ -541,3 +541,194 @@ on_both_backends!(
         assert_eq!(accepted, 30);
     }
 );
+
+/// Runs `childhub import observations FILE --as health [extra…]` in a thread; the output when done.
+fn spawn_import(
+    app: &TestApp,
+    file: &Path,
+    extra: &[&str],
+) -> tokio::task::JoinHandle<std::process::Output> {
+    let url = app.settings.database_url().to_owned();
+    let mut args: Vec<String> = [
+        "import",
+        "observations",
+        file.to_str().expect("path"),
+        "--as",
+        "health",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+            .args(&args)
+            .env("CHILDHUB_DATABASE_URL", url)
+            .env("CHILDHUB_LOG__FILTER", "warn")
+            .output()
+            .expect("run childhub")
+    })
+}
+
+on_both_backends!(
+    two_imports_and_the_server_write_one_database_together,
+    |app: TestApp| async move {
+        // Issue 18: with the embedded file in rollback-journal mode, a batched import failed at once with
+        // "database is locked" while a whole-file import and the server wrote, and the server answered
+        // INTERNAL. Every writer now waits its turn: each round, all three complete.
+        let dir = temp_dir();
+        let submitter = app.token("health", &["submitter"]);
+        let reader = app.coordinator();
+        for round in 0..3 {
+            let value = round + 1;
+            let whole = dir.join(format!("whole-{round}.csv"));
+            let batched = dir.join(format!("batched-{round}.csv"));
+            let (body, whole_rows) = every_region_rows(&app, 2015..=2025, value).await;
+            write(&whole, &body);
+            let (body, batched_rows) = every_region_rows(&app, 2026..=2035, value).await;
+            write(&batched, &body);
+            let a = spawn_import(&app, &whole, &[]);
+            let b = spawn_import(&app, &batched, &["--batch", "2000"]);
+            let mut answers = Vec::new();
+            for (i, township) in (1..=14).cycle().take(22).enumerate() {
+                let (status, body) = app
+                    .post(
+                        Some(&submitter),
+                        &serde_json::json!({ "query": crate::submissions::SUBMIT, "variables": { "rows": [{ "indicator": "HEA-03", "region": format!("DEMO-T{township:02}"), "year": 2026 + round, "value": 3.0 + i as f64 / 100.0 }] } }),
+                    )
+                    .await;
+                answers.push((status, body));
+                let (status, body) = app
+                    .post(
+                        Some(&reader),
+                        &serde_json::json!({ "query": "{ observations(filter: { indicators: [\"HEA-06\"] }, first: 5) { totalCount } }" }),
+                    )
+                    .await;
+                answers.push((status, body));
+            }
+            for (status, body) in &answers {
+                assert_eq!(*status, 200, "round {round}: {body}");
+                assert!(body.get("errors").is_none(), "round {round}: {body}");
+            }
+            for (import, rows) in [(a, whole_rows), (b, batched_rows)] {
+                let out = import.await.unwrap();
+                assert!(
+                    out.status.success(),
+                    "round {round}: {}{}",
+                    text(&out.stdout),
+                    text(&out.stderr)
+                );
+                assert!(
+                    text(&out.stdout).contains(&format!("{rows} rows: {rows} written")),
+                    "round {round}: {}",
+                    text(&out.stdout)
+                );
+            }
+        }
+        // Every acknowledged row is stored once: one revision per round and key, the newest one latest.
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = app.db.get_database_backend();
+        let dupes = app
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM (SELECT indicator_id, region_id, year, sex, age_group, residence, revision \
+                 FROM observation GROUP BY indicator_id, region_id, year, sex, age_group, residence, revision \
+                 HAVING COUNT(*) > 1) d",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(dupes.try_get::<i64>("", "n").unwrap(), 0);
+        let latest_twice = app
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM (SELECT indicator_id FROM observation WHERE is_latest \
+                 GROUP BY indicator_id, region_id, year, sex, age_group, residence HAVING COUNT(*) > 1) d",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest_twice.try_get::<i64>("", "n").unwrap(), 0);
+        let newest = observation::Entity::find()
+            .filter(observation::Column::Year.gte(2026))
+            .filter(observation::Column::IsLatest.eq(true))
+            .filter(observation::Column::IndicatorId.ne(health_indicator_id(&app, "HEA-03").await))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert!(!newest.is_empty());
+        assert!(
+            newest.iter().all(|o| o.value == 3.0),
+            "the third round's values are the latest"
+        );
+        if app.backend == crate::support::Backend::Sqlite {
+            let check = app
+                .db
+                .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(check.try_get_by_index::<String>(0).unwrap(), "ok");
+            let mode = app
+                .db
+                .query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(mode.try_get_by_index::<String>(0).unwrap(), "wal");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
+
+/// A CSV of `value` for every public or internal health indicator but HEA-03 in every region that
+/// exists throughout the plan (the city, streets, townships, villages), in `years`; and its number of rows.
+async fn every_region_rows(
+    app: &TestApp,
+    years: std::ops::RangeInclusive<i32>,
+    value: i32,
+) -> (String, usize) {
+    let data = app
+        .data(
+            &app.coordinator(),
+            r#"{ indicators(filter: { department: "health" }) { code sensitivity }
+                 regions { code validTo } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = data["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["sensitivity"] != "RESTRICTED" && i["code"] != "HEA-03")
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    let regions: Vec<&str> = data["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["validTo"].is_null())
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    let mut body = String::from("indicator,region,year,value\n");
+    for year in years {
+        for region in &regions {
+            for code in &codes {
+                body.push_str(&format!("{code},{region},{year},{value}\n"));
+            }
+        }
+    }
+    let rows = body.lines().count() - 1;
+    (body, rows)
+}
+
+async fn health_indicator_id(app: &TestApp, code: &str) -> i32 {
+    entity::indicator::Entity::find()
+        .filter(entity::indicator::Column::Code.eq(code))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}

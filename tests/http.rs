@@ -324,3 +324,120 @@ async fn cors_is_off_by_default() {
             .is_none()
     );
 }
+
+/// Holds the SQLite file's write lock from another connection (as another process would) until dropped.
+async fn hold_write_lock(app: &TestApp) -> sea_orm::sqlx::SqliteConnection {
+    use sea_orm::sqlx::Connection;
+    let mut other = sea_orm::sqlx::SqliteConnection::connect(app.settings.database_url())
+        .await
+        .expect("second connection");
+    sea_orm::sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("take the write lock");
+    other
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_held_past_the_busy_timeout_is_unavailable_and_reads_go_on() {
+    // Issue 18: a writer that waited out the busy timeout answered INTERNAL, and reads waited for the
+    // writer (rollback-journal mode). Now: 503 UNAVAILABLE with Retry-After, and reads are answered.
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.database.sqlite_busy_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let submitter = app.token("health", &["submitter"]);
+    let rows = json!({ "rows": [{ "indicator": "HEA-03", "region": "DEMO-T01", "year": 2026, "value": 3.1 }] });
+    let lock = hold_write_lock(&app).await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&submitter)
+        .json(&json!({ "query": crate::submissions::SUBMIT, "variables": rows }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains("locked"),
+        "no driver text: {body}"
+    );
+    // Reads do not wait for the writer.
+    let started = std::time::Instant::now();
+    let read = app
+        .gql(
+            &app.coordinator(),
+            r#"{ observations(filter: { indicators: ["HEA-03"] }, first: 1) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(read.get("errors").is_none(), "{read}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(300));
+
+    // The command line says what is busy and that nothing was written.
+    let dir = std::env::temp_dir().join(format!("childhub-lock-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rows.csv");
+    std::fs::write(
+        &file,
+        "indicator,region,year,value\nHEA-06,DEMO-T01,2026,98.1\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_childhub"))
+        .args([
+            "import",
+            "observations",
+            file.to_str().unwrap(),
+            "--as",
+            "health",
+        ])
+        .env("CHILDHUB_DATABASE_URL", app.settings.database_url())
+        .env("CHILDHUB_DATABASE__SQLITE_BUSY_TIMEOUT", "300ms")
+        .env("CHILDHUB_LOG__FILTER", "error")
+        .output()
+        .expect("run childhub");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("database file is locked"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+
+    // Once the other writer is done, the same submission goes through.
+    drop(lock);
+    let data = app.data(&submitter, crate::submissions::SUBMIT, rows).await;
+    assert_eq!(data["submitObservations"]["written"], 1, "{data}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
+)]
+async fn a_postgres_session_ended_by_the_server_is_unavailable_not_internal() {
+    // Issue 18: while the cluster restarted, requests were answered `200 INTERNAL`. The server ending
+    // a session (as a restart does: 57P01) and a dropped connection are UNAVAILABLE.
+    use sea_orm::ConnectionTrait;
+    let app = crate::support::spawn_app(crate::support::Backend::Postgres).await;
+    let err = app
+        .db
+        .execute_unprepared("SELECT pg_terminate_backend(pg_backend_pid())")
+        .await
+        .expect_err("the server ends the session");
+    assert_eq!(
+        childhub::error::classify(&err),
+        childhub::error::DbFailure::Unavailable,
+        "{err}"
+    );
+    assert_eq!(childhub::error::AppError::from(err).code(), "UNAVAILABLE");
+    // The pool replaces the dead connection: the next request is answered.
+    let body = app
+        .gql(&app.coordinator(), "{ domains { code } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}

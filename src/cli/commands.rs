@@ -383,6 +383,20 @@ pub fn token(
 }
 
 /// `childhub import observations FILE --as DEPT`
+/// What an import that stopped on an unavailable database kept, for the person who runs it again.
+fn kept_after_failure(batch: Option<usize>, checkpoint: &Path) -> String {
+    match batch {
+        None => "the database was busy or unreachable: nothing was written (the file is one \
+                 transaction); run the same command again"
+            .to_owned(),
+        Some(_) => format!(
+            "the database was busy or unreachable: the first {} rows of the file are committed and \
+             the batch in progress was not written; run the same command again to resume from there",
+            import::read_checkpoint(Some(checkpoint))
+        ),
+    }
+}
+
 pub async fn import_observations(
     settings: &Settings,
     file: &Path,
@@ -457,6 +471,9 @@ pub async fn import_observations(
         Some(Ok(summary)) => interrupted(&rejects_path, batch, dry_run, summary.committed, true),
         Some(Err(e)) => {
             discard_if_no_rows(&rejects_path);
+            if matches!(e, AppError::Unavailable(_)) && !dry_run {
+                eprintln!("{}", kept_after_failure(batch, &checkpoint));
+            }
             return Err(e);
         }
         None => {
