@@ -169,13 +169,27 @@ pub struct Limits {
 }
 
 /// HTTP-level settings.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
     /// Origins allowed by CORS; empty means CORS is off.
     pub cors_origins: Vec<String>,
     /// Introspection (`__schema`); defaults to on in development and off in production.
     pub introspection: Option<bool>,
+    /// How often the server pings a subscription's WebSocket; a peer that answers nothing (no pong,
+    /// no message) for two intervals is closed. Pings also keep proxies from closing a quiet feed.
+    #[serde(with = "humantime_serde")]
+    pub websocket_ping_interval: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            cors_origins: Vec::new(),
+            introspection: None,
+            websocket_ping_interval: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Which GraphQL documents run: an allow-list from a manifest, and Automatic Persisted Queries.

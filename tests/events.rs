@@ -496,8 +496,10 @@ impl WsClient {
 
     /// The next message (JSON), or the close code, within `wait`.
     pub async fn next(&mut self, wait: Duration) -> Result<Value, Option<u16>> {
+        // One deadline for the whole wait: the server's pings must not restart it.
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match tokio::time::timeout(wait, self.socket.next()).await {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => {
                     return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
                 }
@@ -655,4 +657,188 @@ async fn the_documented_receiver_verifies_a_real_delivery() {
     assert_eq!(printed["verified"], true);
     assert_eq!(printed["type"], "submission.created");
     let _ = receiver.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_subscriber_keeps_its_feed_for_three_minutes() {
+    // Issue 18: the server closed every subscription 60 s after the client's last message (3008) and
+    // never pinged; the graphql-ws client does not ping, so dashboards lost their feed every minute.
+    // This subscriber sends nothing after `subscribe` (its WebSocket stack answers the server's pings,
+    // as a browser's does) and still hears of an event three minutes later. Default settings otherwise.
+    let app =
+        crate::support::spawn_app_with(crate::support::Backend::Sqlite, events_settings).await;
+    let url = format!("ws://{}/graphql", app.addr);
+    let mut reader = WsClient::connect(&url, &app.token("wcwc", &["viewer"])).await;
+    assert_eq!(
+        reader.next(Duration::from_secs(5)).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    reader
+        .subscribe(
+            "1",
+            "subscription { events(kinds: [OBSERVATIONS_PUBLISHED]) { kind } }",
+        )
+        .await;
+    let quiet = Duration::from_secs(180);
+    let started = std::time::Instant::now();
+    while started.elapsed() < quiet {
+        match reader.next(quiet.saturating_sub(started.elapsed())).await {
+            Err(Some(0)) => {}
+            other => panic!(
+                "after {:?} the feed ended or spoke: {other:?}",
+                started.elapsed()
+            ),
+        }
+    }
+    publish_law01(&app).await;
+    let heard = reader
+        .next(Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(heard["type"], "next", "{heard}");
+    assert_eq!(
+        heard["payload"]["data"]["events"]["kind"],
+        "OBSERVATIONS_PUBLISHED"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_stops_answering_pings_is_closed() {
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        events_settings(s);
+        s.http.websocket_ping_interval = Duration::from_millis(300);
+    })
+    .await;
+    let url = format!("ws://{}/graphql", app.addr);
+    let mut peer = WsClient::connect(&url, &app.token("wcwc", &["viewer"])).await;
+    assert_eq!(
+        peer.next(Duration::from_secs(5)).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    peer.subscribe("1", "subscription { events { kind } }")
+        .await;
+    // While it reads (and so answers pings), ten ping intervals pass without a close.
+    assert_eq!(
+        peer.next(Duration::from_secs(3)).await,
+        Err(Some(0)),
+        "still open"
+    );
+    // It stops reading, so it stops answering: the server closes it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // (Its stack may first fail to answer the pings it finds queued, on the closed socket.)
+    let ended = peer.next(Duration::from_secs(5)).await;
+    assert!(matches!(ended, Err(Some(1011)) | Err(None)), "{ended:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_meet_the_alias_field_and_rate_limits() {
+    // Issue 18: the HTTP handler's alias and field limits and the per-caller rate limit did not apply
+    // on WebSocket.
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        events_settings(s);
+        s.limits.max_aliases = 2;
+        s.limits.max_fields = 6;
+        s.limits.requests_per_minute = 60;
+    })
+    .await;
+    let url = format!("ws://{}/graphql", app.addr);
+    let mut client = WsClient::connect(&url, &app.token("wcwc", &["viewer"])).await;
+    assert_eq!(
+        client.next(Duration::from_secs(5)).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    let refused = async |client: &mut WsClient, id: &str| loop {
+        let message = client
+            .next(Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        if message["id"] == id {
+            return message;
+        }
+    };
+    client
+        .subscribe(
+            "aliases",
+            "subscription { a: events { kind } b: events { kind } c: events { kind } }",
+        )
+        .await;
+    let answer = refused(&mut client, "aliases").await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(answer["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        answer["payload"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 aliases")
+    );
+    client
+        .subscribe(
+            "fields",
+            "subscription { events { id kind department data timestamp __typename } }",
+        )
+        .await;
+    let answer = refused(&mut client, "fields").await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert!(
+        answer["payload"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fields")
+    );
+    // 60 a minute in bursts of 6: the two refusals counted; a burst of ten more runs into the limit.
+    for i in 0..10 {
+        client
+            .subscribe(&format!("s{i}"), "subscription { events { kind } }")
+            .await;
+    }
+    let mut limited = 0;
+    while let Ok(message) = client.next(Duration::from_secs(1)).await {
+        if message["type"] == "error" {
+            assert_eq!(
+                message["payload"][0]["extensions"]["code"], "RATE_LIMITED",
+                "{message}"
+            );
+            limited += 1;
+        }
+    }
+    assert!(limited >= 4, "{limited} of 10 refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_forwarding_the_handshake_authorization_subscribes_as_the_caller() {
+    // What Apollo Router's passthrough mode sends: the client's Authorization header on the WebSocket
+    // handshake, and a connection_init without a token.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app =
+        crate::support::spawn_app_with(crate::support::Backend::Sqlite, events_settings).await;
+    let connect = async |authorization: Option<String>| {
+        let mut request = format!("ws://{}/graphql/ws", app.addr)
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        if let Some(value) = authorization {
+            request
+                .headers_mut()
+                .insert("authorization", value.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        let mut client = WsClient { socket };
+        client.send(json!({ "type": "connection_init" })).await;
+        client
+    };
+    let mut routed = connect(Some(format!("Bearer {}", app.token("wcwc", &["viewer"])))).await;
+    assert_eq!(
+        routed.next(Duration::from_secs(5)).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    let mut anonymous = connect(None).await;
+    assert_eq!(
+        anonymous.next(Duration::from_secs(5)).await,
+        Err(Some(4403))
+    );
 }

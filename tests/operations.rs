@@ -219,6 +219,10 @@ async fn a_gateway_reads_the_sdl_without_a_user_token_and_nothing_else() {
             .is_some_and(|sdl| sdl.contains("type Indicator")),
         "{body}"
     );
+    // Issue 18: the Subscription root was left out, so a router could not plan subscriptions here.
+    let sdl = body["data"]["_service"]["sdl"].as_str().unwrap_or("");
+    assert!(sdl.contains("type Subscription"), "{sdl}");
+    assert!(sdl.contains("statusChanged("), "{sdl}");
     for query in [
         "{ _service { sdl } indicators { code } }",
         "{ indicators { code } }",

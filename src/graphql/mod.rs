@@ -27,8 +27,13 @@ pub use subscription::SubscriptionRoot;
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
 
+/// The schema as a gateway composes it: a federation v2 subgraph whose `_service { sdl }` includes the
+/// `Subscription` root, so a router that routes subscriptions (Apollo Router's passthrough mode, over
+/// `graphql-transport-ws` at `/graphql/ws`) can plan them to this subgraph.
 fn builder() -> SchemaBuilder<Query, Mutation, SubscriptionRoot> {
-    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot).enable_federation()
+    Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+        .enable_federation()
+        .enable_subscription_in_federation()
 }
 
 /// The schema with its limits, the policy guard and the shared data (database, settings, the event bus
@@ -63,18 +68,15 @@ pub fn build_schema(
         .finish()
 }
 
-/// The SDL of the schema, as checked in at `schema.graphql` (federation directives included, and the
-/// subscriptions, which `_service { sdl }` leaves out for gateways that do not route them).
+/// The SDL of the schema, as checked in at `schema.graphql` (federation directives and subscriptions
+/// included, as `_service { sdl }` serves it).
 pub fn sdl() -> String {
-    builder()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(
-            async_graphql::SDLExportOptions::new()
-                .federation()
-                .sorted_fields()
-                .sorted_enum_items(),
-        )
+    builder().finish().sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .sorted_fields()
+            .sorted_enum_items(),
+    )
 }
 
 /// The standard introspection query, as GraphiQL sends it.

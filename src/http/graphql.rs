@@ -188,10 +188,7 @@ async fn execute(
         let mut response = error_body(
             StatusCode::TOO_MANY_REQUESTS,
             code::RATE_LIMITED,
-            &format!(
-                "more than limits.requests_per_minute ({}) requests from this caller; retry after the time in Retry-After",
-                state.settings.limits.requests_per_minute
-            ),
+            &rate_limited_message(&state.settings.limits),
         );
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
@@ -250,18 +247,8 @@ async fn execute(
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return response;
         }
-        let (fields, aliases) = count_fields(&document, limits.max_fields);
-        if aliases > limits.max_aliases {
-            return bad_request(&format!(
-                "the query uses {aliases} aliases; at most {} are allowed",
-                limits.max_aliases
-            ));
-        }
-        if fields > limits.max_fields {
-            return bad_request(&format!(
-                "the query selects {fields} fields; at most {} are allowed",
-                limits.max_fields
-            ));
+        if let Err(message) = check_size(&document, limits) {
+            return bad_request(&message);
         }
     }
 
@@ -438,6 +425,36 @@ fn has_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> 
             operation_name.is_none_or(|wanted| name.as_str() == wanted) && is_write(op.node.ty)
         }),
     }
+}
+
+/// The alias and field limits every operation meets before it runs, over HTTP and on every WebSocket
+/// `subscribe` alike; the refusal's message names the limit.
+pub fn check_size(
+    document: &ExecutableDocument,
+    limits: &crate::config::Limits,
+) -> Result<(), String> {
+    let (fields, aliases) = count_fields(document, limits.max_fields);
+    if aliases > limits.max_aliases {
+        return Err(format!(
+            "the query uses {aliases} aliases; at most {} are allowed",
+            limits.max_aliases
+        ));
+    }
+    if fields > limits.max_fields {
+        return Err(format!(
+            "the query selects {fields} fields; at most {} are allowed",
+            limits.max_fields
+        ));
+    }
+    Ok(())
+}
+
+/// The rate-limit refusal's message, the same over HTTP and WebSocket.
+pub fn rate_limited_message(limits: &crate::config::Limits) -> String {
+    format!(
+        "more than limits.requests_per_minute ({}) requests from this caller; retry after the time in Retry-After",
+        limits.requests_per_minute
+    )
 }
 
 /// Fields and aliased fields the document selects, with fragment spreads expanded where they are used

@@ -101,8 +101,15 @@ async fn graphql_ws_parts(
             Ok(p) => p,
             Err(status) => return status.into_response(),
         };
+    // A router in passthrough mode forwards the client's Authorization header on the handshake; a
+    // token in `connection_init` wins over it.
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     match axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, &state).await {
-        Ok(ws) => subscriptions::upgrade(state, protocol, ws).await,
+        Ok(ws) => subscriptions::upgrade(state, protocol, ws, authorization).await,
         Err(rejection) => rejection.into_response(),
     }
 }
