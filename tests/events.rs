@@ -842,3 +842,86 @@ async fn a_router_forwarding_the_handshake_authorization_subscribes_as_the_calle
         Err(Some(4403))
     );
 }
+
+on_both_backends!(
+    a_township_below_a_floor_in_a_new_year_is_announced_when_published,
+    settings = events_settings,
+    |app: TestApp| async move {
+        // Issue 18: 2026 values put five townships below the immunization floor and
+        // `earlyWarnings(year: 2026)` listed them, but no `warning.raised` was sent until most targets
+        // had 2026 values (the tracker followed the default evaluation year).
+        let case_management = Receiver::default();
+        let url = case_management.start().await;
+        register(
+            &app,
+            &app.token("health", &["admin"]),
+            &case_management,
+            &url,
+            json!(["WARNING_RAISED"]),
+        )
+        .await;
+        rounds(&app, 1).await; // the tracker's first run records what holds, silently
+        let low = ["DEMO-T01", "DEMO-T02", "DEMO-T04", "DEMO-T05", "DEMO-T06"];
+        let rows: Vec<Value> = (1..=14)
+            .map(|t| {
+                let region = format!("DEMO-T{t:02}");
+                let value = if low.contains(&region.as_str()) {
+                    91.5
+                } else {
+                    98.6
+                };
+                json!({ "indicator": "HEA-06", "region": region, "year": 2026, "value": value })
+            })
+            .collect();
+        let id = submit(&app, &app.token("health", &["submitter"]), json!(rows)).await;
+        app.data(
+            &app.token("statistics", &["approver"]),
+            APPROVE,
+            json!({ "id": id }),
+        )
+        .await;
+        let listed = app
+            .data(
+                &app.coordinator(),
+                r#"{ summary { year } earlyWarnings(year: 2026) { kind region { code } indicator { code } } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            listed["summary"]["year"], 2025,
+            "the dashboards still show 2025"
+        );
+        rounds(&app, 3).await;
+        let mut announced: Vec<String> = case_management
+            .events()
+            .into_iter()
+            .filter(|(_, b, valid)| {
+                *valid
+                    && b["type"] == "warning.raised"
+                    && b["data"]["indicator"] == "HEA-06"
+                    && b["data"]["year"] == 2026
+            })
+            .map(|(_, b, _)| b["data"]["region"].as_str().unwrap_or("").to_owned())
+            .collect();
+        announced.sort();
+        assert_eq!(announced, low, "{:?}", case_management.events());
+        for region in low {
+            assert!(
+                listed["earlyWarnings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| w["region"]["code"] == region && w["indicator"]["code"] == "HEA-06"),
+                "{region} is listed too: {listed}"
+            );
+        }
+        // Announced once, however many rounds run.
+        rounds(&app, 2).await;
+        let raised = case_management
+            .events()
+            .iter()
+            .filter(|(_, b, _)| b["type"] == "warning.raised" && b["data"]["year"] == 2026)
+            .count();
+        assert_eq!(raised, 5);
+    }
+);

@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tracked_warning")]
 pub struct Model {
-    /// What identifies the finding: its kind, indicator and region.
+    /// What identifies the finding: its kind, indicator and region, and for findings about values
+    /// (below a floor, a level not kept, a jump) their year.
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     pub indicator_id: i32,

@@ -4,10 +4,17 @@
 //! `warning.raised` and `warning.cleared` events in the same transaction as its new state — so an event
 //! is announced once, and only for a change that was stored. The first run records the state without
 //! announcing it.
+//!
+//! Statuses and the assessment's own findings (off track, deteriorating, missing data) follow the
+//! default evaluation year, as the dashboards do. Findings about values — a township below a floor, a
+//! level not maintained, an implausible jump — are tracked for every year with approved values, keyed
+//! by that year: a case-management system hears of a township below the floor when its value is
+//! published, not when most targets have reached that year.
 
 use crate::error::AppResult;
 use crate::events::worker::{cursor_or_now, set_cursor};
 use crate::monitor::Severity;
+use crate::monitor::warnings::WarningKind;
 use crate::service::observations::ReadScope;
 use crate::service::progress::{self, ProgressFilter};
 use crate::service::{Db, catalogue, outbox};
@@ -16,6 +23,25 @@ use entity::{job_cursor, tracked_status, tracked_warning};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::HashMap;
+
+/// Whether a finding is about the values of one year (tracked per year) rather than the assessment at
+/// the evaluation year.
+fn is_about_values(kind: WarningKind) -> bool {
+    matches!(
+        kind,
+        WarningKind::BelowFloor | WarningKind::MaintainBreach | WarningKind::ImplausibleJump
+    )
+}
+
+/// What identifies a finding: its kind, indicator and region, and for findings about values their year.
+fn key_of(w: &progress::EarlyWarning) -> String {
+    let base = format!("{:?}/{}/{}", w.warning.kind, w.indicator.id, w.region.id);
+    if is_about_values(w.warning.kind) {
+        format!("{base}/{}", w.warning.year)
+    } else {
+        base
+    }
+}
 
 /// The tracker's cursor in the outbox.
 const CURSOR: &str = "tracker";
@@ -45,8 +71,19 @@ pub async fn track(db: &Db) -> AppResult<()> {
         return Ok(());
     };
     let scope = ReadScope::load(db, &identity).await?;
-    let assessment = progress::assess(db, scope, &ProgressFilter::default()).await?;
-    let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
+    let (assessment, every_year) =
+        progress::assess_every_year(db, scope, &ProgressFilter::default()).await?;
+    let mut raised: HashMap<String, progress::EarlyWarning> = HashMap::new();
+    for w in progress::warnings_of(db, &assessment, Severity::Low).await? {
+        raised.entry(key_of(&w)).or_insert(w);
+    }
+    for other in every_year.iter().filter(|a| a.year != assessment.year) {
+        for w in progress::warnings_of(db, other, Severity::Low).await? {
+            if is_about_values(w.warning.kind) && w.warning.year == other.year {
+                raised.entry(key_of(&w)).or_insert(w);
+            }
+        }
+    }
     let area = &assessment.area;
     let txn = crate::service::begin_write(db).await?;
     let stored: HashMap<(i32, i32), tracked_status::Model> = tracked_status::Entity::find()
@@ -95,13 +132,6 @@ pub async fn track(db: &Db) -> AppResult<()> {
             .await?;
         }
     }
-    let raised: HashMap<String, &progress::EarlyWarning> = warnings
-        .iter()
-        .map(|w| {
-            let key = format!("{:?}/{}/{}", w.warning.kind, w.indicator.id, w.region.id);
-            (key, w)
-        })
-        .collect();
     let known: HashMap<String, tracked_warning::Model> = tracked_warning::Entity::find()
         .all(&txn)
         .await?

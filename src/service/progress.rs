@@ -65,15 +65,19 @@ const NO_VALUES_YEAR: i32 = 2020;
 /// township's.
 fn coverage_by_year(
     targets: &[target::Model],
-    series: &HashMap<(i32, i32, &str), Vec<Point>>,
+    series: &HashMap<(i32, i32, String), Vec<Point>>,
     area_id: i32,
     townships: &[region::Model],
 ) -> Vec<YearCoverage> {
     let mut per_year: BTreeMap<i32, usize> = BTreeMap::new();
     for t in targets {
-        let mut keys = vec![(t.indicator_id, area_id, residence_of(t.scope))];
+        let mut keys = vec![(t.indicator_id, area_id, residence_of(t.scope).to_owned())];
         if t.scope == TargetScope::EachTownship {
-            keys.extend(townships.iter().map(|r| (t.indicator_id, r.id, TOTAL)));
+            keys.extend(
+                townships
+                    .iter()
+                    .map(|r| (t.indicator_id, r.id, TOTAL.to_owned())),
+            );
         }
         let years: BTreeSet<i32> = keys
             .iter()
@@ -127,13 +131,12 @@ pub fn spec_of(target: &target::Model) -> TargetSpec {
     }
 }
 
-/// Assesses the targets matching `filter` with the values `scope` may read.
-#[tracing::instrument(name = "assess targets", skip_all)]
-pub async fn assess(
+/// Reads the targets matching `filter` and their series with the values `scope` may read.
+async fn load(
     db: &impl ConnectionTrait,
     scope: ReadScope,
     filter: &ProgressFilter,
-) -> AppResult<Assessment> {
+) -> AppResult<Loaded> {
     let reference = scope.reference.clone();
     let area = reference.area(filter.region.as_deref())?.clone();
     let domain_id = match &filter.domain {
@@ -175,7 +178,7 @@ pub async fn assess(
         .flat_map(|i| reference.targets_of(i.id).iter().cloned())
         .collect();
 
-    let mut townships: Vec<region::Model> = reference
+    let townships: Vec<region::Model> = reference
         .children(area.id)
         .filter(|r| r.level == RegionLevel::Township)
         .cloned()
@@ -192,14 +195,14 @@ pub async fn assess(
         .await?;
     let records: Vec<Record> = protect(db, &scope, models).await?;
     // (indicator, region, residence) → the series, every year.
-    let mut series: HashMap<(i32, i32, &str), Vec<Point>> = HashMap::new();
+    let mut series: HashMap<(i32, i32, String), Vec<Point>> = HashMap::new();
     for r in &records {
         let Some(value) = r.value() else { continue };
         series
             .entry((
                 r.model.indicator_id,
                 r.model.region_id,
-                r.model.residence.as_str(),
+                r.model.residence.clone(),
             ))
             .or_default()
             .push(Point {
@@ -208,59 +211,118 @@ pub async fn assess(
             });
     }
     let coverage = coverage_by_year(&targets, &series, area.id, &townships);
-    let year = filter
-        .year
-        .unwrap_or_else(|| reporting_year(&coverage, targets.len()));
-    // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
-    townships.retain(|t| existed_in(t, year));
-    // Values after the evaluation year are not used.
-    for points in series.values_mut() {
-        points.retain(|p| p.year <= year);
-    }
-    let mut out = Vec::new();
-    for t in targets {
-        let Some(indicator) = indicators.iter().find(|i| i.id == t.indicator_id) else {
-            continue;
-        };
-        let spec = spec_of(&t);
-        let residence = residence_of(spec.scope);
-        let own = series
-            .get(&(indicator.id, area.id, residence))
-            .cloned()
-            .unwrap_or_default();
-        let per_township: Vec<(region::Model, Vec<Point>)> =
-            if spec.scope == TargetScope::EachTownship {
-                townships
-                    .iter()
-                    .map(|r| {
-                        (
-                            r.clone(),
-                            series
-                                .get(&(indicator.id, r.id, TOTAL))
-                                .cloned()
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-        out.push(TargetProgress {
-            evaluation: evaluate(&spec, own, per_township),
-            indicator: indicator.clone(),
-            target: t,
-            spec,
-        });
-    }
-    Ok(Assessment {
+    Ok(Loaded {
         scope,
-        year,
-        coverage,
         area,
+        indicators,
+        targets,
         townships,
-        targets: out,
-        warnings: tokio::sync::OnceCell::new(),
+        series,
+        coverage,
     })
+}
+
+/// What one read of the data gives: the targets and their series in every year, to be evaluated at any
+/// year without reading again.
+struct Loaded {
+    scope: ReadScope,
+    area: region::Model,
+    indicators: Vec<indicator::Model>,
+    targets: Vec<target::Model>,
+    townships: Vec<region::Model>,
+    /// (indicator, region, residence) → the series, every year.
+    series: HashMap<(i32, i32, String), Vec<Point>>,
+    coverage: Vec<YearCoverage>,
+}
+
+impl Loaded {
+    /// The default evaluation year ([`reporting_year`]).
+    fn default_year(&self) -> i32 {
+        reporting_year(&self.coverage, self.targets.len())
+    }
+
+    /// The assessment at `year`: values after it are ignored.
+    fn at(&self, year: i32) -> Assessment {
+        // Townships that existed in the evaluation year (a merged one keeps its history but drops out).
+        let townships: Vec<region::Model> = self
+            .townships
+            .iter()
+            .filter(|t| existed_in(t, year))
+            .cloned()
+            .collect();
+        let until = |points: Option<&Vec<Point>>| -> Vec<Point> {
+            points
+                .map(|p| p.iter().filter(|p| p.year <= year).cloned().collect())
+                .unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        for t in &self.targets {
+            let Some(indicator) = self.indicators.iter().find(|i| i.id == t.indicator_id) else {
+                continue;
+            };
+            let spec = spec_of(t);
+            let residence = residence_of(spec.scope);
+            let own = until(
+                self.series
+                    .get(&(indicator.id, self.area.id, residence.to_owned())),
+            );
+            let per_township: Vec<(region::Model, Vec<Point>)> =
+                if spec.scope == TargetScope::EachTownship {
+                    townships
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.clone(),
+                                until(self.series.get(&(indicator.id, r.id, TOTAL.to_owned()))),
+                            )
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            out.push(TargetProgress {
+                evaluation: evaluate(&spec, own, per_township),
+                indicator: indicator.clone(),
+                target: t.clone(),
+                spec,
+            });
+        }
+        Assessment {
+            scope: self.scope.clone(),
+            year,
+            coverage: self.coverage.clone(),
+            area: self.area.clone(),
+            townships,
+            targets: out,
+            warnings: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+/// Assesses the targets matching `filter` with the values `scope` may read.
+#[tracing::instrument(name = "assess targets", skip_all)]
+pub async fn assess(
+    db: &impl ConnectionTrait,
+    scope: ReadScope,
+    filter: &ProgressFilter,
+) -> AppResult<Assessment> {
+    let loaded = load(db, scope, filter).await?;
+    let year = filter.year.unwrap_or_else(|| loaded.default_year());
+    Ok(loaded.at(year))
+}
+
+/// The assessment at the default evaluation year, and one at every year with values (ascending), from
+/// one read of the data: for the tracker, which announces a township below a floor when its value is
+/// published, whatever year the dashboards show.
+pub async fn assess_every_year(
+    db: &impl ConnectionTrait,
+    scope: ReadScope,
+    filter: &ProgressFilter,
+) -> AppResult<(Assessment, Vec<Assessment>)> {
+    let loaded = load(db, scope, filter).await?;
+    let default = loaded.at(loaded.default_year());
+    let every = loaded.coverage.iter().map(|c| loaded.at(c.year)).collect();
+    Ok((default, every))
 }
 
 /// The target as a person reads it, with the comparison and the unit: `≥ 97 %`, `≤ 4 ‰`, `下降 trend ↓`,
