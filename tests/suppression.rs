@@ -195,9 +195,9 @@ impl Table {
     }
 }
 
-/// For every hidden small count of the releases, its range given all visible values, equations and
-/// counts ≥ 0 — solved here from the tables' own equations.
-fn ranges(releases: &[(&Table, &[bool])]) -> BTreeMap<i64, (f64, f64)> {
+/// For every hidden value of the releases, its range given all visible values, equations and counts ≥ 0
+/// — solved here from the tables' own equations — and the hidden small counts among them.
+fn ranges(releases: &[(&Table, &[bool])]) -> (BTreeMap<i64, (f64, f64)>, BTreeSet<i64>) {
     let mut amounts: HashMap<i64, f64> = HashMap::new();
     let mut known: BTreeSet<i64> = BTreeSet::new();
     let mut small: BTreeSet<i64> = BTreeSet::new();
@@ -220,7 +220,8 @@ fn ranges(releases: &[(&Table, &[bool])]) -> BTreeMap<i64, (f64, f64)> {
         .filter(|v| !known.contains(v))
         .collect();
     let mut out = BTreeMap::new();
-    for &target in small.iter().filter(|v| !known.contains(v)) {
+    // Every hidden value: small counts need a wide range; a complement needs some range at all.
+    for &target in unknown.iter() {
         let bound = |maximise: bool| {
             let mut problem = ProblemVariables::new();
             let vars: HashMap<i64, Variable> = unknown
@@ -252,7 +253,7 @@ fn ranges(releases: &[(&Table, &[bool])]) -> BTreeMap<i64, (f64, f64)> {
         };
         out.insert(target, (bound(false), bound(true)));
     }
-    out
+    (out, small)
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -289,12 +290,29 @@ fn check(
             );
         }
     }
-    for (value, (lo, hi)) in ranges(releases) {
-        prop_assert!(
-            hi - lo >= PROTECTION_WIDTH - 1e-6 && hi >= THRESHOLD - 1e-6,
-            "hidden count {value} can be narrowed to {lo}..{hi}: {}",
-            describe()
-        );
+    let (ranges, small) = ranges(releases);
+    // Only the newest release's complements are still the code's to choose; an earlier release's
+    // hidden value that a later one made deducible cannot be shown in that earlier answer again.
+    let newest: BTreeSet<i64> = releases
+        .last()
+        .map(|(t, _)| t.cells.values().map(|(id, _)| *id).collect())
+        .unwrap_or_default();
+    for (value, (lo, hi)) in ranges {
+        if small.contains(&value) {
+            prop_assert!(
+                hi - lo >= PROTECTION_WIDTH - 1e-6 && hi >= THRESHOLD - 1e-6,
+                "hidden count {value} can be narrowed to {lo}..{hi}: {}",
+                describe()
+            );
+        } else if newest.contains(&value) {
+            // Issue 18: a complement that can be worked out exactly protects nothing and loses
+            // information.
+            prop_assert!(
+                hi - lo > 1e-6,
+                "hidden complement {value} can be worked out exactly ({lo}): {}",
+                describe()
+            );
+        }
     }
     Ok(())
 }

@@ -18,6 +18,8 @@
 //!    visible cell that shares a relation with it (failing that, with any hidden cell linked to it) is
 //!    hidden too. Cells a reader already saw in an earlier release cannot be taken back, so they are never
 //!    chosen: they stay known in the model.
+//! 3. Complements that end up pinned to one value by everything visible (the totals and non-negativity
+//!    give them away) protect nothing: they are published again, which changes no interval.
 //!
 //! Corrections: a cell is identified by its *value* (the stored revision), not its position. A revision
 //! that stays in force across releases is one unknown of the model in both, so a reader who subtracts an
@@ -113,6 +115,18 @@ pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
             }
             None => {
                 unprotected.insert(exposed);
+            }
+        }
+    }
+    // A complement that everything visible pins to one value protects nothing and only hides
+    // information: publish it. Showing a value readers can already work out exactly adds nothing to
+    // what they know, so every interval — the primary cells' included — stays as it was.
+    for (i, cell) in cells.iter().enumerate() {
+        if hidden[i] && !cell.is_sensitive() && !seen_before.contains(&cell.value) {
+            let (lo, hi) = model.interval(cell.value);
+            if hi.is_finite() && hi - lo <= EPSILON * hi.abs().max(1.0) {
+                hidden[i] = false;
+                model.learn(cell.value);
             }
         }
     }
@@ -429,6 +443,12 @@ impl Model {
         for v in linked {
             cache.remove(&v);
         }
+    }
+
+    /// Shows a value readers can already work out exactly: the intervals cached stay right (the set of
+    /// consistent tables is the same), only the components shrink.
+    fn learn(&mut self, value: i64) {
+        self.known.insert(value);
     }
 
     fn is_known(&self, value: i64) -> bool {
