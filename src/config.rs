@@ -151,6 +151,9 @@ pub struct Limits {
     pub max_batch: usize,
     pub max_aliases: usize,
     pub max_fields: usize,
+    /// Different assessments (`progress`, `summary`, `earlyWarnings` with different years, regions or
+    /// filters) one operation may ask for; the same arguments under several aliases count once.
+    pub max_assessments: usize,
     pub max_directives: usize,
     pub max_body_bytes: usize,
     /// A request still running after this is answered `408 TIMEOUT`.
@@ -423,6 +426,7 @@ impl Default for Limits {
             max_batch: 10,
             max_aliases: 64,
             max_fields: 2000,
+            max_assessments: 4,
             max_directives: 8,
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),

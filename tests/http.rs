@@ -441,3 +441,134 @@ async fn a_postgres_session_ended_by_the_server_is_unavailable_not_internal() {
         .await;
     assert!(body.get("errors").is_none(), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_assessments_do_not_starve_health_checks_or_small_queries() {
+    // Issue 18: assessments and suppression ran on the runtime's worker threads, so while they ran
+    // nothing else was answered and the request timeout could not fire. Departments that read restricted
+    // tables suppressed make the hub compute every table's first release: heavy work, here on both
+    // worker threads of this runtime at once.
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.limits.request_timeout = std::time::Duration::from_secs(600);
+    })
+    .await;
+    // What the probes take on this machine with nothing heavy running (CI runs other tests beside).
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let body = app
+            .gql(&app.coordinator(), "{ domains { code } }", json!({}))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        idle.push(started.elapsed());
+    }
+    idle.sort();
+    let heavy: Vec<_> = ["education", "health"]
+        .into_iter()
+        .map(|dept| {
+            let client = app.client.clone();
+            let url = app.url("/graphql");
+            let token = app.token(dept, &["viewer"]);
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let body: Value = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({ "query": "{ a: summary(year: 2023) { year } b: summary(year: 2024) { year } }" }))
+                    .send()
+                    .await
+                    .expect("heavy request")
+                    .json()
+                    .await
+                    .expect("json");
+                (started.elapsed(), body)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let probing = std::time::Instant::now();
+    let mut health = Vec::new();
+    let mut small = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let status = app
+            .client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status();
+        assert_eq!(status, 200);
+        health.push(started.elapsed());
+        let started = std::time::Instant::now();
+        let body = app
+            .gql(&app.coordinator(), "{ domains { code } }", json!({}))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        small.push(started.elapsed());
+    }
+    let probed = probing.elapsed();
+    health.sort();
+    small.sort();
+    let mut slowest_heavy = std::time::Duration::ZERO;
+    for task in heavy {
+        let (took, body) = task.await.expect("task");
+        assert!(body.get("errors").is_none(), "{body}");
+        slowest_heavy = slowest_heavy.max(took);
+    }
+    assert!(
+        slowest_heavy > probed + std::time::Duration::from_millis(300),
+        "the heavy requests ({slowest_heavy:?}) must outlast the probes ({probed:?}) for this to show anything"
+    );
+    // 100 ms, beyond what the same probe takes here when nothing heavy runs.
+    let limit = std::time::Duration::from_millis(100) + idle[2] * 2;
+    assert!(
+        health[2] < limit,
+        "/healthz median {:?} ({health:?})",
+        health[2]
+    );
+    assert!(
+        small[2] < limit,
+        "small query median {:?} ({small:?})",
+        small[2]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_timeout_ends_heavy_work() {
+    // Issue 18: 8 aliased summaries ran 63 s and answered 408 long after the 30 s timeout. Now the
+    // timeout answers on time and the work it stopped gives its core back.
+    let app = crate::support::spawn_app_with(crate::support::Backend::Sqlite, |s| {
+        s.limits.request_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (status, body) = app
+        .post(
+            Some(&app.token("education", &["viewer"])),
+            &json!({ "query": "{ a: summary(year: 2023) { year } b: summary(year: 2024) { year } }" }),
+        )
+        .await;
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // The stopped suppression freed its compute slot: a coordinator's assessment (which needs one) runs.
+    let started = std::time::Instant::now();
+    let (status, body) = app
+        .post(
+            Some(&app.coordinator()),
+            &json!({ "query": "{ summary(year: 2022) { year } }" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}

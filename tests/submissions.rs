@@ -674,6 +674,13 @@ on_both_backends!(
                 (3, "value", "2000")
             ]
         );
+        // Issue 18: `row` counts from 0, the command line's lines from 1; the message says which.
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("input.rows[1] (row 2 counting from 1): ")),
+            "{errors:?}"
+        );
     }
 );
 

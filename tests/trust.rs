@@ -322,8 +322,43 @@ on_both_backends!(
         let body = app.gql(&app.coordinator(), &query, json!({})).await;
         let (code, message) = crate::support::first_error(&body);
         assert_eq!(code, "BAD_USER_INPUT", "{body}");
-        assert!(message.contains("omplex"), "{message}");
+        assert!(message.contains("12 different assessments"), "{message}");
         assert!(body["data"].is_null());
+        // Issue 18: weighed per distinct argument — the same assessment under many aliases (and
+        // through a variable) is one; four different ones run.
+        let same: Vec<String> = (0..12)
+            .map(|i| format!("s{i}: summary(year: $y) {{ year }} w{i}: earlyWarnings(year: 2024, severity: HIGH) {{ kind }}"))
+            .collect();
+        let query = format!(
+            "query($y: Int) {{ {} p: progress(filter: {{ year: 2024 }}) {{ status }} }}",
+            same.join(" ")
+        );
+        let body = app
+            .gql(&app.coordinator(), &query, json!({ "y": 2024 }))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let four: Vec<String> = (0..4)
+            .map(|i| format!("s{i}: summary(year: {}) {{ year }}", 2021 + i))
+            .collect();
+        let body = app
+            .gql(
+                &app.coordinator(),
+                &format!("{{ {} }}", four.join(" ")),
+                json!({}),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let five = format!(
+            "{{ {} e: earlyWarnings(year: 2020) {{ kind }} }}",
+            four.join(" ")
+        );
+        let body = app.gql(&app.coordinator(), &five, json!({})).await;
+        assert!(
+            crate::support::first_error(&body)
+                .1
+                .contains("5 different assessments"),
+            "{body}"
+        );
         let exports: Vec<String> = (0..5)
             .map(|i| format!("e{i}: exportObservations(format: CSV)"))
             .collect();

@@ -96,6 +96,20 @@ pub struct Pattern {
 /// Which cells of a new release `cells` to hide, given the `history` of earlier releases of the same
 /// table that readers may have kept.
 pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
+    // Runs to the end: `None` comes only from a stop that is never asked for.
+    suppress_after_unless(history, cells, &|| false).unwrap_or_else(|| Pattern {
+        hidden: vec![true; cells.len()],
+        unprotected: Vec::new(),
+    })
+}
+
+/// [`suppress_after`], giving up (`None`) between two solver rounds once `stop` says so: the asker is
+/// gone and the half-made pattern must not be used.
+pub fn suppress_after_unless(
+    history: &[Release],
+    cells: &[Cell],
+    stop: &dyn Fn() -> bool,
+) -> Option<Pattern> {
     let mut hidden: Vec<bool> = cells.iter().map(Cell::is_sensitive).collect();
     let mut model = Model::new(history, cells);
     model.set_current(cells, &hidden);
@@ -103,11 +117,15 @@ pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
     let seen_before = model.known_from_history.clone();
     let mut unprotected = BTreeSet::new();
     // Each round hides one more cell or gives up on one value, so this ends.
+    // Checking `stop` before each cell's two solves keeps a stopped pattern from holding its core.
     while let Some(exposed) = model
         .sensitive_unknowns()
         .into_iter()
-        .find(|v| !unprotected.contains(v) && !model.is_protected(*v))
+        .find(|v| stop() || (!unprotected.contains(v) && !model.is_protected(*v)))
     {
+        if stop() {
+            return None;
+        }
         match model.complement_for(exposed, cells, &hidden, &seen_before) {
             Some(next) => {
                 hidden[next] = true;
@@ -122,6 +140,9 @@ pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
     // information: publish it. Showing a value readers can already work out exactly adds nothing to
     // what they know, so every interval — the primary cells' included — stays as it was.
     for (i, cell) in cells.iter().enumerate() {
+        if stop() {
+            return None;
+        }
         if hidden[i] && !cell.is_sensitive() && !seen_before.contains(&cell.value) {
             let (lo, hi) = model.interval(cell.value);
             if hi.is_finite() && hi - lo <= EPSILON * hi.abs().max(1.0) {
@@ -130,10 +151,10 @@ pub fn suppress_after(history: &[Release], cells: &[Cell]) -> Pattern {
             }
         }
     }
-    Pattern {
+    Some(Pattern {
         hidden,
         unprotected: unprotected.into_iter().collect(),
-    }
+    })
 }
 
 /// The interval each hidden value of the releases can take, given everything visible in any of them:

@@ -85,23 +85,30 @@ impl Submission {
 /// What is wrong with one submitted row.
 #[derive(SimpleObject)]
 pub struct RowError {
-    /// Index of the row in `input.rows` (0-based).
+    /// Index of the row in `input.rows`, counting from 0 (the message also names it counting from 1).
     pub row: i32,
     /// The field, e.g. `value` or `region`.
     pub field: String,
     /// The value that was given.
     pub value: String,
-    /// What was expected.
+    /// What was expected, after the row it concerns: `input.rows[0] (row 1 counting from 1): …`.
     pub message: String,
 }
 
 impl From<RowErrorModel> for RowError {
     fn from(e: RowErrorModel) -> Self {
+        // `row` is an index, as in the request's list; a person counts from 1, as the command line's
+        // line numbers do: the message says both, so nobody fixes the wrong row.
         RowError {
             row: e.row as i32,
+            message: format!(
+                "input.rows[{}] (row {} counting from 1): {}",
+                e.row,
+                e.row + 1,
+                e.message
+            ),
             field: e.field,
             value: e.value,
-            message: e.message,
         }
     }
 }

@@ -247,7 +247,7 @@ async fn execute(
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return response;
         }
-        if let Err(message) = check_size(&document, limits) {
+        if let Err(message) = check_size(&document, &request.variables, limits) {
             return bad_request(&message);
         }
     }
@@ -427,10 +427,11 @@ fn has_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> 
     }
 }
 
-/// The alias and field limits every operation meets before it runs, over HTTP and on every WebSocket
-/// `subscribe` alike; the refusal's message names the limit.
+/// The alias, field and assessment limits every operation meets before it runs, over HTTP and on every
+/// WebSocket `subscribe` alike; the refusal's message names the limit.
 pub fn check_size(
     document: &ExecutableDocument,
+    variables: &Variables,
     limits: &crate::config::Limits,
 ) -> Result<(), String> {
     let (fields, aliases) = count_fields(document, limits.max_fields);
@@ -446,7 +447,108 @@ pub fn check_size(
             limits.max_fields
         ));
     }
+    let assessments = distinct_assessments(document, variables);
+    if assessments > limits.max_assessments {
+        return Err(format!(
+            "the query asks for {assessments} different assessments (progress, summary or earlyWarnings \
+             with different years, regions or filters); at most {} run in one operation — the same \
+             arguments under several aliases count once",
+            limits.max_assessments
+        ));
+    }
     Ok(())
+}
+
+/// The root fields that assess every target, and the arguments that make one assessment differ from
+/// another (`earlyWarnings(severity:)` only filters the same assessment).
+const ASSESSMENT_FIELDS: [&str; 3] = ["progress", "summary", "earlyWarnings"];
+
+/// How many different assessments the operations of `document` would run: aliases and fields that
+/// share their arguments share one assessment (the snapshot makes it once), so they are weighed once.
+fn distinct_assessments(document: &ExecutableDocument, variables: &Variables) -> usize {
+    use async_graphql::Value;
+    fn collect(
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        variables: &Variables,
+        depth: usize,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        if depth > 8 {
+            return;
+        }
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    if !ASSESSMENT_FIELDS.contains(&name) {
+                        continue;
+                    }
+                    let argument = |wanted: &str| -> Value {
+                        field
+                            .node
+                            .arguments
+                            .iter()
+                            .find(|(n, _)| n.node.as_str() == wanted)
+                            .and_then(|(_, v)| {
+                                v.node
+                                    .clone()
+                                    .into_const_with(|name| variables.get(&name).cloned().ok_or(()))
+                                    .ok()
+                            })
+                            .unwrap_or(Value::Null)
+                    };
+                    // One shape for every field: summary(year, region) is progress(filter: {year, region}).
+                    let key = if name == "progress" {
+                        argument("filter")
+                    } else {
+                        let mut filter = async_graphql::indexmap::IndexMap::new();
+                        for wanted in ["year", "region"] {
+                            let value = argument(wanted);
+                            if value != Value::Null {
+                                filter.insert(async_graphql::Name::new(wanted), value);
+                            }
+                        }
+                        if filter.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::Object(filter)
+                        }
+                    };
+                    out.insert(key.to_string());
+                }
+                Selection::InlineFragment(fragment) => collect(
+                    doc,
+                    &fragment.node.selection_set.node,
+                    variables,
+                    depth + 1,
+                    out,
+                ),
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                        collect(
+                            doc,
+                            &fragment.node.selection_set.node,
+                            variables,
+                            depth + 1,
+                            out,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for (_, op) in document.operations.iter() {
+        collect(
+            document,
+            &op.node.selection_set.node,
+            variables,
+            0,
+            &mut out,
+        );
+    }
+    out.len()
 }
 
 /// The rate-limit refusal's message, the same over HTTP and WebSocket.

@@ -92,7 +92,12 @@ fn refusal(state: &AppState, identity: Option<&Identity>, text: &str) -> Option<
     let query = message.pointer("/payload/query")?.as_str()?;
     // A document that does not parse is async-graphql's to report, in the usual shape.
     let document = async_graphql::parser::parse_query(query).ok()?;
-    let refused = crate::http::graphql::check_size(&document, limits).err()?;
+    let variables = message
+        .pointer("/payload/variables")
+        .cloned()
+        .map(async_graphql::Variables::from_json)
+        .unwrap_or_default();
+    let refused = crate::http::graphql::check_size(&document, &variables, limits).err()?;
     Some(error_message(
         transport_ws,
         id,

@@ -63,13 +63,18 @@ pub async fn render(
     };
     let assessment = snapshot.assessment(db, identity, &filter).await?;
     let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
-    let domains = snapshot.reference.domains();
-    let view = view::build(request.kind, plan, &assessment, &warnings, domains)?;
-    let rendered = match request.format {
-        ReportFormat::Html => HtmlReport { v: &view }.render(),
-        ReportFormat::Md => MarkdownReport { v: &view }.render(),
-    };
-    rendered.map_err(|e| AppError::Internal(format!("rendering the report: {e}")))
+    let domains = snapshot.reference.domains().to_vec();
+    let plan = plan.clone();
+    // Charts and templates are CPU work: off the runtime, like the assessment.
+    crate::service::compute::run("report", move |_| {
+        let view = view::build(request.kind, &plan, &assessment, &warnings, &domains)?;
+        let rendered = match request.format {
+            ReportFormat::Html => HtmlReport { v: &view }.render(),
+            ReportFormat::Md => MarkdownReport { v: &view }.render(),
+        };
+        rendered.map_err(|e| AppError::Internal(format!("rendering the report: {e}")))
+    })
+    .await?
 }
 
 /// What to render.

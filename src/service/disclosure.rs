@@ -5,7 +5,7 @@
 //! (queries, exports, reports, events) goes through [`released`], so all of them hide the same cells.
 
 use crate::auth::suppression::{self, Cell, Release};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::memo::Memo;
 use crate::service::retry::{map_write_error, with_retry};
 use entity::{disclosure_release, observation, region};
@@ -104,6 +104,10 @@ async fn release_tables(
                 let cells = &cells;
                 let fingerprint = &fingerprint;
                 let parents = &parents;
+                // One computation per table at a time in this process: a second reader waits for the
+                // first one's release and finds it stored, instead of solving the same table again.
+                let lock = table_lock(key);
+                let _computing = lock.lock().await;
                 with_retry("release", || async move {
                     let history = load_releases(db, std::slice::from_ref(table))
                         .await?
@@ -122,6 +126,18 @@ async fn release_tables(
     Ok(out)
 }
 
+/// The lock a process holds while it computes a table's next release (one per indicator and year: a
+/// few hundred at most, kept for the life of the process).
+fn table_lock(key: (i32, i32)) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = std::sync::Mutex<HashMap<(i32, i32), Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: std::sync::LazyLock<Locks> = std::sync::LazyLock::new(Default::default);
+    match LOCKS.lock() {
+        Ok(mut locks) => locks.entry(key).or_default().clone(),
+        // A poisoned map only loses the sharing: compute on its own.
+        Err(_) => Arc::default(),
+    }
+}
+
 /// Computes and stores the next release of `table` after `history`.
 async fn release(
     db: &impl ConnectionTrait,
@@ -132,7 +148,12 @@ async fn release(
     parents: &HashMap<i32, Option<i32>>,
 ) -> AppResult<disclosure_release::Model> {
     let earlier = earlier_releases(db, history, parents, table.additive).await?;
-    let pattern = suppression::suppress_after(&earlier, cells);
+    let owned = cells.to_vec();
+    let pattern = crate::service::compute::run("suppression", move |cancel| {
+        suppression::suppress_after_unless(&earlier, &owned, &|| cancel.is_cancelled())
+    })
+    .await?
+    .ok_or_else(|| AppError::Internal("the suppression was stopped: nobody waits for it".into()))?;
     if !pattern.unprotected.is_empty() {
         // Earlier releases gave these away already; nothing hidden now can take that back.
         tracing::warn!(

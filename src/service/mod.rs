@@ -44,6 +44,7 @@ pub fn pool_usage(db: &Db) -> (u32, u32) {
 pub mod admin;
 pub mod audit;
 pub mod catalogue;
+pub mod compute;
 pub mod disclosure;
 pub mod export;
 pub mod import;

@@ -307,8 +307,12 @@ pub async fn assess(
     filter: &ProgressFilter,
 ) -> AppResult<Assessment> {
     let loaded = load(db, scope, filter).await?;
-    let year = filter.year.unwrap_or_else(|| loaded.default_year());
-    Ok(loaded.at(year))
+    let year = filter.year;
+    crate::service::compute::run("assessment", move |_| {
+        let year = year.unwrap_or_else(|| loaded.default_year());
+        loaded.at(year)
+    })
+    .await
 }
 
 /// The assessment at the default evaluation year, and one at every year with values (ascending), from
@@ -320,9 +324,17 @@ pub async fn assess_every_year(
     filter: &ProgressFilter,
 ) -> AppResult<(Assessment, Vec<Assessment>)> {
     let loaded = load(db, scope, filter).await?;
-    let default = loaded.at(loaded.default_year());
-    let every = loaded.coverage.iter().map(|c| loaded.at(c.year)).collect();
-    Ok((default, every))
+    crate::service::compute::run("assessment", move |cancel| {
+        let default = loaded.at(loaded.default_year());
+        let every = loaded
+            .coverage
+            .iter()
+            .take_while(|_| !cancel.is_cancelled())
+            .map(|c| loaded.at(c.year))
+            .collect();
+        (default, every)
+    })
+    .await
 }
 
 /// The target as a person reads it, with the comparison and the unit: `≥ 97 %`, `≤ 4 ‰`, `下降 trend ↓`,
