@@ -1,5 +1,6 @@
 //! Tells the test suite which of its environment-dependent tests can run: `postgres_tests` when
-//! `CHILDHUB_TEST_POSTGRES` names a server, `browser_tests` when Chromium is installed, `compose_tests`
+//! `CHILDHUB_TEST_POSTGRES` names a server, `browser_tests` when Chromium and the browser tests' npm
+//! packages are installed, `compose_tests`
 //! when docker-compose is (to render the compose file; no container engine is needed). Tests that cannot
 //! run are marked ignored (with the reason), so `cargo test` counts them as ignored, never as passed.
 
@@ -15,7 +16,11 @@ fn main() {
     let chromium =
         std::env::var("CHILDHUB_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     println!("cargo::rerun-if-changed={chromium}");
-    if std::path::Path::new(&chromium).exists() {
+    // Browser tests drive Chromium with Playwright and sign in at the test identity provider: both are
+    // npm packages of tests/browser (`npm ci --prefix tests/browser`).
+    let packages = "tests/browser/node_modules/.package-lock.json";
+    println!("cargo::rerun-if-changed={packages}");
+    if std::path::Path::new(&chromium).exists() && std::path::Path::new(packages).exists() {
         println!("cargo::rustc-cfg=browser_tests");
     }
     let compose = docker_compose();

@@ -34,6 +34,8 @@ pub struct Settings {
     /// The connection pool: how long a request may wait for a connection or a statement.
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    /// Signing in to the hub's pages with the city's OpenID Connect provider.
+    pub signin: SigninSettings,
     pub limits: Limits,
     pub http: HttpSettings,
     /// Trusted documents and Automatic Persisted Queries.
@@ -128,6 +130,50 @@ pub struct AuthSettings {
     /// `none` (every GraphQL operation needs a token) or `public` (anonymous callers read approved
     /// city-level values of public indicators).
     pub anonymous_read: AnonymousRead,
+    /// The access-token claim that carries the department code; a dotted path reads a nested claim.
+    pub department_claim: String,
+    /// The access-token claim that carries the roles (a list), e.g. `realm_access.roles` for
+    /// Keycloak's realm roles.
+    pub roles_claim: String,
+}
+
+/// Signing in to the pages: OpenID Connect's authorization code flow with PKCE against the provider at
+/// `auth.issuer` (discovered from its `/.well-known/openid-configuration`). The session lives on the
+/// hub (a backend for the pages): the browser holds an HttpOnly cookie, never a token. Off until
+/// `client_id` is set; in development the hub then offers "sign in as …" instead.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigninSettings {
+    /// The hub's client at the provider (e.g. `childhub`).
+    pub client_id: Option<String>,
+    /// Set for a confidential client (sent with HTTP Basic to the token endpoint); none for a public
+    /// client, which PKCE protects.
+    pub client_secret: Option<SecretString>,
+    /// Where the provider sends the browser back: `https://hub.city.example/signin/callback`. Default
+    /// in development: `http://localhost:<port>/signin/callback`. Its scheme decides whether the
+    /// session cookie is `Secure` (`__Host-` prefixed).
+    pub redirect_url: Option<String>,
+    /// Scopes asked for.
+    pub scopes: Vec<String>,
+    /// The longest a session lasts, renewals included; then the user signs in again.
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    /// How long before the access token expires the hub renews it (with the refresh token).
+    #[serde(with = "humantime_serde")]
+    pub renew_before: Duration,
+}
+
+impl Default for SigninSettings {
+    fn default() -> Self {
+        SigninSettings {
+            client_id: None,
+            client_secret: None,
+            redirect_url: None,
+            scopes: vec!["openid".to_owned(), "profile".to_owned()],
+            session_ttl: Duration::from_secs(8 * 3600),
+            renew_before: Duration::from_secs(60),
+        }
+    }
 }
 
 /// What a caller without a token may read.
@@ -349,6 +395,7 @@ impl Default for Settings {
             seed_if_empty: None,
             database: DatabaseSettings::default(),
             auth: AuthSettings::default(),
+            signin: SigninSettings::default(),
             limits: Limits::default(),
             http: HttpSettings::default(),
             plan: PlanSettings::default(),
@@ -412,6 +459,8 @@ impl Default for AuthSettings {
             leeway: Duration::from_secs(30),
             jwks_refetch_interval: Duration::from_secs(30),
             anonymous_read: AnonymousRead::None,
+            department_claim: "dept".to_owned(),
+            roles_claim: "roles".to_owned(),
         }
     }
 }
@@ -599,6 +648,34 @@ impl Settings {
             .unwrap_or(self.environment == Environment::Development)
     }
 
+    /// Whether the pages sign in with the OpenID Connect provider (else, in development only, with the
+    /// "sign in as …" page).
+    pub fn oidc_signin(&self) -> bool {
+        self.signin.client_id.is_some()
+    }
+
+    /// Where the provider sends the browser back after sign-in.
+    pub fn redirect_url(&self) -> String {
+        self.signin
+            .redirect_url
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{}/signin/callback", self.bind.port()))
+    }
+
+    /// Where the provider sends the browser after signing out: `/signed-out` beside the callback.
+    pub fn post_logout_url(&self) -> String {
+        let callback = self.redirect_url();
+        match callback.rfind("/signin/callback") {
+            Some(at) => format!("{}/signed-out", &callback[..at]),
+            None => "/signed-out".to_owned(),
+        }
+    }
+
+    /// Whether the hub is reached over HTTPS (its session cookie is then `Secure`).
+    pub fn served_over_https(&self) -> bool {
+        self.redirect_url().starts_with("https://")
+    }
+
     /// Whether `__schema`/`__type` introspection is answered.
     pub fn introspection_enabled(&self) -> bool {
         self.http
@@ -615,7 +692,8 @@ impl Settings {
         if let Some(secret) = &self.auth.hs256_secret {
             return Ok(Some(secret.clone()));
         }
-        if self.auth.jwks_url.is_some() {
+        // The provider's keys verify tokens when a key set is named or discovered for sign-in.
+        if self.auth.jwks_url.is_some() || self.oidc_signin() {
             return Ok(None);
         }
         if self.environment == Environment::Production {

@@ -213,7 +213,18 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
     let secret = settings
         .hs256_secret()
         .map_err(|e| AppError::Settings(e.to_string()))?;
-    let verifier = Verifier::new(&settings.auth, secret.as_ref().map(|s| s.expose_secret()))?;
+    let verifier = Verifier::new(
+        &settings.auth,
+        secret.as_ref().map(|s| s.expose_secret()),
+        settings.oidc_signin(),
+    )?;
+    let oidc = crate::auth::oidc::OidcClient::from_settings(&settings)
+        .map_err(|e| AppError::Settings(e.to_string()))?;
+    // "Sign in as …" exists in development only, and only where no provider signs people in.
+    let dev_secret = (settings.environment == crate::config::Environment::Development
+        && oidc.is_none())
+    .then(|| secret.clone())
+    .flatten();
     let snapshots = Snapshots::default();
     let documents = Arc::new(
         crate::graphql::documents::Documents::load(&settings.documents)
@@ -232,6 +243,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         snapshots: snapshots.clone(),
         rate: crate::http::rate::RateLimit::new(settings.limits.requests_per_minute),
         documents,
+        signin: Arc::new(crate::http::session::Signin { oidc, dev_secret }),
         settings: settings.clone(),
         db: db.clone(),
     };

@@ -15,6 +15,7 @@ mod policy;
 mod read_api;
 mod replicas;
 mod schema;
+mod signin;
 mod sources;
 mod statements;
 mod submissions;

@@ -337,9 +337,11 @@ on_both_backends!(
             .expect("readyz");
         assert_eq!(ready.status(), 200);
         assert_eq!(ready.text().await.expect("body"), "ready");
+        let cookie = crate::support::dev_session(&app, "statistics", &["viewer"]).await;
         let page = app
             .client
             .get(app.url("/graphiql"))
+            .header("cookie", cookie)
             .send()
             .await
             .expect("graphiql");

@@ -585,8 +585,20 @@ on_both_backends!(
 );
 
 on_both_backends!(pages_carry_security_headers, |app: TestApp| async move {
-    for path in ["/", "/graphiql", "/assets/dashboard.js"] {
-        let response = app.client.get(app.url(path)).send().await.expect("page");
+    let cookie = crate::support::dev_session(&app, "statistics", &["viewer"]).await;
+    for path in [
+        "/",
+        "/graphiql",
+        "/signin",
+        "/assets/workspace/dashboard.js",
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("page");
         assert_eq!(response.status(), 200, "{path}");
         let headers = response.headers();
         let csp = headers["content-security-policy"].to_str().unwrap_or("");
@@ -599,6 +611,7 @@ on_both_backends!(pages_carry_security_headers, |app: TestApp| async move {
     let page = app
         .client
         .get(app.url("/graphiql"))
+        .header("cookie", &cookie)
         .send()
         .await
         .expect("page")

@@ -21,6 +21,11 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
+    /// The verifier behind it (sign-in checks ID tokens with the same keys).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
     pub fn new(verifier: Verifier, anonymous_read: AnonymousRead) -> Self {
         Authenticator {
             verifier,
@@ -62,10 +67,15 @@ impl Authenticator {
                 AppError::Unauthenticated("the Authorization header must be `Bearer <JWT>`".into())
             })?;
         let claims = self.verifier.verify(token).await?;
-        let department = departments.department(&claims.dept).await?.ok_or_else(|| {
+        let Some(code) = claims.department.as_deref() else {
+            return Err(AppError::Unauthenticated(format!(
+                "invalid bearer token: it names no department (claim `{}`)",
+                self.verifier.department_claim()
+            )));
+        };
+        let department = departments.department(code).await?.ok_or_else(|| {
             AppError::Unauthenticated(format!(
-                "invalid bearer token: department {:?} is not known",
-                claims.dept
+                "invalid bearer token: department {code:?} is not known"
             ))
         })?;
         // Unknown role names grant nothing.

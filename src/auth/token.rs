@@ -39,6 +39,17 @@ pub struct Claims {
     pub at_hash: Option<String>,
 }
 
+/// What a verified access token says about its holder, read with the configured claim names
+/// (`auth.department_claim`, `auth.roles_claim`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    pub sub: String,
+    /// The department code; `None` when the token carries none (the directory gave the user none).
+    pub department: Option<String>,
+    pub roles: Vec<String>,
+    pub exp: u64,
+}
+
 /// `aud` may be one string or a list.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(untagged)]
@@ -65,16 +76,43 @@ pub struct Verifier {
     issuer: String,
     audience: String,
     leeway: u64,
+    department_claim: String,
+    roles_claim: String,
+}
+
+/// Where a provider's key set is: a configured URL, or the `jwks_uri` its discovery document names.
+#[derive(Clone, Debug)]
+pub enum JwksSource {
+    Url(String),
+    /// The issuer, whose `/.well-known/openid-configuration` names the key set.
+    Discover(String),
+}
+
+/// The claim at a dotted `path` of `claims` (`realm_access.roles`).
+fn claim_at<'a>(claims: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.')
+        .try_fold(claims, |value, key| value.get(key))
 }
 
 impl Verifier {
     /// A verifier for the configured key source. `secret` is the HS256 secret to use when no JWKS URL is
     /// set (from the settings or the development secret file).
-    pub fn new(settings: &AuthSettings, secret: Option<&str>) -> AppResult<Self> {
+    /// `discover_keys`: take the provider's keys from its discovery document when no `jwks_url` is set
+    /// (sign-in with the provider is configured).
+    pub fn new(
+        settings: &AuthSettings,
+        secret: Option<&str>,
+        discover_keys: bool,
+    ) -> AppResult<Self> {
         let keys = match (&settings.jwks_url, secret) {
-            (Some(url), _) => {
-                Keys::Jwks(JwksCache::new(url.clone(), settings.jwks_refetch_interval)?)
-            }
+            (Some(url), _) => Keys::Jwks(JwksCache::new(
+                JwksSource::Url(url.clone()),
+                settings.jwks_refetch_interval,
+            )?),
+            (None, _) if discover_keys => Keys::Jwks(JwksCache::new(
+                JwksSource::Discover(settings.issuer.clone()),
+                settings.jwks_refetch_interval,
+            )?),
             (None, Some(secret)) => {
                 check_secret(secret)?;
                 Keys::Shared(
@@ -94,6 +132,8 @@ impl Verifier {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             leeway: settings.leeway.as_secs(),
+            department_claim: settings.department_claim.clone(),
+            roles_claim: settings.roles_claim.clone(),
         })
     }
 
@@ -110,21 +150,14 @@ impl Verifier {
         v
     }
 
-    /// The claims of a valid access token; `UNAUTHENTICATED` for anything else.
-    pub async fn verify(&self, token: &str) -> AppResult<Claims> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed"))?;
-        if let Some(typ) = &header.typ
-            && !typ.eq_ignore_ascii_case("JWT")
-            && !typ.eq_ignore_ascii_case("at+jwt")
-        {
-            return Err(refused("not an access token"));
-        }
-        let (key, algorithm) = match &self.keys {
+    /// The key and algorithm a token's header asks for, from this verifier's key source.
+    async fn key_for(&self, header: &Header) -> AppResult<(DecodingKey, Algorithm)> {
+        match &self.keys {
             Keys::Shared(key) => {
                 if header.alg != Algorithm::HS256 {
                     return Err(refused("algorithm not accepted"));
                 }
-                (key.clone(), Algorithm::HS256)
+                Ok((key.clone(), Algorithm::HS256))
             }
             Keys::Jwks(cache) => {
                 if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -135,11 +168,19 @@ impl Verifier {
                 if key_alg != header.alg {
                     return Err(refused("algorithm does not match the key"));
                 }
-                (key, key_alg)
+                Ok((key, key_alg))
             }
-        };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(algorithm))
-            .map_err(|e| {
+        }
+    }
+
+    /// The claims of a JWT signed by this verifier's keys, for `issuer` and `audience`.
+    async fn decode(&self, token: &str, audience: &str) -> AppResult<serde_json::Value> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed"))?;
+        let (key, algorithm) = self.key_for(&header).await?;
+        let mut validation = self.validation(algorithm);
+        validation.set_audience(&[audience]);
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 refused(match e.kind() {
                     ErrorKind::ExpiredSignature => "expired",
@@ -152,23 +193,75 @@ impl Verifier {
                     _ => "malformed",
                 })
             })?;
-        let claims = data.claims;
-        let id_token = claims
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("ID"))
-            || claims.nonce.is_some()
-            || claims.at_hash.is_some();
+        Ok(data.claims)
+    }
+
+    /// The claims of a valid access token; `UNAUTHENTICATED` for anything else.
+    pub async fn verify(&self, token: &str) -> AppResult<Verified> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed"))?;
+        if let Some(typ) = &header.typ
+            && !typ.eq_ignore_ascii_case("JWT")
+            && !typ.eq_ignore_ascii_case("at+jwt")
+        {
+            return Err(refused("not an access token"));
+        }
+        let claims = self.decode(token, &self.audience).await?;
+        let text = |key: &str| claims.get(key).and_then(|v| v.as_str());
+        let id_token = text("typ").is_some_and(|t| t.eq_ignore_ascii_case("ID"))
+            || claims.get("nonce").is_some()
+            || claims.get("at_hash").is_some();
         if id_token {
             return Err(refused("ID tokens are not accepted; send an access token"));
         }
+        let roles = match claim_at(&claims, &self.roles_claim) {
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect(),
+            Some(serde_json::Value::String(one)) => {
+                one.split_whitespace().map(str::to_owned).collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(Verified {
+            sub: text("sub").unwrap_or_default().to_owned(),
+            department: claim_at(&claims, &self.department_claim)
+                .and_then(|v| v.as_str())
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned),
+            roles,
+            exp: claims.get("exp").and_then(|v| v.as_u64()).unwrap_or(0),
+        })
+    }
+
+    /// The claims of a valid ID token for `client_id` that carries `nonce` (sign-in): signature from
+    /// the provider's keys, `iss`, `aud`, `exp` and the nonce this sign-in sent.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> AppResult<serde_json::Value> {
+        let claims = self.decode(token, client_id).await?;
+        let sent = claims.get("nonce").and_then(|v| v.as_str()).unwrap_or("");
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            sent.as_bytes(),
+            nonce.as_bytes(),
+        )) {
+            return Err(refused("the ID token's nonce is not this sign-in's"));
+        }
         Ok(claims)
+    }
+
+    /// The department claim's name, for messages.
+    pub fn department_claim(&self) -> &str {
+        &self.department_claim
     }
 }
 
 /// Keys of an OIDC provider, fetched with reqwest and kept until an unknown `kid` shows up.
 pub struct JwksCache {
-    url: String,
+    source: JwksSource,
     client: reqwest::Client,
     min_refetch: Duration,
     state: RwLock<JwksState>,
@@ -181,13 +274,13 @@ struct JwksState {
 }
 
 impl JwksCache {
-    fn new(url: String, min_refetch: Duration) -> AppResult<Self> {
+    fn new(source: JwksSource, min_refetch: Duration) -> AppResult<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| AppError::Internal(format!("http client: {e}")))?;
         Ok(JwksCache {
-            url,
+            source,
             client,
             min_refetch,
             state: RwLock::new(JwksState::default()),
@@ -210,7 +303,7 @@ impl JwksCache {
             state.fetched_at = Some(Instant::now());
             match self.fetch().await {
                 Ok(keys) => state.keys = keys,
-                Err(e) => tracing::warn!(error = %e, url = %self.url, "JWKS fetch failed"),
+                Err(e) => tracing::warn!(error = %e, source = ?self.source, "JWKS fetch failed"),
             }
         }
         state
@@ -221,9 +314,28 @@ impl JwksCache {
     }
 
     async fn fetch(&self) -> AppResult<HashMap<String, (DecodingKey, Algorithm)>> {
+        let url = match &self.source {
+            JwksSource::Url(url) => url.clone(),
+            JwksSource::Discover(issuer) => {
+                let discovery: serde_json::Value = self
+                    .client
+                    .get(crate::auth::oidc::discovery_url(issuer))
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .map_err(|e| AppError::Upstream(format!("OIDC discovery: {e}")))?
+                    .json()
+                    .await
+                    .map_err(|e| AppError::Upstream(format!("OIDC discovery body: {e}")))?;
+                discovery["jwks_uri"]
+                    .as_str()
+                    .ok_or_else(|| AppError::Upstream("OIDC discovery names no jwks_uri".into()))?
+                    .to_owned()
+            }
+        };
         let set: JwkSet = self
             .client
-            .get(&self.url)
+            .get(&url)
             .send()
             .await
             .and_then(|r| r.error_for_status())

@@ -582,31 +582,17 @@ pub async fn serve(settings: Settings) -> AppResult<()> {
         );
     }
     let (listener, addr) = startup::bind(settings.bind).await?;
-    let token =
-        if settings.environment == Environment::Development && settings.auth.jwks_url.is_none() {
-            let secret = dev_secret(&settings)?;
-            let ttl = std::time::Duration::from_secs(8 * 3600);
-            Some(issue_dev_token(
-                &settings.auth,
-                &secret,
-                "coordinator-dev",
-                "statistics",
-                &["viewer"],
-                ttl,
-            )?)
-        } else {
-            None
-        };
+    let how = if settings.oidc_signin() {
+        "with the city's identity provider"
+    } else if settings.environment == Environment::Development {
+        "development: choose a department and roles"
+    } else {
+        "not configured: set signin.client_id (docs/operations.md); the API takes bearer tokens"
+    };
     let app = startup::build(db, settings)?;
     tracing::info!(%addr, "childhub listening");
     println!("childhub is listening on http://{addr}");
-    match token {
-        Some(token) => {
-            println!("Signed in as a statistics-bureau viewer for 8 hours:");
-            println!("  GraphiQL:  http://{addr}/graphiql#token={token}");
-            println!("  Dashboard: http://{addr}/#token={token}");
-        }
-        None => println!("GraphiQL: http://{addr}/graphiql    Dashboard: http://{addr}/"),
-    }
+    println!("  Sign in:   http://{addr}/signin   ({how})");
+    println!("  Dashboard: http://{addr}/    GraphiQL: http://{addr}/graphiql");
     startup::serve(listener, app.router, startup::shutdown_signal()).await
 }

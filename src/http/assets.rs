@@ -1,10 +1,10 @@
-//! The pages and everything they load, served from the binary (a city intranet has no CDN): the
-//! dashboard, GraphiQL and the pinned GraphiQL packages under `assets/vendor` (see
-//! `scripts/vendor-assets.sh`, which fetches and checks them).
+//! Everything the pages load, served from the binary (a city intranet has no CDN): the workspace's
+//! styles and scripts, and the pinned GraphiQL packages under `assets/vendor` (see
+//! `scripts/vendor-assets.sh`, which fetches and checks them). The pages themselves are `pages`'.
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 /// One embedded file: its path under `/assets/`, content type and bytes.
 struct Asset {
@@ -28,10 +28,15 @@ const CSS: &str = "text/css; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 
 static ASSETS: &[Asset] = &[
-    asset!("dashboard.js", JS),
-    asset!("dashboard.css", CSS),
-    asset!("graphiql.js", JS),
-    asset!("graphiql.css", CSS),
+    asset!("workspace.css", CSS),
+    asset!("workspace/api.js", JS),
+    asset!("workspace/dashboard.js", JS),
+    asset!("workspace/reporting.js", JS),
+    asset!("workspace/review.js", JS),
+    asset!("workspace/catalogue.js", JS),
+    asset!("workspace/sources.js", JS),
+    asset!("workspace/webhooks.js", JS),
+    asset!("workspace/graphiql.js", JS),
     asset!("vendor/graphiql.min.js", JS),
     asset!("vendor/graphiql.min.css", CSS),
     asset!("vendor/react.production.min.js", JS),
@@ -57,23 +62,6 @@ pub async fn demo_source(Path(file): Path<String>) -> Response {
         Some(asset) => ([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
-}
-
-const DASHBOARD_PAGE: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/assets/dashboard.html"
-));
-const GRAPHIQL_PAGE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/graphiql.html"));
-
-/// The dashboard: a static page that signs in with a token and reads `/graphql`.
-pub async fn dashboard() -> Html<&'static str> {
-    Html(DASHBOARD_PAGE)
-}
-
-/// GraphiQL, entirely from the binary.
-pub async fn graphiql() -> Html<&'static str> {
-    Html(GRAPHIQL_PAGE)
 }
 
 /// `GET /assets/{path}`.

@@ -1,6 +1,7 @@
 //! Every error answer is JSON in the GraphQL error shape with `extensions.code`, including those made
 //! below the handlers (body too large, timeout, unknown path, bad path or query parameters, wrong method),
-//! which axum and tower-http answer in plain text or with an empty body.
+//! which axum and tower-http answer in plain text or with an empty body — except the pages' own HTML
+//! answers, which are written for people.
 
 use crate::error::code;
 use axum::body::Body;
@@ -50,12 +51,14 @@ pub async fn json_errors(mut response: Response) -> Response {
             .entry(header::RETRY_AFTER)
             .or_insert(HeaderValue::from_static("1"));
     }
-    let is_json = response
+    // JSON errors are already in shape; an HTML page is one of the pages' own answers (a sign-in that
+    // failed, a room not for this role), written for the person reading it.
+    let written = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if is_json {
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
+    if written {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -8,9 +8,12 @@ pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod pages;
 pub mod rate;
 pub mod reports;
 pub mod sdmx;
+pub mod session;
+pub mod signin;
 pub mod subscriptions;
 
 use crate::auth::authenticate::Authenticator;
@@ -57,6 +60,8 @@ pub struct AppState {
     pub rate: rate::RateLimit,
     /// Trusted documents and the APQ memo.
     pub documents: Arc<crate::graphql::documents::Documents>,
+    /// Signing in to the pages.
+    pub signin: Arc<session::Signin>,
 }
 
 /// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.
@@ -102,16 +107,47 @@ async fn graphql_ws_parts(
             Err(status) => return status.into_response(),
         };
     // A router in passthrough mode forwards the client's Authorization header on the handshake; a
-    // token in `connection_init` wins over it.
-    let authorization = parts
+    // token in `connection_init` wins over it. A page's socket comes with the session cookie instead —
+    // only from the hub's own pages: a socket opened by another site's script (which the browser would
+    // send the cookie with) is refused by its Origin.
+    let mut authorization = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if authorization.is_none()
+        && session::cookie(&parts.headers, session::cookie_name(&state.settings)).is_some()
+    {
+        if !same_origin(&parts.headers) {
+            return graphql::error_response(&crate::error::AppError::Forbidden(
+                "a WebSocket with the session cookie must come from the hub's own pages (Origin)"
+                    .into(),
+            ));
+        }
+        authorization = match bearer_of(&state, &parts.headers, Csrf::NotNeeded).await {
+            Ok(found) => found,
+            Err(e) => return graphql::error_response(&e),
+        };
+    }
     match axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, &state).await {
         Ok(ws) => subscriptions::upgrade(state, protocol, ws, authorization).await,
         Err(rejection) => rejection.into_response(),
     }
+}
+
+/// Whether the request's `Origin` is the hub itself (the host the request was sent to).
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let (Some(origin), Some(host)) = (text(header::ORIGIN), text(header::HOST)) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
 /// Who is asking, and the snapshot of reference data the request reads: one for the whole request, so
@@ -128,19 +164,70 @@ impl Caller {
     }
 }
 
-/// The caller of a request, from its `Authorization` header; a refusal is the error response to send.
+/// Whether a request that authenticates with the session cookie must carry the session's CSRF token:
+/// every GraphQL request and sign-out must; a download opened by a link (an export, a report) cannot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Csrf {
+    Required,
+    NotNeeded,
+}
+
+/// The caller of a request, from its `Authorization` header or else its session cookie (with the CSRF
+/// token); a refusal is the error response to send.
 pub async fn identify(
     state: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Caller, axum::response::Response> {
-    let authorization = headers
+    identify_as(state, headers, Csrf::Required).await
+}
+
+/// [`identify`] for downloads a page opens with a link: the session cookie alone identifies.
+pub async fn identify_download(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Caller, axum::response::Response> {
+    identify_as(state, headers, Csrf::NotNeeded).await
+}
+
+/// The bearer header of the request: its own, or its session's (renewed when due). A session cookie
+/// that no longer leads to a session is a clear refusal, not an anonymous caller.
+pub async fn bearer_of(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    csrf: Csrf,
+) -> crate::error::AppResult<Option<String>> {
+    if let Some(own) = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+    {
+        return Ok(Some(own.to_owned()));
+    }
+    let Some(found) = session::current(&state.db, &state.settings, &state.signin, headers).await?
+    else {
+        if session::cookie(headers, session::cookie_name(&state.settings)).is_some() {
+            return Err(crate::error::AppError::Unauthenticated(
+                "your session has ended: sign in again at /signin".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    if csrf == Csrf::Required && !session::csrf_matches(headers, &found) {
+        return Err(session::csrf_refused());
+    }
+    Ok(Some(format!("Bearer {}", found.access_token)))
+}
+
+async fn identify_as(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    csrf: Csrf,
+) -> Result<Caller, axum::response::Response> {
     let identified = async {
+        let authorization = bearer_of(state, headers, csrf).await?;
         let snapshot = state.snapshots.current(&state.db).await?;
         let identity = state
             .auth
-            .identify(authorization, snapshot.reference.as_ref())
+            .identify(authorization.as_deref(), snapshot.reference.as_ref())
             .await?;
         Ok::<_, crate::error::AppError>(Caller { identity, snapshot })
     };
@@ -175,7 +262,8 @@ async fn graphiql_schema(
 
 /// What pages may load: their own scripts and styles only (everything is served from the binary), no
 /// framing, no plugins. Inline styles stay allowed for the charts' SVG.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// Forms may post to the hub only (the development sign-in page's form); no inline script anywhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
@@ -184,7 +272,17 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
-        .route("/", get(assets::dashboard))
+        .route("/", get(pages::dashboard))
+        .route("/reporting", get(pages::reporting))
+        .route("/review", get(pages::review))
+        .route("/catalogue", get(pages::catalogue))
+        .route("/sources", get(pages::sources))
+        .route("/webhooks", get(pages::webhooks))
+        .route("/signin", get(signin::signin))
+        .route("/signin/callback", get(signin::callback))
+        .route("/signin/dev", axum::routing::post(signin::dev_signin))
+        .route("/signout", axum::routing::post(signin::signout))
+        .route("/signed-out", get(signin::signed_out))
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/graphql/ws", get(graphql_ws))
         .route("/reports/{year}/{file}", get(reports::get))
@@ -192,7 +290,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sdmx/data/{indicator}", get(sdmx::data))
         .route("/assets/{*path}", get(assets::get))
         .route("/demo/sources/{file}", get(assets::demo_source))
-        .route("/graphiql", get(assets::graphiql))
+        .route("/graphiql", get(pages::graphiql))
         .route("/graphiql/schema.json", get(graphiql_schema))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -42,7 +42,7 @@ pub async fn get(
     if !(2000..=2100).contains(&year) {
         return error_response(&AppError::invalid("year", year, "a year such as 2025"));
     }
-    let caller = match crate::http::identify(&state, &headers).await {
+    let caller = match crate::http::identify_download(&state, &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };

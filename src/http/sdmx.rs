@@ -37,7 +37,7 @@ pub async fn data(
             ));
         }
     };
-    let caller = match crate::http::identify(&state, &headers).await {
+    let caller = match crate::http::identify_download(&state, &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };

@@ -58,6 +58,7 @@ pub mod reference;
 pub mod regions;
 pub mod retry;
 pub mod sdmx;
+pub mod sessions;
 pub mod snapshot;
 pub mod sources;
 pub mod submissions;

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod processes;
+
 use childhub::auth::token::issue_dev_token;
 use childhub::config::Settings;
 use childhub::startup;
@@ -345,4 +348,53 @@ pub fn backends() -> Vec<Backend> {
         out.push(Backend::Postgres);
     }
     out
+}
+
+/// Signs in on the development "sign in as …" page over HTTP; returns the `Cookie` header value of the
+/// session (`childhub=…`).
+pub async fn dev_session(app: &TestApp, department: &str, roles: &[&str]) -> String {
+    let mut form: Vec<(&str, &str)> = vec![("department", department), ("return_to", "/")];
+    form.extend(roles.iter().map(|r| ("roles", *r)));
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/signin/dev"))
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(
+        answer.status(),
+        303,
+        "the development sign-in answers with a redirect"
+    );
+    answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("childhub="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// The CSRF token a workspace page carries for the session `cookie`.
+pub async fn csrf_of(app: &TestApp, cookie: &str) -> String {
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    page.split("name=\"childhub-csrf\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page carries its CSRF token")
+        .to_owned()
 }

@@ -1,7 +1,7 @@
-// The dashboard: signs in with a bearer token kept in sessionStorage and reads /graphql.
-// Status labels and colours come from the API (progressStatuses), defined once in the server. The view's
-// state — year, sort column and direction — lives in the URL fragment, so a view can be bookmarked or
-// shared (without the token, which is moved to sessionStorage on arrival).
+// The dashboard room: reads /graphql with the session (see api.js). Status labels and colours come from the
+// API (progressStatuses), defined once in the server. The view's state — year, sort column and direction —
+// lives in the URL fragment, so a view can be bookmarked or shared.
+import { graphql, el } from './api.js';
 let STATUS = {};
 let ORDER = [];
 const QUERY = `query Dashboard($year: Int) {
@@ -14,27 +14,15 @@ const QUERY = `query Dashboard($year: Int) {
   earlyWarnings(severity: MEDIUM, year: $year) { severity message }
 }`;
 const REPORTS = [['annual', '年度报告 Annual report'], ['midterm', '中期评估 Mid-term review'], ['final', '终期评估 Final review']];
-const el = (tag, attrs = {}, text) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 const fmt = (v, d) => (v === null || v === undefined) ? '–' : Number(v).toFixed(Math.max(0, Math.min(4, d)));
 const SYMBOL = { PERCENT: ' %', RATIO_PERCENT: ' %', PER_MILLE: ' ‰', PER_100000: ' /100k', PER_1000_CHILDREN: ' /1000 children',
   PER_1000_POPULATION: ' /1000 pop.', COUNT: '', BOOLEAN: '' };
 
-// The view's state from the fragment: token (moved to sessionStorage), year, sort, dir.
+// The view's state from the fragment: year, sort, dir.
 function state() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
-  const t = fragment.get('token');
-  if (t) {
-    sessionStorage.setItem('childhub-token', t);
-    fragment.delete('token');
-    history.replaceState(null, '', window.location.pathname + (fragment.toString() ? '#' + fragment : ''));
-  }
   const year = Number(fragment.get('year')) || null;
-  return { token: sessionStorage.getItem('childhub-token'), year, sort: fragment.get('sort'), dir: fragment.get('dir') === 'desc' ? -1 : 1 };
+  return { year, sort: fragment.get('sort'), dir: fragment.get('dir') === 'desc' ? -1 : 1 };
 }
 
 function setFragment(changes) {
@@ -43,67 +31,18 @@ function setFragment(changes) {
   history.replaceState(null, '', window.location.pathname + '#' + fragment);
 }
 
-function signedOut(message) {
-  sessionStorage.removeItem('childhub-token');
-  document.getElementById('content').hidden = true;
-  document.getElementById('signin').hidden = false;
-  document.getElementById('error').textContent = message;
-}
-
-async function graphql(token, query, variables) {
-  let response;
-  try {
-    response = await fetch('/graphql', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch (e) {
-    return { failure: '无法连接到 childhub。Cannot reach the hub: check the network connection and reload the page.' };
-  }
-  if (response.status === 401) return { expired: true };
-  let body;
-  try { body = await response.json(); } catch (e) {
-    return { failure: `The hub answered ${response.status} without a readable body; try again later.` };
-  }
-  if (body.errors && !body.data) return { failure: body.errors.map(e => e.message).join('; ') };
-  return { data: body.data };
-}
-
 async function load() {
   const s = state();
   document.getElementById('error').textContent = '';
-  if (!s.token) { document.getElementById('signin').hidden = false; return; }
   document.getElementById('content').setAttribute('aria-busy', 'true');
-  const result = await graphql(s.token, QUERY, { year: s.year });
+  const data = await graphql(QUERY, { year: s.year });
   document.getElementById('content').removeAttribute('aria-busy');
-  if (result.expired) return signedOut('登录已过期。Your sign-in has expired or the token was refused: sign in again.');
-  if (result.failure) { document.getElementById('error').textContent = result.failure; return; }
-  render(result.data, s);
-}
-
-// A report opens with the session's token: fetched with the bearer header, then shown from a blob URL,
-// so no token ever goes into a link.
-async function openReport(kind, year) {
-  const token = sessionStorage.getItem('childhub-token');
-  let response;
-  try {
-    response = await fetch(`/reports/${year}/${kind}.html`, { headers: { 'Authorization': 'Bearer ' + token } });
-  } catch (e) {
-    document.getElementById('error').textContent = 'Cannot reach the hub to fetch the report; try again.';
-    return;
-  }
-  if (response.status === 401) return signedOut('登录已过期。Your sign-in has expired: sign in again to open the report.');
-  if (!response.ok) { document.getElementById('error').textContent = `The report could not be made (${response.status}).`; return; }
-  const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/html' }));
-  window.open(url, '_blank', 'noopener');
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  if (data) render(data, s);
 }
 
 function render(data, s) {
   STATUS = Object.fromEntries(data.progressStatuses.map(x => [x.status, [x.labelZh, x.labelEn, x.colour]]));
   ORDER = [...data.progressStatuses].sort((a, b) => a.rank - b.rank).map(x => x.status);
-  document.getElementById('who').textContent = `${data.me.department} · ${data.me.roles.join(', ').toLowerCase()}`;
   const sum = data.summary;
   document.getElementById('heading').textContent = `${sum.region.nameZh} ${sum.region.nameEn} · ${sum.year}`;
 
@@ -119,8 +58,8 @@ function render(data, s) {
   const reports = document.getElementById('reports');
   reports.replaceChildren();
   for (const [kind, label] of REPORTS) {
-    const link = el('a', { href: '#', 'data-kind': kind, 'data-year': sum.year }, `${label} ${sum.year}`);
-    link.addEventListener('click', e => { e.preventDefault(); openReport(kind, sum.year); });
+    // The session cookie opens the report: a plain link, with no token in it.
+    const link = el('a', { href: `/reports/${sum.year}/${kind}.html`, target: '_blank', rel: 'noopener', 'data-kind': kind, 'data-year': sum.year }, `${label} ${sum.year}`);
     reports.append(el('li'));
     reports.lastChild.append(link);
   }
@@ -167,7 +106,7 @@ function render(data, s) {
     rows.sort((a, b) => (a[key] === null) - (b[key] === null) || (a[key] < b[key] ? -dir : a[key] > b[key] ? dir : 0));
   };
   document.querySelectorAll('#targets th').forEach(th => {
-    th.onclick = () => {
+    th.querySelector('button').onclick = () => {
       const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
       setFragment({ sort: th.dataset.key, dir: dir === 1 ? 'asc' : 'desc' });
       sortBy(th.dataset.key, dir);
@@ -187,13 +126,6 @@ function render(data, s) {
     figure.innerHTML = r.chart;
     charts.append(figure);
   }
-  document.getElementById('signin').hidden = true;
-  document.getElementById('content').hidden = false;
 }
 
-document.getElementById('signin-button').addEventListener('click', () => {
-  sessionStorage.setItem('childhub-token', document.getElementById('token-input').value.trim());
-  document.getElementById('signin').hidden = true;
-  load();
-});
 load();
