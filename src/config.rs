@@ -41,6 +41,8 @@ pub struct Settings {
     /// Trusted documents and Automatic Persisted Queries.
     pub documents: DocumentSettings,
     pub plan: PlanSettings,
+    /// When departments' yearly values are due.
+    pub reporting: ReportingSettings,
     pub log: LogSettings,
     /// OpenTelemetry traces over OTLP (off unless an endpoint is set).
     pub tracing: TracingSettings,
@@ -206,6 +208,10 @@ pub struct Limits {
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     pub max_submission_rows: usize,
+    /// The largest file a department may submit (the Reporting page, GraphQL uploads, file sources).
+    pub max_upload_bytes: usize,
+    /// Values one submitted file may hold.
+    pub max_upload_rows: usize,
     /// Rows one `exportObservations` answer may carry (bigger exports stream from `/exports/…`).
     pub max_graphql_export_rows: usize,
     /// Rows one `GET /exports/observations.csv` may stream.
@@ -277,6 +283,25 @@ pub struct PlanSettings {
     pub target_year: i32,
     /// A value whose relative change from the previous year exceeds this share is flagged.
     pub jump_threshold: f64,
+}
+
+/// When a year's values are due.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportingSettings {
+    /// The day of the following year a year's values are due, as `MM-DD` (`03-31`: 31 March).
+    pub deadline: String,
+    /// Deadlines of particular years (`2025 = "2026-04-15"`), overriding `deadline`.
+    pub deadlines: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for ReportingSettings {
+    fn default() -> Self {
+        ReportingSettings {
+            deadline: "03-31".to_owned(),
+            deadlines: Default::default(),
+        }
+    }
 }
 
 /// Events: how replicas hear of new ones, and the jobs that run once across replicas.
@@ -399,6 +424,7 @@ impl Default for Settings {
             limits: Limits::default(),
             http: HttpSettings::default(),
             plan: PlanSettings::default(),
+            reporting: ReportingSettings::default(),
             log: LogSettings::default(),
             tracing: TracingSettings::default(),
             documents: DocumentSettings::default(),
@@ -480,6 +506,8 @@ impl Default for Limits {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_submission_rows: 10_000,
+            max_upload_bytes: 20 * 1024 * 1024,
+            max_upload_rows: 200_000,
             max_graphql_export_rows: 10_000,
             max_export_rows: 5_000_000,
             max_list_size: 1000,

@@ -14,6 +14,7 @@ pub mod report;
 pub mod seed;
 pub mod service;
 pub mod sources;
+pub mod spreadsheet;
 pub mod startup;
 pub mod telemetry;
 pub mod vocabulary;

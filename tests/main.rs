@@ -14,6 +14,7 @@ mod operations;
 mod policy;
 mod read_api;
 mod replicas;
+mod reporting;
 mod schema;
 mod signin;
 mod sources;

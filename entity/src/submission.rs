@@ -19,6 +19,12 @@ pub struct Model {
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     pub reason: Option<String>,
+    /// Where the values came from: `file health-2026.xlsx (xlsx, template)`, `api`, `source run 12`.
+    pub origin: Option<String>,
+    /// The cell each value was read from, by its key (`HEA-06|DEMO-T01|2026|_T|_T|_T` → `填报!D5`).
+    pub cells: Option<Json>,
+    /// The quality warnings found before submitting, which the submitter confirmed.
+    pub warnings: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -131,6 +131,15 @@ impl Unit {
             Unit::Boolean => "",
         }
     }
+
+    /// The symbol, or for units without one what they are (`count`, `yes/no`): for messages.
+    pub fn symbol_or_name(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Boolean => "yes/no",
+            other => other.symbol(),
+        }
+    }
 }
 
 coded!(

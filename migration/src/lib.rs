@@ -12,6 +12,7 @@ mod m20261129_000006_add_read_indexes;
 mod m20261129_000007_move_limits_to_targets;
 mod m20261203_000008_key_warnings_by_year;
 mod m20261203_000009_create_sessions;
+mod m20261203_000010_add_submission_provenance;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_move_limits_to_targets::Migration),
             Box::new(m20261203_000008_key_warnings_by_year::Migration),
             Box::new(m20261203_000009_create_sessions::Migration),
+            Box::new(m20261203_000010_add_submission_provenance::Migration),
         ]
     }
 }

@@ -82,11 +82,17 @@ impl Submission {
     }
 }
 
-/// What is wrong with one submitted row.
+/// What is wrong with one submitted row (or, for a file, one cell).
 #[derive(SimpleObject)]
 pub struct RowError {
     /// Index of the row in `input.rows`, counting from 0 (the message also names it counting from 1).
+    /// For a file: the spreadsheet's row number, counting from 1 as the spreadsheet does.
     pub row: i32,
+    /// For a file: the cell as the spreadsheet shows it, e.g. `Sheet1!D7`.
+    pub cell: Option<String>,
+    /// For a file: the cell's sheet, row (from 1) and column (from 0), to point at it on a grid.
+    pub sheet: Option<String>,
+    pub column: Option<i32>,
     /// The field, e.g. `value` or `region`.
     pub field: String,
     /// The value that was given.
@@ -101,6 +107,9 @@ impl From<RowErrorModel> for RowError {
         // line numbers do: the message says both, so nobody fixes the wrong row.
         RowError {
             row: e.row as i32,
+            cell: None,
+            sheet: None,
+            column: None,
             message: format!(
                 "input.rows[{}] (row {} counting from 1): {}",
                 e.row,
@@ -113,7 +122,21 @@ impl From<RowErrorModel> for RowError {
     }
 }
 
-/// The result of `submitObservations`.
+impl From<crate::service::intake::CellProblem> for RowError {
+    fn from(p: crate::service::intake::CellProblem) -> Self {
+        RowError {
+            row: p.row as i32,
+            message: format!("{}: {}", p.cell, p.message),
+            cell: Some(p.cell),
+            sheet: Some(p.sheet),
+            column: Some(p.col as i32),
+            field: "value".to_owned(),
+            value: p.value,
+        }
+    }
+}
+
+/// The result of `submitObservations` and `submitFile`.
 #[derive(SimpleObject)]
 pub struct SubmitResult {
     /// The new submission; null when nothing was written (errors, a dry run, or nothing changed).
@@ -122,8 +145,71 @@ pub struct SubmitResult {
     pub written: i32,
     /// Rows identical to the stored value.
     pub unchanged: i32,
-    /// Every bad row; when there is any, nothing was written.
+    /// Every bad row (for a file: every bad cell); when there is any, nothing was written.
     pub row_errors: Vec<RowError>,
+    /// Findings that do not stop a submission but need the submitter's confirmation (`submitFile`'s
+    /// `confirmWarnings`): a jump against the last approved year, a city count that is not the sum of
+    /// its townships, a percentage typed as a share.
+    pub warnings: Vec<SubmitWarning>,
+    /// Nothing was written because there are warnings and they were not confirmed.
+    pub needs_confirmation: bool,
+    /// For `submitFile`: how the file was read.
+    pub file: Option<FileRead>,
+}
+
+/// A finding about one value before it is stored.
+#[derive(SimpleObject)]
+pub struct SubmitWarning {
+    /// The row it is about (an index into the rows read).
+    pub row: i32,
+    /// For a file: the value's cell, e.g. `填报!D7`.
+    pub cell: Option<String>,
+    /// `jump`, `township_sum` or `share_for_percent`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// How a file was read.
+#[derive(SimpleObject)]
+pub struct FileRead {
+    pub name: String,
+    /// `xlsx`, `xls`, `ods` or `csv`.
+    pub format: String,
+    /// For CSV: the text encoding read (`UTF-8`, `UTF-8 with BOM`, `GB18030` for GBK, `UTF-16`).
+    pub encoding: Option<String>,
+    /// `template` (the hub's), `long` (a row per value) or `wide` (a column per indicator).
+    pub layout: String,
+    /// The sheets values were read from.
+    pub sheets: Vec<String>,
+    /// Values read.
+    pub values: i32,
+    /// Rows left out on purpose (blank, the template's 合计 row).
+    pub skipped: i32,
+    /// Names taken for codes (a township's name where its code goes), to check at a glance.
+    pub mapped: Vec<MappedName>,
+    /// The values read (at most 5,000), with their cells: what the preview grid shows.
+    pub rows: Vec<ReadValue>,
+}
+
+/// A name the file gave where a code goes, and the code it was taken for.
+#[derive(SimpleObject)]
+pub struct MappedName {
+    pub cell: String,
+    pub given: String,
+    pub code: String,
+}
+
+/// One value read from a file.
+#[derive(SimpleObject)]
+pub struct ReadValue {
+    pub cell: String,
+    pub indicator: String,
+    pub region: String,
+    pub year: i32,
+    pub sex: String,
+    pub age_group: String,
+    pub residence: String,
+    pub value: f64,
 }
 
 pub struct AuditEntry(pub audit_log::Model);

@@ -15,6 +15,7 @@ pub mod sdmx;
 pub mod session;
 pub mod signin;
 pub mod subscriptions;
+pub mod templates;
 
 use crate::auth::authenticate::Authenticator;
 use crate::config::Settings;
@@ -287,6 +288,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/reports/{year}/{file}", get(reports::get))
         .route("/exports/{file}", get(exports::get))
+        .route("/templates/{department}/{file}", get(templates::get))
         .route("/sdmx/data/{indicator}", get(sdmx::data))
         .route("/assets/{*path}", get(assets::get))
         .route("/demo/sources/{file}", get(assets::demo_source))
@@ -296,6 +298,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route_layer(axum::middleware::from_fn(metrics::track))
+        // Uploads need more than axum's default of 2 MB; the limit layer below bounds every body.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.limits.max_upload_bytes + 1024 * 1024,
+        ))
         .with_state(state);
     if !settings.http.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = settings
@@ -332,7 +338,14 @@ pub fn router(state: AppState) -> Router {
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("no-referrer"),
                 ))
-                .layer(RequestBodyLimitLayer::new(settings.limits.max_body_bytes))
+                // Uploads may be larger than other bodies; `/graphql` holds JSON bodies to
+                // `max_body_bytes` itself.
+                .layer(RequestBodyLimitLayer::new(
+                    settings
+                        .limits
+                        .max_body_bytes
+                        .max(settings.limits.max_upload_bytes + 1024 * 1024),
+                ))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()

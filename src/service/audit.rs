@@ -19,6 +19,19 @@ pub struct WriteContext {
     pub request_id: String,
     /// The source run whose values are being written: each stored value keeps it as its provenance.
     pub source_run_id: Option<i64>,
+    /// The file the values were read from, with each row's cell and the warnings confirmed.
+    pub upload: Option<std::sync::Arc<UploadInfo>>,
+}
+
+/// What a submission read from a file keeps of it.
+#[derive(Clone, Debug)]
+pub struct UploadInfo {
+    /// `file health-2026.xlsx (xlsx, template)`.
+    pub origin: String,
+    /// The cell of each submitted row, in the rows' order.
+    pub cells: Vec<String>,
+    /// The warnings the submitter saw and confirmed.
+    pub warnings: serde_json::Value,
 }
 
 impl WriteContext {
@@ -28,6 +41,7 @@ impl WriteContext {
             identity,
             request_id,
             source_run_id: None,
+            upload: None,
         }
     }
 

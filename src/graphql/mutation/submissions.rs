@@ -2,9 +2,68 @@
 
 use crate::error::AppError;
 use crate::graphql::context::{db, settings, write_context};
+use crate::graphql::workflow_types::{FileRead, MappedName, ReadValue, SubmitWarning};
 use crate::graphql::workflow_types::{Submission, SubmitResult};
 use crate::service::submissions::{self, Decision, RowInput};
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use crate::service::upload::{self, UploadOptions, UploadOutcome};
+use async_graphql::{Context, ID, InputObject, Object, Result, Upload};
+
+/// The answer to `submitFile`.
+fn file_result(name: &str, done: UploadOutcome) -> SubmitResult {
+    let intake = &done.intake;
+    let rows = intake
+        .rows
+        .iter()
+        .zip(&intake.cells)
+        .take(5_000)
+        .map(|(r, c)| ReadValue {
+            cell: c.address(),
+            indicator: r.indicator.clone(),
+            region: r.region.clone(),
+            year: r.year,
+            sex: r.sex.clone(),
+            age_group: r.age_group.clone(),
+            residence: r.residence.clone(),
+            value: r.value,
+        })
+        .collect();
+    SubmitResult {
+        file: Some(FileRead {
+            name: name.to_owned(),
+            format: intake.format.name().to_owned(),
+            encoding: intake.encoding.map(str::to_owned),
+            layout: intake.layout.name().to_owned(),
+            sheets: intake.sheets.clone(),
+            values: intake.rows.len() as i32,
+            skipped: intake.skipped as i32,
+            mapped: intake
+                .mapped
+                .iter()
+                .map(|m| MappedName {
+                    cell: m.cell.clone(),
+                    given: m.given.clone(),
+                    code: m.code.clone(),
+                })
+                .collect(),
+            rows,
+        }),
+        submission: done.outcome.submission.map(Submission),
+        written: done.outcome.written as i32,
+        unchanged: done.outcome.unchanged as i32,
+        row_errors: done.problems.into_iter().map(Into::into).collect(),
+        warnings: done
+            .warnings
+            .into_iter()
+            .map(|(w, cell)| SubmitWarning {
+                row: w.row as i32,
+                cell: Some(cell),
+                kind: w.kind.to_owned(),
+                message: w.message,
+            })
+            .collect(),
+        needs_confirmation: done.needs_confirmation,
+    }
+}
 
 /// One value to submit. Codes are strings; totals are `_T`.
 #[derive(InputObject)]
@@ -87,7 +146,53 @@ impl SubmissionMutation {
             written: outcome.written as i32,
             unchanged: outcome.unchanged as i32,
             row_errors: outcome.row_errors.into_iter().map(Into::into).collect(),
+            warnings: Vec::new(),
+            needs_confirmation: false,
+            file: None,
         })
+    }
+
+    /// Submits a file of values (`.xlsx`, `.xls`, `.ods`, or CSV in UTF-8 or GBK), sent as the GraphQL
+    /// multipart request spec has it: the hub's template, the long layout (a row per value) or a wide
+    /// sheet (a region column, a year column, a column per indicator by code or name). Every problem names
+    /// its cell; with any, nothing is written. `dryRun` previews: what was read, the problems and the
+    /// warnings. Warnings must be confirmed (`confirmWarnings`) for the values to be written; the
+    /// confirmation is kept with the submission.
+    async fn submit_file(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The file.")] file: Upload,
+        #[graphql(desc = "The year of a sheet without a year column.")] year: Option<i32>,
+        #[graphql(desc = "Read and check, write nothing: the preview.")] dry_run: Option<bool>,
+        #[graphql(desc = "The warnings of the preview were looked at; write anyway.")]
+        confirm_warnings: Option<bool>,
+    ) -> Result<SubmitResult> {
+        let upload = file.value(ctx).map_err(|_| {
+            AppError::invalid(
+                "file",
+                "the upload",
+                "a file sent as the GraphQL multipart request spec has it",
+            )
+        })?;
+        let name = upload.filename.clone();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)
+            .map_err(|e| AppError::Internal(format!("reading an upload: {e}")))?;
+        let options = UploadOptions {
+            year,
+            dry_run: dry_run.unwrap_or(false),
+            confirm_warnings: confirm_warnings.unwrap_or(false),
+        };
+        let done = upload::submit_file(
+            db(ctx)?,
+            &write_context(ctx),
+            settings(ctx)?,
+            bytes,
+            &name,
+            &options,
+        )
+        .await?;
+        Ok(file_result(&name, done))
     }
 
     /// Approves a pending submission: its values become visible to every department and are locked.

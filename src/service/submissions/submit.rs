@@ -110,7 +110,7 @@ pub async fn submit_checked(
 
 /// Whether a value jumps implausibly from the year before (a relative change above the threshold, for
 /// values large enough for the change to mean something).
-fn implausible_jump(unit: Unit, previous: f64, value: f64, threshold: f64) -> bool {
+pub fn implausible_jump(unit: Unit, previous: f64, value: f64, threshold: f64) -> bool {
     if unit == Unit::Boolean {
         return false;
     }
@@ -188,6 +188,50 @@ pub async fn plan<'a>(db: &impl ConnectionTrait, rows: &'a [ValidRow]) -> AppRes
     })
 }
 
+/// The key a submission's `cells` map is written under: ids, year and codes of the value's key.
+pub fn cell_key(key: &Key) -> String {
+    let s = &key.series;
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        s.indicator_id, s.region_id, key.year, s.sex, s.age_group, s.residence
+    )
+}
+
+/// Where a submission came from, and for a file the cell of each of its values.
+fn provenance(
+    ctx: &WriteContext,
+    rows: &[ValidRow],
+) -> (
+    Option<String>,
+    Option<serde_json::Value>,
+    Option<serde_json::Value>,
+) {
+    match &ctx.upload {
+        Some(upload) => {
+            let cells: serde_json::Map<String, serde_json::Value> = rows
+                .iter()
+                .filter_map(|r| {
+                    let cell = upload.cells.get(r.index)?;
+                    Some((cell_key(&r.key), json!(cell)))
+                })
+                .collect();
+            (
+                Some(upload.origin.clone()),
+                Some(serde_json::Value::Object(cells)),
+                Some(upload.warnings.clone()),
+            )
+        }
+        None => (
+            Some(match ctx.source_run_id {
+                Some(run) => format!("source run {run}"),
+                None => "api".to_owned(),
+            }),
+            None,
+            None,
+        ),
+    }
+}
+
 /// Creates the submission a batch's rows will belong to.
 pub async fn open_submission(
     db: &impl ConnectionTrait,
@@ -196,8 +240,24 @@ pub async fn open_submission(
     written: usize,
     unchanged: usize,
 ) -> AppResult<submission::Model> {
+    open_submission_of(db, ctx, &[], total, written, unchanged).await
+}
+
+/// [`open_submission`] for `rows`, keeping where each came from.
+pub async fn open_submission_of(
+    db: &impl ConnectionTrait,
+    ctx: &WriteContext,
+    rows: &[ValidRow],
+    total: usize,
+    written: usize,
+    unchanged: usize,
+) -> AppResult<submission::Model> {
     let member = policy::require_member(&ctx.identity)?;
+    let (origin, cells, warnings) = provenance(ctx, rows);
     submission::Entity::insert(submission::ActiveModel {
+        origin: Set(origin),
+        cells: Set(cells),
+        warnings: Set(warnings),
         department_id: Set(member.department_id),
         submitted_by: Set(member.subject.clone()),
         status: Set(Status::Pending),
@@ -394,7 +454,8 @@ async fn write(
             row_errors: Vec::new(),
         });
     }
-    let created = open_submission(&txn, ctx, rows.len(), plan.written(), plan.unchanged).await?;
+    let created =
+        open_submission_of(&txn, ctx, rows, rows.len(), plan.written(), plan.unchanged).await?;
     apply(&txn, ctx, settings, units, &created, &plan).await?;
     let mut audit_rows = AuditRows::default();
     audit_rows.add(&plan);
