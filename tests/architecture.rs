@@ -9,13 +9,21 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("vocabulary", &[]),
+    ("spreadsheet", &[]),
     ("config", &["error"]),
     ("telemetry", &["config"]),
     ("monitor", &["vocabulary", "error"]),
     ("auth", &["error", "config", "vocabulary"]),
     (
         "service",
-        &["auth", "monitor", "error", "config", "vocabulary"],
+        &[
+            "auth",
+            "monitor",
+            "spreadsheet",
+            "error",
+            "config",
+            "vocabulary",
+        ],
     ),
     (
         "events",

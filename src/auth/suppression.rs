@@ -382,6 +382,8 @@ struct Model {
     uses: HashMap<i64, Vec<usize>>,
     /// Intervals computed since the known set last changed.
     cache: std::cell::RefCell<HashMap<i64, (f64, f64)>>,
+    /// Upper bounds computed alone (an unprotected cell is told by its upper bound only).
+    upper: std::cell::RefCell<HashMap<i64, f64>>,
 }
 
 fn value_relations(cells: &[Cell]) -> Vec<ValueRelation> {
@@ -438,6 +440,7 @@ impl Model {
             sensitive,
             uses,
             cache: Default::default(),
+            upper: Default::default(),
         }
     }
 
@@ -452,6 +455,7 @@ impl Model {
                 .map(|(c, _)| c.value),
         );
         self.cache.borrow_mut().clear();
+        self.upper.borrow_mut().clear();
     }
 
     /// Hides a value of the current release: the intervals of the values now linked to it change.
@@ -461,8 +465,10 @@ impl Model {
         }
         let (linked, _) = self.component(value);
         let mut cache = self.cache.borrow_mut();
+        let mut upper = self.upper.borrow_mut();
         for v in linked {
             cache.remove(&v);
+            upper.remove(&v);
         }
     }
 
@@ -496,8 +502,31 @@ impl Model {
     }
 
     fn is_protected(&self, value: i64) -> bool {
+        // Counts are ≥ 0, so an upper bound below the width (or the threshold) fails without the lower
+        // bound: half the solves for the cells that still need a complement.
+        let hi = self.upper_bound(value);
+        if hi < PROTECTION_WIDTH - EPSILON || hi < THRESHOLD - EPSILON {
+            return false;
+        }
         let (lo, hi) = self.interval(value);
         hi - lo >= PROTECTION_WIDTH - EPSILON && hi >= THRESHOLD - EPSILON
+    }
+
+    /// The greatest value `value` can take (solved alone, or read from a full interval).
+    fn upper_bound(&self, value: i64) -> f64 {
+        if self.is_known(value) {
+            return self.amounts.get(&value).copied().flatten().unwrap_or(0.0);
+        }
+        if let Some((_, hi)) = self.cache.borrow().get(&value) {
+            return *hi;
+        }
+        if let Some(hi) = self.upper.borrow().get(&value) {
+            return *hi;
+        }
+        let (values, relations) = self.component(value);
+        let hi = self.solve(value, &values, &relations, true);
+        self.upper.borrow_mut().insert(value, hi);
+        hi
     }
 
     /// The unknown values linked to `value` through relations with other unknowns.
@@ -529,9 +558,10 @@ impl Model {
             return *found;
         }
         let (values, relations) = self.component(value);
+        let known_upper = self.upper.borrow().get(&value).copied();
         let found = (
             self.solve(value, &values, &relations, false),
-            self.solve(value, &values, &relations, true),
+            known_upper.unwrap_or_else(|| self.solve(value, &values, &relations, true)),
         );
         // Every unknown of a component shares its system, but each needs its own objective.
         self.cache.borrow_mut().insert(value, found);

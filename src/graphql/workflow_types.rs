@@ -90,8 +90,9 @@ pub struct RowError {
     pub row: i32,
     /// For a file: the cell as the spreadsheet shows it, e.g. `Sheet1!D7`.
     pub cell: Option<String>,
-    /// For a file: the cell's sheet, row (from 1) and column (from 0), to point at it on a grid.
+    /// For a file: the cell's sheet, to point at it on a grid.
     pub sheet: Option<String>,
+    /// For a file: the cell's column, counting from 0 (`A` is 0).
     pub column: Option<i32>,
     /// The field, e.g. `value` or `region`.
     pub field: String,
@@ -166,12 +167,14 @@ pub struct SubmitWarning {
     pub cell: Option<String>,
     /// `jump`, `township_sum` or `share_for_percent`.
     pub kind: String,
+    /// What was found and what to check, naming the indicator and region.
     pub message: String,
 }
 
 /// How a file was read.
 #[derive(SimpleObject)]
 pub struct FileRead {
+    /// The file's name as uploaded.
     pub name: String,
     /// `xlsx`, `xls`, `ods` or `csv`.
     pub format: String,
@@ -194,21 +197,32 @@ pub struct FileRead {
 /// A name the file gave where a code goes, and the code it was taken for.
 #[derive(SimpleObject)]
 pub struct MappedName {
+    /// The cell the name was in, e.g. `Sheet1!A3`.
     pub cell: String,
+    /// The name as the file gave it, e.g. `城关镇`.
     pub given: String,
+    /// The code it was taken for, e.g. `CITY-01`.
     pub code: String,
 }
 
 /// One value read from a file.
 #[derive(SimpleObject)]
 pub struct ReadValue {
+    /// The value's cell, e.g. `填报!D7`.
     pub cell: String,
+    /// The indicator's code.
     pub indicator: String,
+    /// The region's code.
     pub region: String,
+    /// The year the value is for.
     pub year: i32,
+    /// Sex breakdown code (`_T` for total).
     pub sex: String,
+    /// Age-group breakdown code (`_T` for total).
     pub age_group: String,
+    /// Residence breakdown code (`_T` for total).
     pub residence: String,
+    /// The value as it will be stored (a percentage typed as `97.3%` is 97.3).
     pub value: f64,
 }
 
