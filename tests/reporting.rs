@@ -496,3 +496,93 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    what_is_due_is_counted_per_township_and_breakdown,
+    |app: TestApp| async move {
+        let clerk = app.token("health", &["submitter"]);
+        let sent = submit_file(
+            &app,
+            &clerk,
+            "one.csv",
+            b"indicator,region,year,value\nHEA-06,DEMO-T01,2026,97.5\n".to_vec(),
+            json!({}),
+        )
+        .await;
+        assert_eq!(sent["written"], 1, "{sent}");
+        let q = r#"{ reportingCompleteness(year: 2026) { indicator { code } reported complete
+            expected missing pending rejected approved deadline
+            cells(status: [PENDING]) { region regionNameZh status value } } }"#;
+        let all = app.data(&app.coordinator(), q, json!({})).await;
+        let hea06 = all["reportingCompleteness"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["indicator"]["code"] == "HEA-06")
+            .unwrap()
+            .clone();
+        // One township of a per-township target is reported, not complete.
+        assert_eq!(hea06["reported"], true);
+        assert_eq!(hea06["complete"], false);
+        assert_eq!(hea06["pending"], 1);
+        let expected = hea06["expected"].as_i64().unwrap();
+        assert!(expected > 10, "the city and every township: {hea06}");
+        assert_eq!(hea06["missing"].as_i64().unwrap(), expected - 1);
+        assert_eq!(hea06["deadline"], "2027-03-31");
+        assert_eq!(
+            hea06["cells"],
+            json!([{ "region": "DEMO-T01", "regionNameZh": "示范镇01", "status": "PENDING", "value": 97.5 }])
+        );
+        // An indicator with a sex breakdown expects it.
+        let due = app
+            .data(
+                &clerk,
+                r#"{ reportingDue(department: "health", year: 2026) { year deadline expected missing pending
+                    templateUrl cells(status: [MISSING]) { indicator region sex residence lastYear } } }"#,
+                json!({}),
+            )
+            .await;
+        let due = &due["reportingDue"];
+        assert_eq!(due["pending"], 1);
+        assert_eq!(
+            due["missing"].as_i64().unwrap() + 1,
+            due["expected"].as_i64().unwrap()
+        );
+        assert_eq!(due["templateUrl"], "/templates/health/2026.xlsx");
+        let cells = due["cells"].as_array().unwrap();
+        assert!(
+            cells
+                .iter()
+                .any(|c| c["indicator"] == "HEA-03" && c["region"] == "DEMO" && c["sex"] == "F"),
+            "{due}"
+        );
+        assert!(
+            cells.iter().any(|c| c["lastYear"].is_number()),
+            "last year's approved values beside: {due}"
+        );
+        // Another department's list is not education's to see.
+        let (_, refused) = app
+            .post(
+                Some(&app.token("education", &["submitter"])),
+                &json!({ "query": r#"{ reportingDue(department: "health", year: 2026) { expected } }"# }),
+            )
+            .await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
+        // Approved, it counts as approved.
+        let id = sent["submission"]["id"].clone();
+        app.data(
+            &app.token("statistics", &["approver"]),
+            r#"mutation($id: ID!) { approveSubmission(id: $id) { status } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+        let after = app
+            .data(
+                &clerk,
+                r#"{ reportingDue(department: "health", year: 2026) { pending approved } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(after["reportingDue"], json!({ "pending": 0, "approved": 1 }));
+    }
+);

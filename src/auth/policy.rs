@@ -295,6 +295,7 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("Query.auditLog", FieldRule::Member),
     ("Query.dataQualityIssues", FieldRule::Member),
     ("Query.reportingCompleteness", FieldRule::Member),
+    ("Query.reportingDue", FieldRule::Member),
     ("Submission.*", FieldRule::Scoped),
     ("SubmitResult.*", FieldRule::Scoped),
     ("RowError.*", FieldRule::Scoped),
@@ -304,6 +305,8 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("ReadValue.*", FieldRule::Scoped),
     ("AuditEntry.*", FieldRule::Scoped),
     ("Completeness.*", FieldRule::Scoped),
+    ("ReportingDue.*", FieldRule::Scoped),
+    ("DueValue.*", FieldRule::Scoped),
     // Writes: a token is needed here; the services check roles and ownership.
     ("Mutation.submitObservations", FieldRule::Member),
     ("Mutation.submitFile", FieldRule::Member),

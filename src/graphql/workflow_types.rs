@@ -3,6 +3,7 @@
 use crate::graphql::context::{loaders, reference, settings};
 use crate::graphql::loaders::SubmissionValues;
 use crate::graphql::types::{Department, Indicator, Observation};
+use crate::service::due::{CellStatus, Due, DueCell};
 use crate::service::quality::Completeness as CompletenessModel;
 use crate::service::submissions::RowError as RowErrorModel;
 use crate::vocabulary::Status;
@@ -275,7 +276,8 @@ impl AuditEntry {
 
 pub struct Completeness(pub CompletenessModel);
 
-/// Whether an indicator has been reported for a year.
+/// Where an indicator stands for a year: every value the plan expects of it (each township where a target
+/// is per township; each sex, urban/rural or age breakdown it has), counted by where it stands.
 #[Object]
 impl Completeness {
     /// The indicator (null when the caller may not see it).
@@ -286,8 +288,182 @@ impl Completeness {
     async fn department(&self) -> Department {
         Department(self.0.department.clone())
     }
-    /// Some value (of any status) exists for the year.
+    /// Some value (of any status) exists for the year. `complete` says whether every expected one does.
     async fn reported(&self) -> bool {
         self.0.reported
+    }
+    /// Every expected value has been sent and is pending or approved.
+    async fn complete(&self) -> bool {
+        self.0.complete()
+    }
+    /// How many values are expected.
+    async fn expected(&self) -> i32 {
+        self.0.cells.len() as i32
+    }
+    /// How many expected values nobody has sent.
+    async fn missing(&self) -> i32 {
+        self.0.count(CellStatus::Missing) as i32
+    }
+    /// How many wait for a coordinator's decision.
+    async fn pending(&self) -> i32 {
+        self.0.count(CellStatus::Pending) as i32
+    }
+    /// How many were rejected and are to be sent again.
+    async fn rejected(&self) -> i32 {
+        self.0.count(CellStatus::Rejected) as i32
+    }
+    /// How many are approved.
+    async fn approved(&self) -> i32 {
+        self.0.count(CellStatus::Approved) as i32
+    }
+    /// The reporting deadline for the year (`reporting.deadline`, or `reporting.deadlines` per year).
+    async fn deadline(&self) -> chrono::NaiveDate {
+        self.0.deadline
+    }
+    /// The expected values, by region and breakdown (all, or those at `status`).
+    async fn cells(
+        &self,
+        #[graphql(desc = "Only the values at these statuses.")] status: Option<Vec<DueStatus>>,
+    ) -> Vec<DueValue> {
+        filtered(&self.0.cells, status.as_deref())
+    }
+}
+
+/// Where an expected value stands.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DueStatus {
+    /// Nobody has sent it.
+    Missing,
+    /// Sent and rejected: to be corrected and sent again.
+    Rejected,
+    /// Sent, waiting for a coordinator.
+    Pending,
+    /// Approved (a later pending or rejected correction does not undo that).
+    Approved,
+}
+
+impl From<CellStatus> for DueStatus {
+    fn from(s: CellStatus) -> Self {
+        match s {
+            CellStatus::Missing => DueStatus::Missing,
+            CellStatus::Rejected => DueStatus::Rejected,
+            CellStatus::Pending => DueStatus::Pending,
+            CellStatus::Approved => DueStatus::Approved,
+        }
+    }
+}
+
+fn filtered(cells: &[DueCell], status: Option<&[DueStatus]>) -> Vec<DueValue> {
+    cells
+        .iter()
+        .filter(|c| status.is_none_or(|s| s.contains(&c.status.into())))
+        .cloned()
+        .map(DueValue)
+        .collect()
+}
+
+pub struct DueValue(pub DueCell);
+
+/// One value the plan expects of a department for a year.
+#[Object]
+impl DueValue {
+    /// The indicator's code.
+    async fn indicator(&self) -> &str {
+        &self.0.indicator.code
+    }
+    /// The indicator's name in Chinese, as the plan writes it.
+    async fn indicator_name_zh(&self) -> &str {
+        &self.0.indicator.name_zh
+    }
+    /// The indicator's name in English.
+    async fn indicator_name_en(&self) -> &str {
+        &self.0.indicator.name_en
+    }
+    /// The region's code.
+    async fn region(&self) -> &str {
+        &self.0.region.code
+    }
+    /// The region's name in Chinese.
+    async fn region_name_zh(&self) -> &str {
+        &self.0.region.name_zh
+    }
+    /// Sex breakdown code (`_T` for total).
+    async fn sex(&self) -> &str {
+        &self.0.sex
+    }
+    /// Age-group breakdown code (`_T` for total).
+    async fn age_group(&self) -> &str {
+        &self.0.age_group
+    }
+    /// Residence breakdown code (`_T` for total).
+    async fn residence(&self) -> &str {
+        &self.0.residence
+    }
+    /// Where it stands.
+    async fn status(&self) -> DueStatus {
+        self.0.status.into()
+    }
+    /// The newest value sent for the year (any status), if any.
+    async fn value(&self) -> Option<f64> {
+        self.0.value
+    }
+    /// Last year's approved value, for reference.
+    async fn last_year(&self) -> Option<f64> {
+        self.0.last_year
+    }
+}
+
+pub struct ReportingDue(pub Due);
+
+/// What a department owes for a year: every expected value with where it stands, and the deadline.
+#[Object]
+impl ReportingDue {
+    /// The department.
+    async fn department(&self) -> Department {
+        Department(self.0.department.clone())
+    }
+    /// The year the values are for.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// The reporting deadline (`reporting.deadline`, or `reporting.deadlines` per year).
+    async fn deadline(&self) -> chrono::NaiveDate {
+        self.0.deadline
+    }
+    /// Days from today (UTC) to the deadline; negative once it has passed.
+    async fn days_left(&self) -> i32 {
+        (self.0.deadline - chrono::Utc::now().date_naive()).num_days() as i32
+    }
+    /// How many values are expected.
+    async fn expected(&self) -> i32 {
+        self.0.cells.len() as i32
+    }
+    /// How many expected values nobody has sent.
+    async fn missing(&self) -> i32 {
+        self.0.count(CellStatus::Missing) as i32
+    }
+    /// How many wait for a coordinator's decision.
+    async fn pending(&self) -> i32 {
+        self.0.count(CellStatus::Pending) as i32
+    }
+    /// How many were rejected and are to be sent again.
+    async fn rejected(&self) -> i32 {
+        self.0.count(CellStatus::Rejected) as i32
+    }
+    /// How many are approved.
+    async fn approved(&self) -> i32 {
+        self.0.count(CellStatus::Approved) as i32
+    }
+    /// The expected values (all, or those at `status`), by indicator, region and breakdown.
+    async fn cells(
+        &self,
+        #[graphql(desc = "Only the values at these statuses.")] status: Option<Vec<DueStatus>>,
+    ) -> Vec<DueValue> {
+        filtered(&self.0.cells, status.as_deref())
+    }
+    /// Where to download the template of the whole year (add `?missing=true` for what is missing or
+    /// rejected; `.csv` for a CSV with a BOM). Opened with the session cookie or a bearer token.
+    async fn template_url(&self) -> String {
+        format!("/templates/{}/{}.xlsx", self.0.department.code, self.0.year)
     }
 }

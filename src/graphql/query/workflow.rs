@@ -1,13 +1,14 @@
-//! Root fields of the workflow: submissions, the audit log, data quality, completeness, exports.
+//! Root fields of the workflow: submissions, the audit log, data quality, what is due and
+//! completeness, exports.
 
 use crate::error::AppError;
-use crate::graphql::context::{db, identity, scope, settings};
+use crate::graphql::context::{db, identity, reference, scope, settings};
 use crate::graphql::query::observations::ObservationFilterInput;
 use crate::graphql::types::Observation;
-use crate::graphql::workflow_types::{AuditEntry, Completeness, Submission};
+use crate::graphql::workflow_types::{AuditEntry, Completeness, ReportingDue, Submission};
 use crate::service::audit::{self, AuditFilter};
 use crate::service::export::{self, ExportFormat};
-use crate::service::quality;
+use crate::service::{due, quality};
 use crate::service::submissions::{self, SubmissionFilter};
 use crate::vocabulary::Status;
 use async_graphql::{Context, ID, InputObject, Object, Result};
@@ -141,15 +142,47 @@ impl WorkflowQuery {
         Ok(found.into_iter().map(Observation).collect())
     }
 
-    /// Which indicators have (not yet) been reported for `year`, by department.
+    /// Where each indicator the caller answers for stands for `year`: every value the plan expects
+    /// (each township where a target is per township, each breakdown), counted as missing, pending,
+    /// rejected or approved. Coordinators see every department; a department its own.
     #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
     async fn reporting_completeness(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The year to check.")] year: i32,
     ) -> Result<Vec<Completeness>> {
-        let found = quality::reporting_completeness(db(ctx)?, identity(ctx), year).await?;
+        let found = quality::reporting_completeness(
+            db(ctx)?,
+            reference(ctx)?,
+            settings(ctx)?,
+            identity(ctx),
+            year,
+        )
+        .await?;
         Ok(found.into_iter().map(Completeness).collect())
+    }
+
+    /// What `department` owes for `year`: every expected value with where it stands, last year's
+    /// approved value beside it, the deadline and the template's address. For the department's members
+    /// and coordinators.
+    #[graphql(complexity = "crate::graphql::cost::RECORDS + child_complexity")]
+    async fn reporting_due(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The department's code, e.g. `health`.")] department: String,
+        #[graphql(desc = "The year the values are for.")] year: i32,
+    ) -> Result<ReportingDue> {
+        let found = due::due(
+            db(ctx)?,
+            reference(ctx)?,
+            settings(ctx)?,
+            identity(ctx),
+            &department,
+            year,
+            None,
+        )
+        .await?;
+        Ok(ReportingDue(found))
     }
 
     /// The observations matching `filter` as a CSV or JSON document (at most `limits.max_graphql_export_rows`
