@@ -567,7 +567,10 @@ on_both_backends!(
                 &json!({ "query": r#"{ reportingDue(department: "health", year: 2026) { expected } }"# }),
             )
             .await;
-        assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{refused}"
+        );
         // Approved, it counts as approved.
         let id = sent["submission"]["id"].clone();
         app.data(
@@ -583,6 +586,63 @@ on_both_backends!(
                 json!({}),
             )
             .await;
-        assert_eq!(after["reportingDue"], json!({ "pending": 0, "approved": 1 }));
+        assert_eq!(
+            after["reportingDue"],
+            json!({ "pending": 0, "approved": 1 })
+        );
     }
 );
+
+/// The Reporting page as a health-bureau clerk uses it (Chromium, real clicks): template, a problem at its
+/// cell, the fix, the submission pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium and tests/browser's packages (Debian's chromium, `npm ci --prefix tests/browser`, as .ci/run does)"
+)]
+async fn a_clerk_downloads_the_template_fixes_a_cell_and_submits_in_the_browser() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let dir = std::env::temp_dir().join(format!("childhub-page-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets.py");
+    let seen = crate::support::browser::run(
+        "reporting",
+        json!({ "hub": app.url(""), "dir": dir, "script": script }),
+    )
+    .await
+    .result;
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = |k: &str| seen[k].as_str().unwrap_or_default().to_owned();
+    assert!(text("deadline").contains("2027-03-31"), "{seen}");
+    assert_eq!(text("suggested"), "childhub-health-2026-missing.xlsx");
+    assert!(
+        text("problems").contains("九十七"),
+        "the value read is shown: {seen}"
+    );
+    let marked = text("marked");
+    assert!(
+        marked.starts_with("'填报 Report'!") && text("problems").contains(&marked),
+        "the grid marks the cell the problem names: {seen}"
+    );
+    assert_eq!(
+        seen["blocked"], true,
+        "a file with a problem cannot be sent"
+    );
+    assert!(text("preview").contains("values read"), "{seen}");
+    assert!(text("outcome").contains("已提交"), "{seen}");
+    assert!(text("submissions").contains("待审核 pending"), "{seen}");
+    assert!(
+        text("submissions").contains("file good.xlsx"),
+        "the file is named: {seen}"
+    );
+    // The page's counts follow: two values now pending.
+    assert!(text("countsAfter").contains("2\n待审 Pending"), "{seen}");
+    // And the hub stored exactly those two, pending.
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let stored = entity::observation::Entity::find()
+        .filter(entity::observation::Column::Year.eq(2026))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+}

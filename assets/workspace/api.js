@@ -14,6 +14,10 @@ export function showError(message) {
   document.getElementById('error').textContent = message;
 }
 
+export function clearError() {
+  document.getElementById('error').textContent = '';
+}
+
 /// Back to sign-in, returning to this very view afterwards.
 export function signInAgain() {
   const here = window.location.pathname + window.location.search + window.location.hash;
@@ -21,14 +25,27 @@ export function signInAgain() {
 }
 
 /// Runs a GraphQL operation; resolves to `data`, or shows the problem and resolves to null.
-export async function graphql(query, variables = {}) {
+export function graphql(query, variables = {}) {
+  return send({ 'Content-Type': 'application/json' }, JSON.stringify({ query, variables }));
+}
+
+/// Runs an operation with one file as `$file`, as the GraphQL multipart request spec has it.
+export function graphqlWithFile(query, variables, file) {
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
+  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.append('0', file, file.name);
+  return send({}, form);
+}
+
+async function send(headers, payload) {
   let response;
   try {
     response = await fetch('/graphql', {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'x-csrf-token': CSRF },
-      body: JSON.stringify({ query, variables }),
+      headers: { ...headers, 'x-csrf-token': CSRF },
+      body: payload,
     });
   } catch (e) {
     showError('无法连接到系统。Cannot reach the hub: check the network connection and reload the page.');

@@ -21,7 +21,8 @@ pub struct Model {
     pub reason: Option<String>,
     /// Where the values came from: `file health-2026.xlsx (xlsx, template)`, `api`, `source run 12`.
     pub origin: Option<String>,
-    /// The cell each value was read from, by its key (`HEA-06|DEMO-T01|2026|_T|_T|_T` → `填报!D5`).
+    /// The cell each value was read from, by its key: indicator id, region id, year and breakdown codes
+    /// (`6|2|2026|_T|_T|_T` → `填报!D5`; `service::submissions::submit::cell_key`).
     pub cells: Option<Json>,
     /// The quality warnings found before submitting, which the submitter confirmed.
     pub warnings: Option<Json>,

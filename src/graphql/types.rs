@@ -485,6 +485,34 @@ impl Observation {
             .await?
             .map(|(run, source)| crate::graphql::source_types::Provenance(run, source)))
     }
+    /// When this revision was stored; null when the value is suppressed.
+    async fn recorded_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        (!self.0.suppressed).then_some(self.0.model.created_at)
+    }
+    /// Who stored this revision (the token subject), for the owner department and coordinators; null
+    /// for everyone else and when the value is suppressed.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self
+            .provenance(ctx)
+            .await?
+            .map(|_| self.0.model.created_by.as_str()))
+    }
+    /// The submission that carried this revision, for the owner department and coordinators (null
+    /// otherwise, when suppressed, and for values stored without one).
+    async fn submission(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::workflow_types::Submission>> {
+        Ok(self
+            .provenance(ctx)
+            .await?
+            .map(|(s, _)| crate::graphql::workflow_types::Submission(s)))
+    }
+    /// For a value read from a file: the cell it came from, e.g. `填报!D7` (same visibility as
+    /// `submission`).
+    async fn cell(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.provenance(ctx).await?.and_then(|(_, cell)| cell))
+    }
     /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`; null when the
     /// value is suppressed.
     async fn quality_flag(&self) -> Option<&str> {
@@ -492,6 +520,24 @@ impl Observation {
             return None;
         }
         self.0.model.quality_flag.as_deref()
+    }
+}
+
+impl Observation {
+    /// The revision's submission and cell, through the policy; none for a suppressed value.
+    async fn provenance(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<(entity::submission::Model, Option<String>)>> {
+        if self.0.suppressed {
+            return Ok(None);
+        }
+        Ok(crate::service::submissions::provenance_of(
+            crate::graphql::context::db(ctx)?,
+            identity(ctx),
+            &self.0.model,
+        )
+        .await?)
     }
 }
 

@@ -58,6 +58,16 @@ impl Submission {
     async fn decided_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.decided_at
     }
+    /// Where its values came from: `file 卫健委-2026.xlsx (xlsx, template layout)`, `api` or
+    /// `source run 12`.
+    async fn origin(&self) -> Option<&str> {
+        self.0.origin.as_deref()
+    }
+    /// The quality warnings found before it was sent, which the submitter confirmed (JSON list of
+    /// `{row, cell, kind, message}`).
+    async fn confirmed_warnings(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.0.warnings.clone().map(async_graphql::Json)
+    }
     /// Why it was rejected.
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()

@@ -20,12 +20,15 @@ const page = await context.newPage();
 // Every URL the browser went to: the tests check no token ever appears in one.
 const visited = [];
 page.on('request', (request) => visited.push(request.url()));
+// Script errors of the page, reported with a failure.
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
 try {
   const result = await scenario({ page, context, browser, args, visited });
   console.log(JSON.stringify({ ok: true, result, visited }));
 } catch (e) {
   const text = await page.innerText('body').catch(() => '');
-  console.log(JSON.stringify({ ok: false, error: String(e.stack || e), url: page.url(), text: text.slice(0, 3000), visited }));
+  console.log(JSON.stringify({ ok: false, error: String(e.stack || e) + (pageErrors.length ? `\npage errors: ${pageErrors.join('; ')}` : ''), url: page.url(), text: text.slice(0, 3000), visited }));
   process.exitCode = 1;
 } finally {
   await browser.close();

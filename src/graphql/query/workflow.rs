@@ -8,8 +8,8 @@ use crate::graphql::types::Observation;
 use crate::graphql::workflow_types::{AuditEntry, Completeness, ReportingDue, Submission};
 use crate::service::audit::{self, AuditFilter};
 use crate::service::export::{self, ExportFormat};
-use crate::service::{due, quality};
 use crate::service::submissions::{self, SubmissionFilter};
+use crate::service::{due, quality};
 use crate::vocabulary::Status;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 

@@ -9,7 +9,9 @@ pub mod submit;
 pub mod validate;
 
 pub use decide::{Decision, decide};
-pub use query::{SubmissionFilter, find_submission, list_submissions, submission_observations};
+pub use query::{
+    SubmissionFilter, find_submission, list_submissions, provenance_of, submission_observations,
+};
 pub use submit::{
     AuditRows, IMPLAUSIBLE_JUMP, Plan, apply, authorize_rows, open_submission, plan, submit,
     submit_checked,

@@ -59,6 +59,32 @@ pub async fn find_submission(
         .filter(|s| policy::may_read_department_records(identity, s.department_id)))
 }
 
+/// Where one stored revision came from, for its history: the submission (when the caller may read the
+/// department's records) and, for a file, the cell it was read from.
+pub async fn provenance_of(
+    db: &impl ConnectionTrait,
+    identity: &Identity,
+    revision: &observation::Model,
+) -> AppResult<Option<(submission::Model, Option<String>)>> {
+    let Some(id) = revision.submission_id else {
+        return Ok(None);
+    };
+    let Some(found) = find_submission(db, identity, id).await? else {
+        return Ok(None);
+    };
+    let cell = found
+        .cells
+        .as_ref()
+        .and_then(|cells| {
+            cells.get(crate::service::submissions::submit::cell_key(
+                &revision.key(),
+            ))
+        })
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
+    Ok(Some((found, cell)))
+}
+
 /// The values submissions carry, as the caller may read them: unapproved ones only for the owner
 /// department and coordinators, restricted ones suppressed for everyone else — the read policy, as for any
 /// other read. At most `limit` per submission, for all the given submissions in one query.
