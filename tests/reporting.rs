@@ -590,6 +590,34 @@ on_both_backends!(
             after["reportingDue"],
             json!({ "pending": 0, "approved": 1 })
         );
+        // The value's history says who sent it, in which submission and from which cell — to its
+        // department; another department reading the published value learns none of that.
+        let q = r#"{ observations(filter: { indicators: ["HEA-06"], regions: ["DEMO-T01"], years: { from: 2026, to: 2026 } }) {
+            edges { node { value recordedBy cell submission { id origin } history { value recordedAt recordedBy cell } } } } }"#;
+        let own = app.data(&clerk, q, json!({})).await;
+        let node = &own["observations"]["edges"][0]["node"];
+        assert_eq!(node["cell"], "one!D2", "{own}");
+        assert_eq!(node["submission"]["id"], id, "{own}");
+        assert_eq!(
+            node["submission"]["origin"], "file one.csv (csv UTF-8, long layout)",
+            "{own}"
+        );
+        assert!(node["recordedBy"].is_string(), "{own}");
+        assert!(node["history"][0]["recordedAt"].is_string(), "{own}");
+        let other = app
+            .data(&app.token("education", &["viewer"]), q, json!({}))
+            .await;
+        let node = &other["observations"]["edges"][0]["node"];
+        assert_eq!(
+            node["value"], 97.5,
+            "the published value itself is readable: {other}"
+        );
+        assert_eq!(
+            (&node["recordedBy"], &node["cell"], &node["submission"]),
+            (&Value::Null, &Value::Null, &Value::Null),
+            "{other}"
+        );
+        assert_eq!(node["history"][0]["recordedBy"], Value::Null, "{other}");
     }
 );
 
@@ -607,7 +635,9 @@ async fn a_clerk_downloads_the_template_fixes_a_cell_and_submits_in_the_browser(
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spreadsheets.py");
     let seen = crate::support::browser::run(
         "reporting",
-        json!({ "hub": app.url(""), "dir": dir, "script": script }),
+        // CHILDHUB_SCREENSHOTS=folder keeps what the clerk saw, to look at.
+        json!({ "hub": app.url(""), "dir": dir, "script": script,
+                "shots": std::env::var("CHILDHUB_SCREENSHOTS").ok() }),
     )
     .await
     .result;

@@ -46,8 +46,8 @@ async function load() {
 /// What is due and the submissions, read again after every submission.
 async function refresh() {
   const data = await graphql(`query($year: Int!, $dept: String!) {
-    reportingDue(department: $dept, year: $year) { deadline daysLeft expected missing pending rejected approved }
-    reportingCompleteness(year: $year) { department { code } indicator { code nameZh nameEn } expected missing pending rejected approved }
+    reportingDue(department: $dept, year: $year) { deadline daysLeft expected missing pending rejected approved
+      indicators { indicator { code nameZh nameEn } expected missing pending rejected approved } }
     submissions(filter: { department: $dept }, first: 100) { id status rowsTotal origin submittedBy createdAt decidedBy reason }
   }`, { year, dept: department });
   if (!data) return;
@@ -61,8 +61,7 @@ async function refresh() {
     ['应报 Expected', due.expected], ['缺报 Missing', due.missing], ['待审 Pending', due.pending],
     ['退回 Rejected', due.rejected], ['已通过 Approved', due.approved],
   ].map(([label, n]) => { const t = el('div', { class: 'tile' }); t.append(el('b', {}, String(n)), el('span', {}, label)); return t; }));
-  const mine = data.reportingCompleteness.filter(c => c.department.code === department);
-  fillTable($('completeness'), mine,
+  fillTable($('completeness'), due.indicators,
     c => [`${c.indicator.code} ${c.indicator.nameZh} ${c.indicator.nameEn}`, c.expected, c.missing, c.pending, c.rejected, c.approved],
     '本年度没有应报指标。Nothing is due for this year.');
   fillTable($('submissions'), data.submissions, s => {

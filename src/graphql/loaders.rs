@@ -109,6 +109,22 @@ impl Loader<SourceRunId> for Source {
     }
 }
 
+/// A submission by id, as the caller may see it (a revision's provenance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubmissionId(pub i64);
+
+impl Loader<SubmissionId> for Source {
+    type Value = entity::submission::Model;
+    type Error = AppError;
+    #[tracing::instrument(name = "load submissions", skip_all, fields(keys = keys.len()))]
+    async fn load(&self, keys: &[SubmissionId]) -> Loaded<SubmissionId, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found =
+            crate::service::submissions::find_submissions(&self.db, &self.identity, &ids).await?;
+        Ok(found.into_iter().map(|s| (SubmissionId(s.id), s)).collect())
+    }
+}
+
 impl Loader<SeriesKey> for Source {
     type Value = Vec<Record>;
     type Error = AppError;

@@ -492,10 +492,11 @@ impl Observation {
     /// Who stored this revision (the token subject), for the owner department and coordinators; null
     /// for everyone else and when the value is suppressed.
     async fn recorded_by(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self
-            .provenance(ctx)
-            .await?
-            .map(|_| self.0.model.created_by.as_str()))
+        let owner = reference(ctx)?
+            .indicator_by_id(self.0.model.indicator_id)
+            .map(|i| i.owner_department_id);
+        let may = owner.is_some_and(|d| policy::may_read_department_records(identity(ctx), d));
+        Ok((may && !self.0.suppressed).then_some(self.0.model.created_by.as_str()))
     }
     /// The submission that carried this revision, for the owner department and coordinators (null
     /// otherwise, when suppressed, and for values stored without one).
@@ -504,14 +505,17 @@ impl Observation {
         ctx: &Context<'_>,
     ) -> Result<Option<crate::graphql::workflow_types::Submission>> {
         Ok(self
-            .provenance(ctx)
+            .submission_of(ctx)
             .await?
-            .map(|(s, _)| crate::graphql::workflow_types::Submission(s)))
+            .map(crate::graphql::workflow_types::Submission))
     }
     /// For a value read from a file: the cell it came from, e.g. `填报!D7` (same visibility as
     /// `submission`).
     async fn cell(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.provenance(ctx).await?.and_then(|(_, cell)| cell))
+        Ok(self
+            .submission_of(ctx)
+            .await?
+            .and_then(|s| crate::service::submissions::cell_of(&s, &self.0.model)))
     }
     /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`; null when the
     /// value is suppressed.
@@ -524,20 +528,14 @@ impl Observation {
 }
 
 impl Observation {
-    /// The revision's submission and cell, through the policy; none for a suppressed value.
-    async fn provenance(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<(entity::submission::Model, Option<String>)>> {
-        if self.0.suppressed {
+    /// The revision's submission, through the policy (batched per request); none when suppressed.
+    async fn submission_of(&self, ctx: &Context<'_>) -> Result<Option<entity::submission::Model>> {
+        let Some(id) = self.0.model.submission_id.filter(|_| !self.0.suppressed) else {
             return Ok(None);
-        }
-        Ok(crate::service::submissions::provenance_of(
-            crate::graphql::context::db(ctx)?,
-            identity(ctx),
-            &self.0.model,
-        )
-        .await?)
+        };
+        Ok(loaders(ctx)?
+            .load_one(crate::graphql::loaders::SubmissionId(id))
+            .await?)
     }
 }
 

@@ -3,8 +3,7 @@
 use crate::graphql::context::{loaders, reference, settings};
 use crate::graphql::loaders::SubmissionValues;
 use crate::graphql::types::{Department, Indicator, Observation};
-use crate::service::due::{CellStatus, Due, DueCell};
-use crate::service::quality::Completeness as CompletenessModel;
+use crate::service::due::{CellStatus, Counts, Due, DueCell, IndicatorDue};
 use crate::service::submissions::RowError as RowErrorModel;
 use crate::vocabulary::Status;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -284,58 +283,81 @@ impl AuditEntry {
     }
 }
 
-pub struct Completeness(pub CompletenessModel);
+/// How many expected values stand where.
+#[derive(SimpleObject)]
+pub struct DueCounts {
+    /// How many values are expected.
+    expected: i32,
+    /// How many expected values nobody has sent.
+    missing: i32,
+    /// How many wait for a coordinator's decision.
+    pending: i32,
+    /// How many were rejected and are to be sent again.
+    rejected: i32,
+    /// How many are approved.
+    approved: i32,
+    /// Every expected value has been sent and is pending or approved.
+    complete: bool,
+}
+
+impl From<Counts> for DueCounts {
+    fn from(c: Counts) -> Self {
+        let n = |v: usize| v as i32;
+        DueCounts {
+            expected: n(c.expected),
+            missing: n(c.missing),
+            pending: n(c.pending),
+            rejected: n(c.rejected),
+            approved: n(c.approved),
+            complete: c.complete(),
+        }
+    }
+}
 
 /// Where an indicator stands for a year: every value the plan expects of it (each township where a target
 /// is per township; each sex, urban/rural or age breakdown it has), counted by where it stands.
-#[Object]
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Completeness {
+    #[graphql(flatten)]
+    counts: DueCounts,
+    #[graphql(skip)]
+    due: IndicatorDue,
+}
+
+impl From<IndicatorDue> for Completeness {
+    fn from(due: IndicatorDue) -> Self {
+        Completeness {
+            counts: Counts::of(&due.cells).into(),
+            due,
+        }
+    }
+}
+
+#[async_graphql::ComplexObject]
 impl Completeness {
     /// The indicator (null when the caller may not see it).
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
-        Ok(crate::graphql::types::visible_indicator(ctx, self.0.indicator.id).ok())
+        Ok(crate::graphql::types::visible_indicator(ctx, self.due.indicator.id).ok())
     }
     /// The department that owns it.
     async fn department(&self) -> Department {
-        Department(self.0.department.clone())
+        Department(self.due.department.clone())
     }
     /// Some value (of any status) exists for the year. `complete` says whether every expected one does.
     async fn reported(&self) -> bool {
-        self.0.reported
-    }
-    /// Every expected value has been sent and is pending or approved.
-    async fn complete(&self) -> bool {
-        self.0.complete()
-    }
-    /// How many values are expected.
-    async fn expected(&self) -> i32 {
-        self.0.cells.len() as i32
-    }
-    /// How many expected values nobody has sent.
-    async fn missing(&self) -> i32 {
-        self.0.count(CellStatus::Missing) as i32
-    }
-    /// How many wait for a coordinator's decision.
-    async fn pending(&self) -> i32 {
-        self.0.count(CellStatus::Pending) as i32
-    }
-    /// How many were rejected and are to be sent again.
-    async fn rejected(&self) -> i32 {
-        self.0.count(CellStatus::Rejected) as i32
-    }
-    /// How many are approved.
-    async fn approved(&self) -> i32 {
-        self.0.count(CellStatus::Approved) as i32
+        self.due.reported
     }
     /// The reporting deadline for the year (`reporting.deadline`, or `reporting.deadlines` per year).
     async fn deadline(&self) -> chrono::NaiveDate {
-        self.0.deadline
+        self.due.deadline
     }
     /// The expected values, by region and breakdown (all, or those at `status`).
     async fn cells(
         &self,
         #[graphql(desc = "Only the values at these statuses.")] status: Option<Vec<DueStatus>>,
     ) -> Vec<DueValue> {
-        filtered(&self.0.cells, status.as_deref())
+        filtered(&self.due.cells, status.as_deref())
     }
 }
 
@@ -423,57 +445,64 @@ impl DueValue {
     }
 }
 
-pub struct ReportingDue(pub Due);
-
 /// What a department owes for a year: every expected value with where it stands, and the deadline.
-#[Object]
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ReportingDue {
+    #[graphql(flatten)]
+    counts: DueCounts,
+    #[graphql(skip)]
+    due: Due,
+}
+
+impl From<Due> for ReportingDue {
+    fn from(due: Due) -> Self {
+        ReportingDue {
+            counts: due.counts().into(),
+            due,
+        }
+    }
+}
+
+#[async_graphql::ComplexObject]
 impl ReportingDue {
     /// The department.
     async fn department(&self) -> Department {
-        Department(self.0.department.clone())
+        Department(self.due.department.clone())
     }
     /// The year the values are for.
     async fn year(&self) -> i32 {
-        self.0.year
+        self.due.year
     }
     /// The reporting deadline (`reporting.deadline`, or `reporting.deadlines` per year).
     async fn deadline(&self) -> chrono::NaiveDate {
-        self.0.deadline
+        self.due.deadline
     }
     /// Days from today (UTC) to the deadline; negative once it has passed.
     async fn days_left(&self) -> i32 {
-        (self.0.deadline - chrono::Utc::now().date_naive()).num_days() as i32
+        (self.due.deadline - chrono::Utc::now().date_naive()).num_days() as i32
     }
-    /// How many values are expected.
-    async fn expected(&self) -> i32 {
-        self.0.cells.len() as i32
-    }
-    /// How many expected values nobody has sent.
-    async fn missing(&self) -> i32 {
-        self.0.count(CellStatus::Missing) as i32
-    }
-    /// How many wait for a coordinator's decision.
-    async fn pending(&self) -> i32 {
-        self.0.count(CellStatus::Pending) as i32
-    }
-    /// How many were rejected and are to be sent again.
-    async fn rejected(&self) -> i32 {
-        self.0.count(CellStatus::Rejected) as i32
-    }
-    /// How many are approved.
-    async fn approved(&self) -> i32 {
-        self.0.count(CellStatus::Approved) as i32
+    /// The same counts per indicator, in code order.
+    async fn indicators(&self) -> Vec<Completeness> {
+        self.due
+            .by_indicator()
+            .into_iter()
+            .map(Completeness::from)
+            .collect()
     }
     /// The expected values (all, or those at `status`), by indicator, region and breakdown.
     async fn cells(
         &self,
         #[graphql(desc = "Only the values at these statuses.")] status: Option<Vec<DueStatus>>,
     ) -> Vec<DueValue> {
-        filtered(&self.0.cells, status.as_deref())
+        filtered(&self.due.cells, status.as_deref())
     }
     /// Where to download the template of the whole year (add `?missing=true` for what is missing or
     /// rejected; `.csv` for a CSV with a BOM). Opened with the session cookie or a bearer token.
     async fn template_url(&self) -> String {
-        format!("/templates/{}/{}.xlsx", self.0.department.code, self.0.year)
+        format!(
+            "/templates/{}/{}.xlsx",
+            self.due.department.code, self.due.year
+        )
     }
 }

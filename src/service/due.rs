@@ -12,7 +12,7 @@ use crate::vocabulary::{AGE_PARTITION, RegionLevel, Status, TOTAL, TargetScope};
 use entity::observation::{Key, SeriesKey};
 use entity::{indicator, observation, region};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Where one expected value stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,12 +56,76 @@ pub struct Due {
     pub year: i32,
     pub deadline: chrono::NaiveDate,
     pub cells: Vec<DueCell>,
+    /// Indicators of the department with some value for the year, expected or not (a township's value
+    /// of a city-level indicator counts here, not among the cells).
+    pub reported: HashSet<i32>,
+}
+
+/// How many expected values stand where.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub expected: usize,
+    pub missing: usize,
+    pub pending: usize,
+    pub rejected: usize,
+    pub approved: usize,
+}
+
+impl Counts {
+    pub fn of(cells: &[DueCell]) -> Self {
+        let mut counts = Counts {
+            expected: cells.len(),
+            ..Default::default()
+        };
+        for c in cells {
+            *match c.status {
+                CellStatus::Missing => &mut counts.missing,
+                CellStatus::Pending => &mut counts.pending,
+                CellStatus::Rejected => &mut counts.rejected,
+                CellStatus::Approved => &mut counts.approved,
+            } += 1;
+        }
+        counts
+    }
+
+    /// Every expected value has been sent and stands pending or approved.
+    pub fn complete(&self) -> bool {
+        self.missing == 0 && self.rejected == 0
+    }
+}
+
+/// One indicator's share of what is due.
+#[derive(Clone, Debug)]
+pub struct IndicatorDue {
+    pub indicator: indicator::Model,
+    pub department: entity::department::Model,
+    pub deadline: chrono::NaiveDate,
+    /// Some value exists for the year, expected or not.
+    pub reported: bool,
+    pub cells: Vec<DueCell>,
 }
 
 impl Due {
-    /// How many cells stand where.
-    pub fn count(&self, status: CellStatus) -> usize {
-        self.cells.iter().filter(|c| c.status == status).count()
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.cells)
+    }
+
+    /// The cells by indicator, in code order.
+    pub fn by_indicator(&self) -> Vec<IndicatorDue> {
+        let mut out: BTreeMap<&str, IndicatorDue> = BTreeMap::new();
+        for cell in &self.cells {
+            out.entry(&cell.indicator.code)
+                .or_insert_with(|| IndicatorDue {
+                    indicator: cell.indicator.clone(),
+                    department: self.department.clone(),
+                    deadline: self.deadline,
+                    reported: self.reported.contains(&cell.indicator.id),
+                    cells: Vec::new(),
+                })
+                .cells
+                .push(cell.clone());
+        }
+        out.into_values().collect()
     }
 }
 
@@ -123,10 +187,45 @@ pub async fn due(
             member.department, dept.code
         )));
     }
+    let mut found = owed(db, reference, settings, identity, vec![dept], year, only).await?;
+    Ok(found.remove(0))
+}
+
+/// What every department the caller answers for owes for `year` (coordinators: all; a department: its
+/// own), in one read of the database.
+pub async fn due_of_all(
+    db: &impl ConnectionTrait,
+    reference: &Reference,
+    settings: &Settings,
+    identity: &Identity,
+    year: i32,
+) -> AppResult<Vec<Due>> {
+    let member = policy::require_member(identity)?;
+    let all = policy::reads_all_department_records(identity);
+    let departments = reference
+        .departments()
+        .iter()
+        .filter(|d| all || d.id == member.department_id)
+        .cloned()
+        .collect();
+    owed(db, reference, settings, identity, departments, year, None).await
+}
+
+/// The list of what `departments` owe; the caller has checked they may see it.
+async fn owed(
+    db: &impl ConnectionTrait,
+    reference: &Reference,
+    settings: &Settings,
+    identity: &Identity,
+    departments: Vec<entity::department::Model>,
+    year: i32,
+    only: Option<&[String]>,
+) -> AppResult<Vec<Due>> {
+    let owners: HashSet<i32> = departments.iter().map(|d| d.id).collect();
     let indicators: Vec<indicator::Model> = reference
         .indicators(identity, &Default::default())?
         .into_iter()
-        .filter(|i| i.owner_department_id == dept.id)
+        .filter(|i| owners.contains(&i.owner_department_id))
         .filter(|i| only.is_none_or(|codes| codes.contains(&i.code)))
         .cloned()
         .collect();
@@ -152,6 +251,19 @@ pub async fn due(
     {
         ages.entry(indicator_id).or_default().insert(age);
     }
+    // Any value at all for the year, at an expected key or not: what `reported` has always meant.
+    let reported: HashSet<i32> = observation::Entity::find()
+        .select_only()
+        .column(observation::Column::IndicatorId)
+        .distinct()
+        .filter(observation::Column::IndicatorId.is_in(ids.clone()))
+        .filter(observation::Column::Year.eq(year))
+        .filter(observation::Column::IsLatest.eq(true))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let mut cells = Vec::new();
     for i in &indicators {
         let per_township = reference
@@ -194,19 +306,20 @@ pub async fn due(
         observation::Column::IsPublished,
     )
     .await?;
-    let out = cells
-        .into_iter()
-        .zip(keys)
-        .map(|((i, r, sex, age_group, residence), key)| {
-            let newest = latest.get(&key);
-            let status = match newest.map(|o| o.status) {
-                None => CellStatus::Missing,
-                Some(Status::Rejected) if published.contains_key(&key) => CellStatus::Approved,
-                Some(Status::Rejected) => CellStatus::Rejected,
-                Some(Status::Pending) => CellStatus::Pending,
-                Some(_) => CellStatus::Approved,
-            };
-            DueCell {
+    let mut by_department: HashMap<i32, Vec<DueCell>> = HashMap::new();
+    for ((i, r, sex, age_group, residence), key) in cells.into_iter().zip(keys) {
+        let newest = latest.get(&key);
+        let status = match newest.map(|o| o.status) {
+            None => CellStatus::Missing,
+            Some(Status::Rejected) if published.contains_key(&key) => CellStatus::Approved,
+            Some(Status::Rejected) => CellStatus::Rejected,
+            Some(Status::Pending) => CellStatus::Pending,
+            Some(_) => CellStatus::Approved,
+        };
+        by_department
+            .entry(i.owner_department_id)
+            .or_default()
+            .push(DueCell {
                 indicator: i.clone(),
                 region: r.clone(),
                 sex,
@@ -215,13 +328,21 @@ pub async fn due(
                 status,
                 value: newest.map(|o| o.value),
                 last_year: last_year.get(&key.year_before()).map(|o| o.value),
-            }
+            });
+    }
+    let deadline = deadline_of(settings, year);
+    Ok(departments
+        .into_iter()
+        .map(|department| Due {
+            cells: by_department.remove(&department.id).unwrap_or_default(),
+            reported: indicators
+                .iter()
+                .filter(|i| i.owner_department_id == department.id && reported.contains(&i.id))
+                .map(|i| i.id)
+                .collect(),
+            department,
+            year,
+            deadline,
         })
-        .collect();
-    Ok(Due {
-        department: dept,
-        year,
-        deadline: deadline_of(settings, year),
-        cells: out,
-    })
+        .collect())
 }

@@ -1,15 +1,14 @@
 //! Data quality: values flagged when they were accepted, and which departments have not yet reported
 //! which indicators for a year.
 
-use crate::auth::{Identity, policy};
+use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::AppResult;
-use crate::service::due::{self, CellStatus, DueCell};
+use crate::service::due::{self, IndicatorDue};
 use crate::service::observations::{ReadScope, Record, Version, protect};
 use crate::service::reference::Reference;
-use entity::{department, indicator, observation};
+use entity::observation;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use std::collections::{BTreeMap, HashSet};
 
 /// Flagged values of `year` the caller may read (newest revisions where they may read unapproved data).
 pub async fn list_quality_issues(
@@ -28,81 +27,21 @@ pub async fn list_quality_issues(
     protect(db, scope, models).await
 }
 
-/// Where one indicator stands for a year: every value the plan expects of it (each township where a
-/// target is per township, each breakdown it has), counted by where it stands.
-#[derive(Clone, Debug)]
-pub struct Completeness {
-    pub indicator: indicator::Model,
-    pub department: department::Model,
-    /// The expected values, with where each stands.
-    pub cells: Vec<DueCell>,
-    /// The department's reporting deadline for the year.
-    pub deadline: chrono::NaiveDate,
-    /// Some value exists for the year, expected or not (a township's value of a city-level indicator).
-    pub reported: bool,
-}
-
-impl Completeness {
-    /// Every expected value has been sent (pending, approved, or rejected and to be sent again counts
-    /// as not complete).
-    pub fn complete(&self) -> bool {
-        self.cells
-            .iter()
-            .all(|c| matches!(c.status, CellStatus::Pending | CellStatus::Approved))
-    }
-
-    /// How many expected values stand at `status`.
-    pub fn count(&self, status: CellStatus) -> usize {
-        self.cells.iter().filter(|c| c.status == status).count()
-    }
-}
-
 /// For each indicator the caller answers for (coordinators and admins: all; a department: its own),
-/// where its expected values for `year` stand, from the same list of what is due as the Reporting page
-/// and the template (`service::due`).
+/// where its expected values for `year` stand: the same list of what is due as the Reporting page and
+/// the template read (`service::due`), by indicator in code order.
 pub async fn reporting_completeness(
     db: &impl ConnectionTrait,
     reference: &Reference,
     settings: &Settings,
     identity: &Identity,
     year: i32,
-) -> AppResult<Vec<Completeness>> {
-    let member = policy::require_member(identity)?;
-    let all = policy::reads_all_department_records(identity);
-    // `reported` keeps its first meaning, any value at all; `complete` is the one to act on.
-    let reported: HashSet<i32> = observation::Entity::find()
-        .select_only()
-        .column(observation::Column::IndicatorId)
-        .distinct()
-        .filter(observation::Column::Year.eq(year))
-        .filter(observation::Column::IsLatest.eq(true))
-        .into_tuple::<i32>()
-        .all(db)
+) -> AppResult<Vec<IndicatorDue>> {
+    let mut out: Vec<IndicatorDue> = due::due_of_all(db, reference, settings, identity, year)
         .await?
-        .into_iter()
+        .iter()
+        .flat_map(due::Due::by_indicator)
         .collect();
-    let mut out = Vec::new();
-    for dept in reference.departments() {
-        if !all && dept.id != member.department_id {
-            continue;
-        }
-        let owed = due::due(db, reference, settings, identity, &dept.code, year, None).await?;
-        let mut by_indicator: BTreeMap<String, Completeness> = BTreeMap::new();
-        for cell in owed.cells {
-            by_indicator
-                .entry(cell.indicator.code.clone())
-                .or_insert_with(|| Completeness {
-                    indicator: cell.indicator.clone(),
-                    department: owed.department.clone(),
-                    cells: Vec::new(),
-                    deadline: owed.deadline,
-                    reported: reported.contains(&cell.indicator.id),
-                })
-                .cells
-                .push(cell);
-        }
-        out.extend(by_indicator.into_values());
-    }
     out.sort_by(|a, b| a.indicator.code.cmp(&b.indicator.code));
     Ok(out)
 }

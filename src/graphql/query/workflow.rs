@@ -159,7 +159,7 @@ impl WorkflowQuery {
             year,
         )
         .await?;
-        Ok(found.into_iter().map(Completeness).collect())
+        Ok(found.into_iter().map(Completeness::from).collect())
     }
 
     /// What `department` owes for `year`: every expected value with where it stands, last year's
@@ -182,7 +182,7 @@ impl WorkflowQuery {
             None,
         )
         .await?;
-        Ok(ReportingDue(found))
+        Ok(found.into())
     }
 
     /// The observations matching `filter` as a CSV or JSON document (at most `limits.max_graphql_export_rows`

@@ -52,37 +52,35 @@ pub async fn find_submission(
     identity: &Identity,
     id: i64,
 ) -> AppResult<Option<submission::Model>> {
-    policy::require_member(identity)?;
-    Ok(submission::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|s| policy::may_read_department_records(identity, s.department_id)))
+    Ok(find_submissions(db, identity, &[id]).await?.pop())
 }
 
-/// Where one stored revision came from, for its history: the submission (when the caller may read the
-/// department's records) and, for a file, the cell it was read from.
-pub async fn provenance_of(
+/// The submissions with these ids that the caller may see (its department's; coordinators: all).
+pub async fn find_submissions(
     db: &impl ConnectionTrait,
     identity: &Identity,
-    revision: &observation::Model,
-) -> AppResult<Option<(submission::Model, Option<String>)>> {
-    let Some(id) = revision.submission_id else {
-        return Ok(None);
-    };
-    let Some(found) = find_submission(db, identity, id).await? else {
-        return Ok(None);
-    };
-    let cell = found
+    ids: &[i64],
+) -> AppResult<Vec<submission::Model>> {
+    policy::require_member(identity)?;
+    Ok(submission::Entity::find()
+        .filter(submission::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|s| policy::may_read_department_records(identity, s.department_id))
+        .collect())
+}
+
+/// For a value read from a file: the cell its submission recorded for it.
+pub fn cell_of(submission: &submission::Model, revision: &observation::Model) -> Option<String> {
+    submission
         .cells
-        .as_ref()
-        .and_then(|cells| {
-            cells.get(crate::service::submissions::submit::cell_key(
-                &revision.key(),
-            ))
-        })
-        .and_then(|c| c.as_str())
-        .map(str::to_owned);
-    Ok(Some((found, cell)))
+        .as_ref()?
+        .get(crate::service::submissions::submit::cell_key(
+            &revision.key(),
+        ))?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The values submissions carry, as the caller may read them: unapproved ones only for the owner

@@ -3,7 +3,8 @@
 // the file, sees the problem at its cell, fixes the spreadsheet, chooses it again, confirms any warning,
 // submits, and sees the submission pending in the list.
 //
-// args: { hub, dir (a scratch folder), script (tests/fixtures/spreadsheets.py) }
+// args: { hub, dir (a scratch folder), script (tests/fixtures/spreadsheets.py), shots (a folder for
+// screenshots of the page with a problem and after submitting, when given) }
 import { execFileSync } from 'node:child_process';
 import { devSignIn } from './workspace.mjs';
 
@@ -36,6 +37,7 @@ export default async function ({ page, args }) {
   const problems = await page.innerText('#problems');
   const marked = await page.locator('#grid td.problem').first().getAttribute('data-cell');
   const blocked = await page.locator('#submit').isDisabled();
+  if (args.shots) await page.screenshot({ path: `${args.shots}/reporting-problem.png`, fullPage: true });
 
   fill('good.xlsx', 'HEA-06|_T|_T|_T@DEMO-T01=97.9', 'HEA-06|_T|_T|_T@DEMO-T02=98.5');
   await choose(page, `${args.dir}/good.xlsx`);
@@ -48,6 +50,7 @@ export default async function ({ page, args }) {
   await page.waitForFunction(() => /已提交/.test(document.getElementById('outcome').textContent));
   const outcome = await page.innerText('#outcome');
   await page.waitForSelector('#submissions .status-PENDING');
+  if (args.shots) await page.screenshot({ path: `${args.shots}/reporting-submitted.png`, fullPage: true });
   return {
     counts, deadline, suggested: download.suggestedFilename(), problems, marked, blocked, preview, outcome,
     submissions: await page.innerText('#submissions'),
