@@ -433,6 +433,19 @@ on_both_backends!(
                 .contains("childhub-health-2026.xlsx")
         );
         let template = response.bytes().await.unwrap().to_vec();
+        // Sent back empty, it is named for what it is.
+        let empty = submit_file(
+            &app,
+            &clerk,
+            "childhub-health-2026.xlsx",
+            template.clone(),
+            json!({ "dry": true }),
+        )
+        .await;
+        let message = empty["rowErrors"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("the template is not filled in"), "{empty}");
         // Another department's template is not health's to see.
         let other = app
             .client

@@ -169,7 +169,11 @@ pub fn recognise(book: &Workbook, catalogue: &Snapshot, options: &IntakeOptions)
             row: 1,
             col: 0,
             value: String::new(),
-            message: "no values found: expected the hub's template, a sheet with columns indicator, region, year, value (指标, 地区, 年份, 数值), or a sheet with a region column (地区) and one column per indicator".into(),
+            message: if template.is_some() {
+                "no values found: the template is not filled in (type the values in the 数值 value columns, then upload it again)".into()
+            } else {
+                "no values found: expected the hub's template, a sheet with columns indicator, region, year, value (指标, 地区, 年份, 数值), or a sheet with a region column (地区) and one column per indicator".into()
+            },
         });
     }
     intake
