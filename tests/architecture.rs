@@ -41,6 +41,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "sources",
         &[
             "service",
+            "spreadsheet",
             "monitor",
             "auth",
             "error",

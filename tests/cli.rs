@@ -269,7 +269,16 @@ on_both_backends!(a_cli_export_obeys_the_policy, |app: TestApp| async move {
         text(&other.stderr)
     );
     let owner_csv = text(&owner.stdout);
-    assert!(owner_csv.lines().skip(1).all(|l| l.ends_with(",false")));
+    assert!(
+        owner_csv.starts_with("indicator,region,year"),
+        "standard output has no BOM: {owner_csv}"
+    );
+    assert!(
+        owner_csv
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(11) == Some("false"))
+    );
     let rows: serde_json::Value = serde_json::from_slice(&other.stdout).expect("json");
     let rows = rows.as_array().expect("array");
     assert_eq!(rows.len(), owner_csv.lines().count() - 1);
@@ -279,6 +288,185 @@ on_both_backends!(a_cli_export_obeys_the_policy, |app: TestApp| async move {
     );
     assert!(rows.iter().all(|r| r["numerator"].is_null()));
 });
+
+on_both_backends!(
+    files_other_than_the_bulk_csv_are_read_as_the_reporting_page_reads_them,
+    |app: TestApp| async move {
+        let dir = temp_dir();
+        // What Excel saves on Chinese Windows: GBK, Chinese headers, township names for codes.
+        let gbk = dir.join("卫健委.csv");
+        let body =
+            "指标,地区,年份,数值\n婴儿死亡率,示范镇01,2026年,3.9\nHEA-03,示范镇02,2026,4.0\n";
+        std::fs::write(&gbk, encoding_rs::GB18030.encode(body).0).expect("write");
+        let out = import_as_health(&app, &gbk);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(
+            stderr.contains("csv GB18030, long layout, 2 values"),
+            "{stderr}"
+        );
+        assert!(stdout.contains("2 rows: 2 written"), "{stdout}");
+        let made = submission::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("submissions");
+        assert_eq!(made.len(), 1);
+        assert_eq!(
+            made[0].origin.as_deref(),
+            Some("file 卫健委.csv (csv GB18030, long layout), command line")
+        );
+        // A wide workbook of another program's making, one cell wrong: nothing written, the cell named
+        // on standard error and in a rejects file Excel reads (a BOM).
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Sheet1").expect("name");
+        for (c, h) in ["乡镇", "年份", "HEA-03"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("header");
+        }
+        sheet.write_string(1, 0, "示范镇03").expect("cell");
+        sheet.write_number(1, 1, 2026).expect("cell");
+        sheet.write_number(1, 2, 4.2).expect("cell");
+        sheet.write_string(2, 0, "示范镇04").expect("cell");
+        sheet.write_number(2, 1, 2026).expect("cell");
+        sheet.write_string(2, 2, "四点二").expect("cell");
+        let xlsx = dir.join("wide.xlsx");
+        book.save(&xlsx).expect("save");
+        let out = import_as_health(&app, &xlsx);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(!out.status.success(), "{stdout}{stderr}");
+        assert!(stderr.contains("Sheet1!C3"), "{stderr}");
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+        let rejects = std::fs::read(dir.join("wide.rejects.csv")).expect("rejects file");
+        assert!(rejects.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+        let rejects = String::from_utf8(rejects).expect("UTF-8");
+        assert!(rejects.contains("Sheet1!C3,四点二,"), "{rejects}");
+        assert_eq!(pending_2026(&app).await, 2, "only the first file's values");
+        // Fixed in the workbook, imported again; batches are for the bulk CSV only.
+        let out = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                xlsx.to_str().expect("path"),
+                "--as",
+                "health",
+                "--batch",
+                "10",
+            ],
+        );
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("--batch"),
+            "{}",
+            text(&out.stderr)
+        );
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["乡镇", "年份", "HEA-03"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("header");
+        }
+        for (r, township) in ["示范镇03", "示范镇04"].iter().enumerate() {
+            sheet
+                .write_string(1 + r as u32, 0, *township)
+                .expect("cell");
+            sheet.write_number(1 + r as u32, 1, 2026).expect("cell");
+            sheet.write_number(1 + r as u32, 2, 4.2).expect("cell");
+        }
+        book.save(&xlsx).expect("save");
+        let out = import_as_health(&app, &xlsx);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert_eq!(pending_2026(&app).await, 4);
+        assert!(
+            !dir.join("wide.rejects.csv").exists(),
+            "a clean import leaves no rejects file"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
+
+on_both_backends!(
+    exports_for_excel_carry_a_bom_names_and_open_as_workbooks,
+    |app: TestApp| async move {
+        let dir = temp_dir();
+        let csv = dir.join("law.csv");
+        let xlsx = dir.join("law.xlsx");
+        for out in [&csv, &xlsx] {
+            let done = childhub(
+                &app,
+                &[
+                    "export",
+                    "observations",
+                    "--indicator",
+                    "HEA-03",
+                    "--from",
+                    "2024",
+                    "--to",
+                    "2024",
+                    "--as",
+                    "health",
+                    "--out",
+                    out.to_str().expect("path"),
+                ],
+            );
+            assert!(done.status.success(), "{}", text(&done.stderr));
+        }
+        let csv = std::fs::read(&csv).expect("csv");
+        assert!(
+            csv.starts_with(b"\xEF\xBB\xBFindicator,region,year,"),
+            "a file for Excel has a BOM"
+        );
+        let csv = String::from_utf8(csv).expect("UTF-8");
+        let header = csv.lines().next().unwrap_or("");
+        assert!(
+            header.ends_with(
+                "indicator_name_zh,indicator_name_en,region_name_zh,region_name_en,unit"
+            ),
+            "{header}"
+        );
+        assert!(csv.contains(",婴儿死亡率,"), "names beside codes: {csv}");
+        let book = childhub::spreadsheet::read(
+            &std::fs::read(&xlsx).expect("xlsx"),
+            "law.xlsx",
+            childhub::spreadsheet::ReadLimits::default(),
+        )
+        .expect("a workbook");
+        assert_eq!(book.format, childhub::spreadsheet::Format::Xlsx);
+        let rows = &book.sheets[0].rows;
+        assert_eq!(rows.len(), csv.lines().count(), "the same rows as the CSV");
+        assert_eq!(rows[0].get(0).text(), "indicator");
+        assert_eq!(rows[1].get(0).text(), "HEA-03");
+        assert_eq!(rows[1].get(12).text(), "婴儿死亡率");
+        // An exported workbook goes back in as it came out (the names and statuses are ignored).
+        let again = childhub(
+            &app,
+            &[
+                "import",
+                "observations",
+                xlsx.to_str().expect("path"),
+                "--as",
+                "health",
+                "--confirm-warnings",
+            ],
+        );
+        assert!(
+            again.status.success(),
+            "{}{}",
+            text(&again.stdout),
+            text(&again.stderr)
+        );
+        assert!(
+            text(&again.stdout).contains(" 0 written"),
+            "{}",
+            text(&again.stdout)
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+);
 
 on_both_backends!(
     a_citys_regions_are_imported_all_or_nothing,
@@ -360,32 +548,35 @@ fn every_command_argument_and_option_has_help_text() {
 }
 
 on_both_backends!(
-    a_gbk_file_or_names_for_codes_get_errors_that_say_what_to_do,
+    a_gbk_file_is_read_and_names_in_the_bulk_csv_get_their_codes_suggested,
     |app: TestApp| async move {
         let dir = temp_dir();
-        // What Excel saves on Chinese Windows: GBK, with a township's name where its code goes.
-        let text_gbk = "indicator,region,year,value\nHEA-03,示范镇01,2026,3.9\n";
+        // What Excel saves on Chinese Windows: GBK, with a township's name where its code goes. It is
+        // not the bulk CSV, so it is read as the Reporting page reads it: decoded, the name mapped.
+        let text_gbk = "indicator,region,year,value\r\nHEA-03,示范镇01,2026,3.9\r\n";
         let (bytes, _, _) = encoding_rs::GBK.encode(text_gbk);
         let gbk = dir.join("gbk.csv");
         std::fs::write(&gbk, &bytes).unwrap();
         let out = import_as_health(&app, &gbk);
-        assert!(!out.status.success());
         let err = text(&out.stderr);
-        assert!(err.contains("GBK") && err.contains("CSV UTF-8"), "{err}");
-        assert!(err.contains("示范镇01"), "the line as GBK reads it: {err}");
-        assert!(err.contains("line 2"), "{err}");
+        assert!(out.status.success(), "{err}");
         assert!(
-            !dir.join("gbk.rejects.csv").exists(),
-            "no rejects file for a file that was not read"
+            err.contains("GB18030") && err.contains("1 names read as codes"),
+            "{err}"
         );
-        // Saved as UTF-8, the name is recognised and its code suggested.
+        assert_eq!(pending_2026(&app).await, 1);
+        // The bulk CSV (UTF-8, the export's header) is streamed with codes only; a name there is a
+        // rejected row whose reason names the code.
         let utf8 = dir.join("names.csv");
-        write(&utf8, text_gbk);
+        write(
+            &utf8,
+            "indicator,region,year,value\nHEA-03,示范镇02,2026,3.9\n",
+        );
         let out = import_as_health(&app, &utf8);
         assert!(!out.status.success());
         let rejects = std::fs::read_to_string(dir.join("names.rejects.csv")).expect("rejects");
-        assert!(rejects.contains("is the name of DEMO-T01"), "{rejects}");
-        assert_eq!(pending_2026(&app).await, 0);
+        assert!(rejects.contains("is the name of DEMO-T02"), "{rejects}");
+        assert_eq!(pending_2026(&app).await, 1);
     }
 );
 

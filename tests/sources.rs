@@ -1,6 +1,6 @@
 //! Source connectors against department systems played by in-process servers: a paged JSON API behind a
-//! bearer token, a CSV with a byte-order mark and Windows line endings, an SDMX-JSON message (the hub's
-//! own), a GraphQL service, a second database, and the faults — 500 twice then 200, a hang, 304, an
+//! bearer token, a CSV with a byte-order mark and Windows line endings, a workbook and a GBK CSV, an
+//! SDMX-JSON message (the hub's own), a GraphQL service, a second database, and the faults — 500 twice then 200, a hang, 304, an
 //! answer of 100 MB, malformed JSON. Each checks what was written, what was reported, and that nothing
 //! was lost or duplicated.
 
@@ -253,6 +253,129 @@ on_both_backends!(
         );
         assert_eq!(rejects[1]["field"], "value (field 死亡率)");
         assert_eq!(stored_2026(&app).await.len(), 10);
+    }
+);
+
+on_both_backends!(
+    workbooks_and_gbk_files_are_read_by_the_one_file_reader,
+    |app: TestApp| async move {
+        // A nightly export as a department's office software writes it: an .xlsx whose first sheet has
+        // Chinese headers, numbers as numbers and as typed text (`4.2%`, full-width digits), a formula
+        // with its cached value; and the same table as a CSV in GBK.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("死亡率").expect("name");
+        for (c, h) in ["乡镇", "年度", "死亡率"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("header");
+        }
+        sheet.write_string(1, 0, "DEMO-T01").expect("cell");
+        sheet.write_number(1, 1, 2026).expect("cell");
+        sheet.write_number(1, 2, 4.1).expect("cell");
+        sheet.write_string(2, 0, "DEMO-T02").expect("cell");
+        sheet.write_string(2, 1, "2026年").expect("cell");
+        sheet.write_string(2, 2, "４.２").expect("cell");
+        sheet.write_string(3, 0, "DEMO-T03").expect("cell");
+        sheet.write_number(3, 1, 2026).expect("cell");
+        sheet
+            .write_formula(
+                3,
+                2,
+                rust_xlsxwriter::Formula::new("=C2+0.2").set_result("4.3"),
+            )
+            .expect("cell");
+        sheet.write_string(4, 0, "DEMO-T04").expect("cell");
+        sheet.write_number(4, 1, 2026).expect("cell");
+        sheet.write_string(4, 2, "#N/A").expect("cell");
+        let xlsx = book.save_to_buffer().expect("xlsx");
+        let (gbk, _, _) = encoding_rs::GBK.encode("乡镇,年度,死亡率\r\nDEMO-T05,2026,4.5\r\n");
+        let gbk = gbk.into_owned();
+        let csv_body = gbk.clone();
+        let router = axum::Router::new()
+            .route(
+                "/report.xlsx",
+                axum::routing::get(move || {
+                    let xlsx = xlsx.clone();
+                    async move {
+                        (
+                            [(
+                                "content-type",
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            )],
+                            xlsx,
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/report.csv",
+                axum::routing::get(move || {
+                    let body = csv_body.clone();
+                    async move { ([("content-type", "text/csv; charset=gbk")], body) }
+                }),
+            );
+        let base = serve(router).await;
+        let mapping = json!({
+            "indicator": { "constant": "HEA-03" }, "region": { "field": "乡镇" },
+            "year": { "field": "年度" }, "value": { "field": "死亡率" }
+        });
+        create(
+            &app,
+            json!({ "name": "health-xlsx", "department": "health", "kind": "http_xlsx",
+                    "url": format!("{base}/report.xlsx"), "mapping": mapping }),
+        )
+        .await;
+        let pull = run(&app, "health-xlsx").await;
+        assert_eq!(pull["rowsFetched"], 4, "{pull}");
+        assert_eq!(pull["rowsWritten"], 3, "{pull}");
+        assert_eq!(pull["rejects"][0]["at"], "死亡率 row 5", "{pull}");
+        assert_eq!(pull["rejects"][0]["value"], "#N/A", "{pull}");
+        create(
+            &app,
+            json!({ "name": "health-gbk", "department": "health", "kind": "http_csv",
+                    "url": format!("{base}/report.csv"), "mapping": mapping }),
+        )
+        .await;
+        let pull = run(&app, "health-gbk").await;
+        assert_eq!(pull["status"], "SUCCEEDED", "{pull}");
+        assert_eq!(pull["rowsWritten"], 1, "{pull}");
+        let stored: std::collections::BTreeMap<String, f64> = stored_2026(&app)
+            .await
+            .iter()
+            .map(|n| {
+                (
+                    n["region"]["code"].as_str().unwrap_or("").to_owned(),
+                    n["value"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            [
+                ("DEMO-T01", 4.1),
+                ("DEMO-T02", 4.2),
+                ("DEMO-T03", 4.3),
+                ("DEMO-T05", 4.5)
+            ]
+            .into_iter()
+            .map(|(r, v)| (r.to_owned(), v))
+            .collect()
+        );
+        // A workbook source that answers CSV is told what it got.
+        create(
+            &app,
+            json!({ "name": "health-not-xlsx", "department": "health", "kind": "http_xlsx",
+                    "url": format!("{base}/report.csv"), "mapping": mapping }),
+        )
+        .await;
+        let pull = run(&app, "health-not-xlsx").await;
+        assert_eq!(pull["status"], "FAILED", "{pull}");
+        assert!(
+            pull["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not a workbook"),
+            "{pull}"
+        );
     }
 );
 

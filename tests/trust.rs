@@ -404,6 +404,9 @@ on_both_backends!(
                 .starts_with("text/csv")
         );
         let csv = response.text().await.expect("body");
+        let csv = csv
+            .strip_prefix('\u{feff}')
+            .expect("a CSV for Excel starts with a UTF-8 BOM");
         let mut lines = csv.lines();
         assert!(
             lines
@@ -449,6 +452,36 @@ on_both_backends!(
         .expect("export");
         let rows: Value = json_export.json().await.expect("a JSON array");
         assert!(rows.as_array().is_some_and(|r| !r.is_empty()));
+        // The workbook holds the same cells, hidden the same way.
+        let xlsx = get(
+            "/exports/observations.xlsx?indicators=LAW-01&from=2025&to=2025",
+            Some(&education),
+        )
+        .await
+        .expect("export");
+        assert_eq!(xlsx.status(), 200);
+        let book = childhub::spreadsheet::read(
+            &xlsx.bytes().await.expect("body"),
+            "observations.xlsx",
+            childhub::spreadsheet::ReadLimits::default(),
+        )
+        .expect("a workbook");
+        let sheet = &book.sheets[0].rows;
+        assert_eq!(sheet.len(), csv.lines().count());
+        let workbook_hidden: std::collections::BTreeSet<String> = sheet[1..]
+            .iter()
+            .filter(|r| r.get(11).text() == "true")
+            .map(|r| {
+                assert!(r.get(6).is_empty(), "a suppressed value is empty: {r:?}");
+                format!(
+                    "{}/{}/{}",
+                    r.get(1).text(),
+                    r.get(3).text(),
+                    r.get(4).text()
+                )
+            })
+            .collect();
+        assert_eq!(graphql_hidden, workbook_hidden);
         // No token, a bad parameter, an unknown export: JSON errors with codes.
         for (path, token, status, code) in [
             ("/exports/observations.csv", None, 401, "UNAUTHENTICATED"),

@@ -336,6 +336,8 @@ coded!(
         HttpJson => "http_json",
         /// A CSV file on an HTTP server (a nightly export).
         HttpCsv => "http_csv",
+        /// A workbook (`.xlsx`, `.xls` or `.ods`) on an HTTP server, its first sheet a table with a header row.
+        HttpXlsx => "http_xlsx",
         /// An SDMX-JSON data message (another statistics system, or another hub).
         SdmxJson => "sdmx_json",
         /// Another GraphQL service.

@@ -225,6 +225,110 @@ pub async fn import_regions(settings: &Settings, file: &Path, department: &str) 
     }
 }
 
+/// A file other than the bulk CSV, read as the Reporting page reads it (`service::upload`): every
+/// problem at its cell (on standard error and in the rejects file, a CSV with a BOM so that Excel shows
+/// the Chinese), warnings shown and written only with `--confirm-warnings`, one submission.
+async fn import_file(
+    db: &crate::service::Db,
+    ctx: &WriteContext,
+    settings: &Settings,
+    file: &Path,
+    rejects_path: &Path,
+    args: &ImportArgs,
+) -> AppResult<()> {
+    use crate::service::upload::{self, UploadOptions};
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(file)
+        .map_err(|e| AppError::invalid("FILE", file.display(), format!("a readable file ({e})")))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let options = UploadOptions {
+        year: args.year,
+        dry_run: args.dry_run,
+        confirm_warnings: args.confirm_warnings,
+    };
+    let done = upload::submit_file(db, ctx, settings, bytes, &name, &options).await?;
+    let intake = &done.intake;
+    eprintln!(
+        "read {name}: {}{}, {} layout, {} values{}",
+        intake.format.name(),
+        intake.encoding.map(|e| format!(" {e}")).unwrap_or_default(),
+        intake.layout.name(),
+        intake.rows.len(),
+        match intake.mapped.len() {
+            0 => String::new(),
+            n => format!(", {n} names read as codes"),
+        }
+    );
+    if !done.problems.is_empty() {
+        let mut rows = vec![vec![
+            "cell".to_owned(),
+            "value".to_owned(),
+            "problem".to_owned(),
+        ]];
+        for p in &done.problems {
+            rows.push(vec![p.cell.clone(), p.value.clone(), p.message.clone()]);
+        }
+        std::fs::write(rejects_path, crate::spreadsheet::write::csv_with_bom(&rows)).map_err(
+            |e| {
+                AppError::invalid(
+                    "--rejects",
+                    rejects_path.display(),
+                    format!("a writable file ({e})"),
+                )
+            },
+        )?;
+        for p in done.problems.iter().take(20) {
+            eprintln!("{}: {:?}: {}", p.cell, p.value, p.message);
+        }
+        if done.problems.len() > 20 {
+            eprintln!("… and {} more", done.problems.len() - 20);
+        }
+        println!("every problem and its cell: {}", rejects_path.display());
+        return Err(AppError::invalid(
+            "FILE",
+            file.display(),
+            format!(
+                "a file without problems ({} found; nothing was written): fix them in the file and import it again",
+                done.problems.len()
+            ),
+        ));
+    }
+    let _ = std::fs::remove_file(rejects_path);
+    for (w, cell) in &done.warnings {
+        eprintln!("warning at {cell}: {}", w.message);
+    }
+    if done.needs_confirmation {
+        return Err(AppError::invalid(
+            "--confirm-warnings",
+            format!("{} warnings", done.warnings.len()),
+            "the warnings looked at: import again with --confirm-warnings to submit the values as they are (nothing was written)",
+        ));
+    }
+    let outcome = &done.outcome;
+    println!(
+        "{} rows: {} written, {} unchanged, 0 rejected{} in {:.1} s; submissions: {:?}",
+        intake.rows.len(),
+        outcome.written,
+        outcome.unchanged,
+        if args.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64(),
+        outcome
+            .submission
+            .as_ref()
+            .map(|s| s.id)
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
 /// Standard output for documents (exports, reports, the schema). When the reader goes away — `… | head`
 /// — the process ends quietly, as a Unix tool killed by SIGPIPE would: the reader has what it wanted.
 /// (Rust ignores SIGPIPE so that a server survives closed sockets; restoring it would risk that.)
@@ -265,12 +369,26 @@ pub async fn export_observations(
     let identity = local_identity(&db, department, &[Role::Viewer]).await?;
     let scope = ReadScope::load(&db, &identity).await?;
     let rows = match out {
+        // A workbook, for a person with Excel.
+        Some(path)
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) =>
+        {
+            let (bytes, rows) = export::export_xlsx(&db, scope, filter, usize::MAX).await?;
+            std::fs::write(&path, &bytes).map_err(|e| {
+                AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
+            })?;
+            rows
+        }
+        // A file is for Excel too: CSV with a BOM. Standard output feeds other programs: without.
         Some(path) => {
             let file = std::fs::File::create(&path).map_err(|e| {
                 AppError::invalid("--out", path.display(), format!("a writable file ({e})"))
             })?;
             let mut writer = std::io::BufWriter::new(file);
-            export::export(&db, scope.clone(), filter, format, usize::MAX, &mut writer).await?
+            let exporter = export::Exporter::start(scope, filter, format)?.for_excel();
+            export::export_to(exporter, &db, usize::MAX, &mut writer).await?
         }
         None => {
             let mut writer = std::io::BufWriter::new(QuietStdout(std::io::stdout().lock()));
@@ -397,21 +515,53 @@ fn kept_after_failure(batch: Option<usize>, checkpoint: &Path) -> String {
     }
 }
 
+/// How `childhub import observations` was asked to import.
+#[derive(Debug, Default)]
+pub struct ImportArgs {
+    pub batch: Option<usize>,
+    pub rejects: Option<PathBuf>,
+    pub dry_run: bool,
+    pub year: Option<i32>,
+    pub confirm_warnings: bool,
+}
+
 pub async fn import_observations(
     settings: &Settings,
     file: &Path,
     department: &str,
-    batch: Option<usize>,
-    rejects: Option<PathBuf>,
-    dry_run: bool,
+    args: ImportArgs,
 ) -> AppResult<()> {
+    let (batch, dry_run) = (args.batch, args.dry_run);
     let db = &open_database(settings).await?;
     let identity = local_identity(db, department, &[Role::Submitter]).await?;
     let ctx = WriteContext::cli(identity);
-    let input = std::fs::File::open(file).map_err(|e| {
-        AppError::invalid("FILE", file.display(), format!("a readable CSV file ({e})"))
-    })?;
-    let rejects_path = rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
+    let mut input = std::fs::File::open(file)
+        .map_err(|e| AppError::invalid("FILE", file.display(), format!("a readable file ({e})")))?;
+    let rejects_path = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| file.with_extension("rejects.csv"));
+    let mut head = Vec::with_capacity(64 * 1024);
+    {
+        use std::io::{Read as _, Seek as _};
+        (&mut input)
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .and_then(|_| input.rewind())
+            .map_err(|e| {
+                AppError::invalid("FILE", file.display(), format!("a readable file ({e})"))
+            })?;
+    }
+    if !import::is_bulk_csv(&head) {
+        if batch.is_some() {
+            return Err(AppError::invalid(
+                "--batch",
+                file.display(),
+                "the bulk CSV (UTF-8, header indicator,region,year,…,value): other files are read whole, as one submission",
+            ));
+        }
+        return import_file(db, &ctx, settings, file, &rejects_path, &args).await;
+    }
     let rejects_file = std::fs::File::create(&rejects_path).map_err(|e| {
         AppError::invalid(
             "--rejects",

@@ -113,10 +113,13 @@ pub enum Command {
 /// `childhub import …`
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Observations from CSV (indicator,region,year,sex,age_group,residence,value,numerator,denominator),
-    /// checked like `submitObservations` and written as pending submissions of the department.
+    /// Observations from a file, checked like `submitObservations` and written as pending submissions of
+    /// the department. The bulk CSV (UTF-8, header indicator,region,year,sex,age_group,residence,value,
+    /// numerator,denominator — what `export observations` writes) is streamed, in batches if asked; any
+    /// other file — .xlsx, .xls, .ods, CSV in GBK, Chinese headers, names for codes, the wide layout, the
+    /// hub's template — is read as the Reporting page reads it, as one submission.
     Observations {
-        /// The CSV file, UTF-8 (a byte-order mark is fine).
+        /// The file.
         file: PathBuf,
         /// The department submitting, e.g. `health`.
         #[arg(long = "as")]
@@ -130,6 +133,13 @@ pub enum ImportCommand {
         /// Check everything, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The year of a sheet without a year column (files other than the bulk CSV).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Write the values although the checks warned (a jump, parts that do not add up): the warnings
+        /// were looked at. The confirmation is kept with the submission.
+        #[arg(long)]
+        confirm_warnings: bool,
     },
 }
 
@@ -179,7 +189,8 @@ pub enum ExportCommand {
         /// The department reading, e.g. `statistics` (default: statistics, a coordinator).
         #[arg(long = "as", default_value = "statistics")]
         department: String,
-        /// Output file (default: stdout).
+        /// Output file (default: stdout). A file is for Excel: CSV starts with a UTF-8 BOM, and a name
+        /// ending in `.xlsx` writes a workbook.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -236,9 +247,17 @@ pub async fn run(cli: Cli) -> AppResult<()> {
             batch,
             rejects,
             dry_run,
+            year,
+            confirm_warnings,
         }) => {
-            commands::import_observations(&settings, &file, &department, batch, rejects, dry_run)
-                .await
+            let options = commands::ImportArgs {
+                batch,
+                rejects,
+                dry_run,
+                year,
+                confirm_warnings,
+            };
+            commands::import_observations(&settings, &file, &department, options).await
         }
         Command::Export(ExportCommand::Observations {
             indicators,

@@ -1,11 +1,13 @@
-//! `GET /exports/observations.csv|json?indicators=…&from=…&to=…`: whole tables streamed page by page under
-//! the caller's policy and suppression, for exports too big for one GraphQL answer. The number of rows is
-//! counted first, so an export above the configured cap is refused before anything is sent.
+//! `GET /exports/observations.csv|json|xlsx?indicators=…&from=…&to=…`: whole tables under the caller's
+//! policy and suppression, for exports too big for one GraphQL answer — CSV (with a UTF-8 BOM, for
+//! Excel) and JSON streamed page by page, `.xlsx` built as it is read and sent once written. The number
+//! of rows is counted first, so an export above the configured cap is refused before anything is sent.
+//! The pages download them with the session cookie: no token in a URL.
 
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::graphql::error_response;
-use crate::service::export::{ExportFormat, Exporter, too_many};
+use crate::service::export::{self, ExportFormat, Exporter, too_many};
 use crate::service::observations::{self, ObservationFilter, Version};
 use crate::vocabulary::RegionLevel;
 use axum::body::Body;
@@ -78,12 +80,14 @@ pub async fn get(
     Path(file): Path<String>,
     params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // `None`: the workbook.
     let format = match file.as_str() {
-        "observations.csv" => ExportFormat::Csv,
-        "observations.json" => ExportFormat::Json,
+        "observations.csv" => Some(ExportFormat::Csv),
+        "observations.json" => Some(ExportFormat::Json),
+        "observations.xlsx" => None,
         _ => {
             return error_response(&AppError::NotFound(format!(
-                "no export {file:?}; there are observations.csv and observations.json"
+                "no export {file:?}; there are observations.csv, observations.json and observations.xlsx"
             )));
         }
     };
@@ -109,13 +113,40 @@ pub async fn get(
         return error_response(&e);
     }
     let cap = state.settings.limits.max_export_rows;
+    let scope = caller.scope();
+    let Some(format) = format else {
+        let cap = cap.min(crate::spreadsheet::write::XLSX_MAX_ROWS as usize - 1);
+        let built = async {
+            let rows = observations::count_matching(&state.db, &scope, &filter).await?;
+            if rows > cap as u64 {
+                return Err(too_many(cap));
+            }
+            export::export_xlsx(&state.db, scope, &filter, cap).await
+        };
+        return match built.await {
+            Ok((bytes, _)) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"observations.xlsx\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(e) => error_response(&e),
+        };
+    };
     let start = async {
-        let scope = caller.scope();
         let rows = observations::count_matching(&state.db, &scope, &filter).await?;
         if rows > cap as u64 {
             return Err(too_many(cap));
         }
-        Exporter::start(scope, &filter, format)
+        Ok(Exporter::start(scope, &filter, format)?.for_excel())
     };
     let exporter = match start.await {
         Ok(e) => e,

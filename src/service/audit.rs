@@ -21,6 +21,8 @@ pub struct WriteContext {
     pub source_run_id: Option<i64>,
     /// The file the values were read from, with each row's cell and the warnings confirmed.
     pub upload: Option<std::sync::Arc<UploadInfo>>,
+    /// Written by `childhub` on the command line (not through the API).
+    pub command_line: bool,
 }
 
 /// What a submission read from a file keeps of it.
@@ -42,12 +44,25 @@ impl WriteContext {
             request_id,
             source_run_id: None,
             upload: None,
+            command_line: false,
         }
     }
 
     /// A write made from the command line on behalf of `identity`.
     pub fn cli(identity: Identity) -> Self {
-        Self::new(identity, format!("cli-{}", uuid::Uuid::new_v4().simple()))
+        WriteContext {
+            command_line: true,
+            ..Self::new(identity, format!("cli-{}", uuid::Uuid::new_v4().simple()))
+        }
+    }
+
+    /// How the values arrived, as a submission's origin says it: `api`, `command line`, `source run 7`.
+    pub fn channel(&self) -> String {
+        match (self.source_run_id, self.command_line) {
+            (Some(run), _) => format!("source run {run}"),
+            (None, true) => "command line".to_owned(),
+            (None, false) => "api".to_owned(),
+        }
     }
 }
 

@@ -1,8 +1,11 @@
-//! Exporting observations as CSV or JSON, through the same policy (and suppression) as every read. The CSV
-//! columns start with the import columns, so an export can be edited and imported again.
+//! Exporting observations as CSV, JSON or an Excel workbook, through the same policy (and suppression) as
+//! every read. The columns start with the import columns, so an export can be edited and imported again,
+//! and end with the indicator's and region's names in Chinese and English and the unit, so a person
+//! can read it. Files for Excel (`GET /exports/…`, `childhub export`) start CSV with a UTF-8 BOM, without
+//! which Excel on Chinese Windows shows the names as mojibake.
 
 use crate::error::{AppError, AppResult};
-use crate::service::observations::{self, ObservationFilter, ReadScope, Record};
+use crate::service::observations::{self, ObservationFilter, ReadScope};
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,8 +19,8 @@ pub enum ExportFormat {
     Json,
 }
 
-/// The CSV header: the import columns, then what the hub adds.
-pub const COLUMNS: [&str; 12] = [
+/// The header: the import columns, then what the hub adds, then the names.
+pub const COLUMNS: [&str; 17] = [
     "indicator",
     "region",
     "year",
@@ -30,6 +33,11 @@ pub const COLUMNS: [&str; 12] = [
     "status",
     "revision",
     "suppressed",
+    "indicator_name_zh",
+    "indicator_name_en",
+    "region_name_zh",
+    "region_name_en",
+    "unit",
 ];
 
 const PAGE: usize = 5000;
@@ -48,12 +56,105 @@ pub struct Exporter {
     scope: ReadScope,
     condition: sea_orm::Condition,
     format: ExportFormat,
-    indicators: HashMap<i32, String>,
-    regions: HashMap<i32, String>,
+    /// Start CSV with a UTF-8 BOM (a file for Excel).
+    bom: bool,
+    indicators: HashMap<i32, Names>,
+    regions: HashMap<i32, Names>,
     /// The id of the last row exported; `None` before the first page.
     after: Option<i64>,
     written: usize,
     state: ExportState,
+}
+
+/// A code with its names (and an indicator's unit).
+struct Names {
+    code: String,
+    zh: String,
+    en: String,
+    unit: &'static str,
+}
+
+/// One exported row, in [`COLUMNS`]' order; hidden parts are `None`.
+pub struct ExportRow<'a> {
+    pub indicator: &'a str,
+    pub region: &'a str,
+    pub year: i32,
+    pub sex: &'a str,
+    pub age_group: &'a str,
+    pub residence: &'a str,
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub status: String,
+    /// A suppressed value keeps its revision to itself: a new revision tells of a correction.
+    pub revision: Option<i32>,
+    pub suppressed: bool,
+    pub indicator_name_zh: &'a str,
+    pub indicator_name_en: &'a str,
+    pub region_name_zh: &'a str,
+    pub region_name_en: &'a str,
+    pub unit: &'a str,
+}
+
+impl ExportRow<'_> {
+    /// The row as spreadsheet cells.
+    pub fn cells(&self) -> Vec<crate::spreadsheet::write::Cell> {
+        use crate::spreadsheet::write::Cell;
+        let text = |t: &str| Cell::Text(t.to_owned());
+        let number = |n: Option<f64>| n.map_or(Cell::Empty, Cell::Number);
+        vec![
+            text(self.indicator),
+            text(self.region),
+            Cell::Number(f64::from(self.year)),
+            text(self.sex),
+            text(self.age_group),
+            text(self.residence),
+            number(self.value),
+            number(self.numerator),
+            number(self.denominator),
+            text(&self.status),
+            number(self.revision.map(f64::from)),
+            text(if self.suppressed { "true" } else { "false" }),
+            text(self.indicator_name_zh),
+            text(self.indicator_name_en),
+            text(self.region_name_zh),
+            text(self.region_name_en),
+            text(self.unit),
+        ]
+    }
+
+    fn fields(&self) -> [String; 17] {
+        [
+            self.indicator.to_owned(),
+            self.region.to_owned(),
+            self.year.to_string(),
+            self.sex.to_owned(),
+            self.age_group.to_owned(),
+            self.residence.to_owned(),
+            number(self.value),
+            number(self.numerator),
+            number(self.denominator),
+            self.status.clone(),
+            self.revision.map(|v| v.to_string()).unwrap_or_default(),
+            self.suppressed.to_string(),
+            self.indicator_name_zh.to_owned(),
+            self.indicator_name_en.to_owned(),
+            self.region_name_zh.to_owned(),
+            self.region_name_en.to_owned(),
+            self.unit.to_owned(),
+        ]
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "indicator": self.indicator, "region": self.region, "year": self.year, "sex": self.sex,
+            "age_group": self.age_group, "residence": self.residence, "value": self.value,
+            "numerator": self.numerator, "denominator": self.denominator, "status": self.status,
+            "revision": self.revision, "suppressed": self.suppressed,
+            "indicator_name_zh": self.indicator_name_zh, "indicator_name_en": self.indicator_name_en,
+            "region_name_zh": self.region_name_zh, "region_name_en": self.region_name_en, "unit": self.unit,
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,26 +177,99 @@ impl Exporter {
                 .reference
                 .all_indicators()
                 .iter()
-                .map(|i| (i.id, i.code.clone()))
+                .map(|i| {
+                    let names = Names {
+                        code: i.code.clone(),
+                        zh: i.name_zh.clone(),
+                        en: i.name_en.clone(),
+                        unit: i.unit.symbol_or_name(),
+                    };
+                    (i.id, names)
+                })
                 .collect(),
             regions: scope
                 .reference
                 .all_regions()
                 .iter()
-                .map(|r| (r.id, r.code.clone()))
+                .map(|r| {
+                    let names = Names {
+                        code: r.code.clone(),
+                        zh: r.name_zh.clone(),
+                        en: r.name_en.clone(),
+                        unit: "",
+                    };
+                    (r.id, names)
+                })
                 .collect(),
             scope,
             condition,
             format,
+            bom: false,
             after: None,
             written: 0,
             state: ExportState::Start,
         })
     }
 
+    /// A file for Excel: CSV starts with a UTF-8 BOM.
+    pub fn for_excel(mut self) -> Self {
+        self.bom = true;
+        self
+    }
+
     /// Rows exported so far.
     pub fn written(&self) -> usize {
         self.written
+    }
+
+    /// Calls `each` with the next page's rows; `false` when everything was exported before the call.
+    pub async fn next_rows(
+        &mut self,
+        db: &impl sea_orm::ConnectionTrait,
+        mut each: impl FnMut(&ExportRow<'_>) -> AppResult<()>,
+    ) -> AppResult<bool> {
+        if self.state == ExportState::Done {
+            return Ok(false);
+        }
+        let page =
+            observations::read_page(db, &self.scope, self.condition.clone(), PAGE, self.after)
+                .await?;
+        let none = Names {
+            code: String::new(),
+            zh: String::new(),
+            en: String::new(),
+            unit: "",
+        };
+        for r in &page.records {
+            let m = &r.model;
+            let indicator = self.indicators.get(&m.indicator_id).unwrap_or(&none);
+            let region = self.regions.get(&m.region_id).unwrap_or(&none);
+            each(&ExportRow {
+                indicator: &indicator.code,
+                region: &region.code,
+                year: m.year,
+                sex: &m.sex,
+                age_group: &m.age_group,
+                residence: &m.residence,
+                value: r.value(),
+                numerator: r.numerator(),
+                denominator: r.denominator(),
+                status: m.status.to_string(),
+                revision: (!r.suppressed).then_some(m.revision),
+                suppressed: r.suppressed,
+                indicator_name_zh: &indicator.zh,
+                indicator_name_en: &indicator.en,
+                region_name_zh: &region.zh,
+                region_name_en: &region.en,
+                unit: indicator.unit,
+            })?;
+            self.written += 1;
+        }
+        self.after = page.records.last().map(|r| r.model.id).or(self.after);
+        if !page.has_next {
+            self.state = ExportState::Done;
+        }
+        Ok(true)
     }
 
     /// The bytes of the next page (the header comes with the first), or `None` when everything was
@@ -105,74 +279,50 @@ impl Exporter {
         db: &impl sea_orm::ConnectionTrait,
     ) -> AppResult<Option<Vec<u8>>> {
         let mut out = Vec::new();
-        match self.state {
-            ExportState::Done => return Ok(None),
-            ExportState::Start => {
-                match self.format {
-                    ExportFormat::Csv => {
-                        let mut csv = csv::Writer::from_writer(&mut out);
-                        csv.write_record(COLUMNS).map_err(csv_error)?;
-                        csv.flush().map_err(io)?;
-                    }
-                    ExportFormat::Json => out.push(b'['),
-                }
-                self.state = ExportState::Rows;
-            }
-            ExportState::Rows => {}
-        }
-        let page =
-            observations::read_page(db, &self.scope, self.condition.clone(), PAGE, self.after)
-                .await?;
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        for r in &page.records {
-            let m = &r.model;
-            let indicator = self
-                .indicators
-                .get(&m.indicator_id)
-                .cloned()
-                .unwrap_or_default();
-            let region = self.regions.get(&m.region_id).cloned().unwrap_or_default();
-            // A suppressed value keeps its revision to itself: a new revision tells of a correction.
-            let revision = (!r.suppressed).then_some(m.revision);
+        if self.state == ExportState::Start {
             match self.format {
-                ExportFormat::Csv => csv
-                    .write_record([
-                        indicator,
-                        region,
-                        m.year.to_string(),
-                        m.sex.clone(),
-                        m.age_group.clone(),
-                        m.residence.clone(),
-                        number(r.value()),
-                        number(r.numerator()),
-                        number(r.denominator()),
-                        m.status.to_string(),
-                        revision.map(|v| v.to_string()).unwrap_or_default(),
-                        r.suppressed.to_string(),
-                    ])
-                    .map_err(csv_error)?,
-                ExportFormat::Json => {
-                    if self.written > 0 {
-                        out.push(b',');
+                ExportFormat::Csv => {
+                    if self.bom {
+                        out.extend_from_slice(crate::spreadsheet::write::UTF8_BOM);
                     }
-                    serde_json::to_writer(&mut out, &json_row(r, &indicator, &region, revision))
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record(COLUMNS).map_err(csv_error)?;
+                    csv.flush().map_err(io)?;
                 }
+                ExportFormat::Json => out.push(b'['),
             }
-            self.written += 1;
+            self.state = ExportState::Rows;
         }
-        if self.format == ExportFormat::Csv {
+        let format = self.format;
+        let mut first = self.written == 0;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let more = self
+            .next_rows(db, |row| {
+                match format {
+                    ExportFormat::Csv => csv.write_record(row.fields()).map_err(csv_error)?,
+                    ExportFormat::Json => {
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        serde_json::to_writer(&mut out, &row.json())
+                            .map_err(|e| AppError::Internal(e.to_string()))?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        if !more {
+            return Ok(None);
+        }
+        if format == ExportFormat::Csv {
             out.extend(
                 csv.into_inner()
                     .map_err(|e| AppError::Internal(e.to_string()))?,
             );
         }
-        self.after = page.records.last().map(|r| r.model.id).or(self.after);
-        if !page.has_next {
-            self.state = ExportState::Done;
-            if self.format == ExportFormat::Json {
-                out.push(b']');
-            }
+        if self.state == ExportState::Done && format == ExportFormat::Json {
+            out.push(b']');
         }
         Ok(Some(out))
     }
@@ -193,7 +343,16 @@ pub async fn export(
     limit: usize,
     out: &mut impl Write,
 ) -> AppResult<usize> {
-    let mut exporter = Exporter::start(scope, filter, format)?;
+    export_to(Exporter::start(scope, filter, format)?, db, limit, out).await
+}
+
+/// [`export`] from an exporter already started (e.g. [`Exporter::for_excel`]).
+pub async fn export_to(
+    mut exporter: Exporter,
+    db: &impl sea_orm::ConnectionTrait,
+    limit: usize,
+    out: &mut impl Write,
+) -> AppResult<usize> {
     while let Some(chunk) = exporter.next_chunk(db).await? {
         if exporter.written() > limit {
             return Err(too_many(limit));
@@ -203,6 +362,38 @@ pub async fn export(
     Ok(exporter.written())
 }
 
+/// Every observation matching `filter` that the caller may read as an `.xlsx` workbook (one sheet,
+/// the same columns), at most `limit` rows and never more than one Excel sheet holds; with the number
+/// of rows.
+#[tracing::instrument(name = "export values as xlsx", skip_all)]
+pub async fn export_xlsx(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: ReadScope,
+    filter: &ObservationFilter,
+    limit: usize,
+) -> AppResult<(Vec<u8>, usize)> {
+    use crate::spreadsheet::write::{TableWriter, XLSX_MAX_ROWS};
+    let limit = limit.min(XLSX_MAX_ROWS as usize - 1);
+    let xlsx =
+        |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing the workbook: {e}"));
+    let mut exporter = Exporter::start(scope, filter, ExportFormat::Csv)?;
+    let mut table = TableWriter::new("observations", &COLUMNS).map_err(xlsx)?;
+    while exporter
+        .next_rows(db, |row| table.push(&row.cells()).map_err(xlsx))
+        .await?
+    {
+        if exporter.written() > limit {
+            return Err(too_many(limit));
+        }
+    }
+    // Compressing the package is CPU work: on the compute pool, off the runtime.
+    let rows = exporter.written();
+    let bytes =
+        crate::service::compute::run("writing a workbook", move |_| table.finish().map_err(xlsx))
+            .await??;
+    Ok((bytes, rows))
+}
+
 /// The error for an export above its row limit.
 pub fn too_many(limit: usize) -> AppError {
     AppError::invalid(
@@ -210,13 +401,4 @@ pub fn too_many(limit: usize) -> AppError {
         format!("more than {limit} rows"),
         "a narrower filter, or GET /exports/observations.csv (or `childhub export observations`) for whole tables",
     )
-}
-
-fn json_row(r: &Record, indicator: &str, region: &str, revision: Option<i32>) -> serde_json::Value {
-    let m = &r.model;
-    serde_json::json!({
-        "indicator": indicator, "region": region, "year": m.year, "sex": m.sex, "age_group": m.age_group,
-        "residence": m.residence, "value": r.value(), "numerator": r.numerator(), "denominator": r.denominator(),
-        "status": m.status, "revision": revision, "suppressed": r.suppressed,
-    })
 }

@@ -95,6 +95,38 @@ fn parse_row(
     })
 }
 
+/// Whether a file that starts with `head` is the bulk format streamed here: UTF-8 text (a BOM is fine)
+/// whose header line names only the import columns, in English, among them indicator, region, year
+/// and value — what `childhub export observations` writes. Any other file (a workbook, GBK, Chinese
+/// headers, names for codes, the wide layout, the hub's template) is read whole by the reader the
+/// Reporting page uses (`service::upload`).
+pub fn is_bulk_csv(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let Some(end) = head.iter().position(|b| *b == b'\n') else {
+        return false;
+    };
+    let Ok(header) = std::str::from_utf8(&head[..end]) else {
+        return false;
+    };
+    // The rest of what was read must be UTF-8 too (a character cut at the end of `head` is fine).
+    let rest = &head[end..];
+    if let Err(e) = std::str::from_utf8(rest)
+        && (e.error_len().is_some() || rest.len() - e.valid_up_to() > 3)
+    {
+        return false;
+    }
+    const KNOWN: [&str; 17] = crate::service::export::COLUMNS;
+    let columns: Vec<&str> = header
+        .trim_end_matches('\r')
+        .split(',')
+        .map(str::trim)
+        .collect();
+    columns.iter().all(|c| KNOWN.contains(c) || c.is_empty())
+        && ["indicator", "region", "year", "value"]
+            .iter()
+            .all(|required| columns.contains(required))
+}
+
 /// Reads the checkpoint: how many data rows an earlier run committed.
 /// The rows of the file committed so far by batched runs (0 without a checkpoint).
 pub fn read_checkpoint(path: Option<&Path>) -> usize {
@@ -144,6 +176,10 @@ pub async fn import_observations(
             ));
         }
     }
+    // With a BOM, so that Excel shows the Chinese in the reasons.
+    rejects
+        .write_all(crate::spreadsheet::write::UTF8_BOM)
+        .map_err(|e| AppError::Internal(format!("writing the rejects file: {e}")))?;
     let mut rejects = csv::Writer::from_writer(rejects);
     let mut header = vec!["line", "reason"];
     header.extend(headers.iter());

@@ -127,10 +127,14 @@ pub async fn submit_file(
     let mut ctx = ctx.clone();
     ctx.upload = Some(Arc::new(UploadInfo {
         origin: format!(
-            "file {name} ({}{}, {} layout)",
+            "file {name} ({}{}, {} layout){}",
             intake.format.name(),
             intake.encoding.map(|e| format!(" {e}")).unwrap_or_default(),
-            intake.layout.name()
+            intake.layout.name(),
+            match ctx.channel().as_str() {
+                "api" => String::new(),
+                channel => format!(", {channel}"),
+            }
         ),
         cells: intake.cells.iter().map(|c| c.address()).collect(),
         warnings: serde_json::json!({

@@ -82,7 +82,11 @@ fn number(part: &str, spec: &Field, record: &Record) -> Result<Option<f64>, RowE
     let parsed = match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) if s.trim().is_empty() => return Ok(None),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
+        // As a person typed it in a file: `97.3%`, `1,687`, full-width digits (one set of rules).
+        Value::String(s) => {
+            crate::spreadsheet::value::number(&crate::spreadsheet::Value::Text(s.clone()))
+                .map(|(n, _)| n)
+        }
         _ => None,
     };
     let shown = text(value).unwrap_or_else(|| value.to_string());

@@ -1,7 +1,8 @@
 //! Turning what a source answers into records, page by page: JSON (records at a pointer; paged by next
-//! links, the `Link` header or cursors), CSV (a byte-order mark and Windows line endings are fine), SDMX-JSON
-//! data messages (series and flat forms), GraphQL (cursor paging through `pageInfo`), and SQL tables
-//! (streamed from a read-only connection, never loaded whole).
+//! links, the `Link` header or cursors), files (CSV in any encoding the hub reads, `.xlsx`, `.xls` and
+//! `.ods`, through the one file reader), SDMX-JSON data messages (series and flat forms), GraphQL
+//! (cursor paging through `pageInfo`), and SQL tables (streamed from a read-only connection, never
+//! loaded whole).
 
 use crate::config::ConnectorSettings;
 use crate::service::sources::config::SourceConfig;
@@ -152,40 +153,67 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-/// CSV text as records: one per data line, columns by their header names.
-pub fn csv_records(body: &[u8], delimiter: Option<&str>) -> Result<Vec<Record>, PullError> {
-    let text = std::str::from_utf8(body).map_err(|e| {
-        PullError::fatal(format!(
-            "the file is not UTF-8 (byte {}): save it as UTF-8 (files from Excel in China are often GBK)",
-            e.valid_up_to()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let delimiter = delimiter.and_then(|d| d.bytes().next()).unwrap_or(b',');
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| PullError::fatal(format!("the file has no header line ({e})")))?
-        .clone();
-    let mut out = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = i + 2;
-        let row =
-            row.map_err(|e| PullError::fatal(format!("line {line}: not well-formed CSV ({e})")))?;
-        let fields: Map<String, Value> = headers
-            .iter()
-            .zip(row.iter())
-            .map(|(h, v)| (h.to_owned(), Value::String(v.to_owned())))
-            .collect();
-        out.push(Record {
-            at: format!("line {line}"),
-            value: Value::Object(fields),
-        });
+/// A file a source serves as records: one per row of its first visible sheet below the header row,
+/// fields by their headers. The hub's one file reader reads it (`spreadsheet`): CSV in UTF-8 (with or
+/// without a BOM), GBK/GB18030 or UTF-16 (`http_csv`, split at `delimiter` when one is configured), or
+/// an `.xlsx`, `.xls` or `.ods` workbook (`http_xlsx`; formulas count with their cached values). A CSV
+/// row is at `line N`, a workbook's at `Sheet1 row N`.
+pub fn file_records(
+    body: &[u8],
+    kind: SourceKind,
+    delimiter: Option<&str>,
+) -> Result<Vec<Record>, PullError> {
+    use crate::spreadsheet::{self, Format, ReadLimits, Value as Cell};
+    let limits = ReadLimits::default();
+    let book = match delimiter.and_then(|d| d.bytes().next()) {
+        Some(d) if kind == SourceKind::HttpCsv => {
+            spreadsheet::read_delimited(body, "source.csv", limits, d)
+        }
+        _ => spreadsheet::read(body, "source.csv", limits),
     }
-    Ok(out)
+    .map_err(|e| PullError::fatal(format!("the file cannot be read: {e}")))?;
+    let workbook = book.format != Format::Csv;
+    if kind == SourceKind::HttpXlsx && !workbook {
+        return Err(PullError::fatal(
+            "the source answered something that is not a workbook (.xlsx, .xls or .ods); a CSV file is kind http_csv",
+        ));
+    }
+    let Some(sheet) = book.sheets.iter().find(|s| !s.hidden) else {
+        return Ok(Vec::new());
+    };
+    let mut rows = sheet.rows.iter();
+    let Some(header) = rows.next() else {
+        return Err(PullError::fatal("the file has no header line"));
+    };
+    let headers: Vec<(u32, String)> = header
+        .cells
+        .iter()
+        .map(|(col, v)| (*col, v.text()))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    let json = |cell: &Cell| match cell {
+        Cell::Empty => None,
+        Cell::Number(n) => serde_json::Number::from_f64(*n).map(Value::Number),
+        Cell::Bool(b) => Some(Value::Bool(*b)),
+        // Text as typed (the mapping reads `97.3%` or `1,687`); an uncomputed formula or an error value
+        // as the spreadsheet shows it, so the mapping's error names what was found.
+        other => Some(Value::String(other.text())),
+    };
+    Ok(rows
+        .map(|row| Record {
+            at: if workbook {
+                format!("{} row {}", sheet.name, row.number)
+            } else {
+                format!("line {}", row.number)
+            },
+            value: Value::Object(
+                headers
+                    .iter()
+                    .filter_map(|(col, h)| Some((h.clone(), json(row.get(*col))?)))
+                    .collect(),
+            ),
+        })
+        .collect())
 }
 
 /// An SDMX-JSON data message (1.0 or 2.0; series or flat observations) as records: one per
@@ -438,7 +466,10 @@ pub async fn open(
     let fetcher = Fetcher::new(settings, config.auth.as_ref())?;
     let url = config.url.clone().unwrap_or_default();
     match config.kind {
-        SourceKind::HttpCsv | SourceKind::SdmxJson | SourceKind::HttpJson => {
+        SourceKind::HttpCsv
+        | SourceKind::HttpXlsx
+        | SourceKind::SdmxJson
+        | SourceKind::HttpJson => {
             let fetched = fetcher.get(&url, validators).await?;
             if fetched.not_modified() {
                 return Ok(Opened::NotModified { http_status: 304 });
@@ -449,8 +480,9 @@ pub async fn open(
             };
             let status = Some(fetched.status);
             match config.kind {
-                SourceKind::HttpCsv => {
-                    let records = csv_records(&fetched.body, config.delimiter.as_deref())?;
+                SourceKind::HttpCsv | SourceKind::HttpXlsx => {
+                    let records =
+                        file_records(&fetched.body, config.kind, config.delimiter.as_deref())?;
                     Ok(Opened::Pages(Box::new(Pager::ready(records, status, kept))))
                 }
                 SourceKind::SdmxJson => {

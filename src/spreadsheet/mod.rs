@@ -8,7 +8,7 @@ pub mod read;
 pub mod value;
 pub mod write;
 
-pub use read::{Format, ReadLimits, Sheet, SheetRow, Workbook, read};
+pub use read::{Format, ReadLimits, Sheet, SheetRow, Workbook, read, read_delimited};
 pub use value::Value;
 
 /// The column's letters as a spreadsheet shows them: 0 → `A`, 25 → `Z`, 26 → `AA`.

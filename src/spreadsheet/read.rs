@@ -106,8 +106,19 @@ pub fn read(bytes: &[u8], name: &str, limits: ReadLimits) -> Result<Workbook, Re
             read_ranges::<calamine::Ods<_>>(bytes, Format::Ods, limits)
         }
         Some(Format::Xls) => read_ranges::<calamine::Xls<_>>(bytes, Format::Xls, limits),
-        _ => read_csv(bytes, name, limits),
+        _ => read_csv(bytes, name, limits, None),
     }
+}
+
+/// Reads `bytes` as CSV separated by `delimiter` (a source that says how its file is separated), in any
+/// encoding [`read`] knows.
+pub fn read_delimited(
+    bytes: &[u8],
+    name: &str,
+    limits: ReadLimits,
+    delimiter: u8,
+) -> Result<Workbook, ReadError> {
+    read_csv(bytes, name, limits, Some(delimiter))
 }
 
 /// The format by the first bytes: a ZIP package is xlsx or ods (by what it holds), an OLE compound file
@@ -340,15 +351,20 @@ fn decode(bytes: &[u8]) -> Result<(String, &'static str), ReadError> {
     Ok((text.into_owned(), "GB18030"))
 }
 
-fn read_csv(bytes: &[u8], name: &str, limits: ReadLimits) -> Result<Workbook, ReadError> {
+fn read_csv(
+    bytes: &[u8],
+    name: &str,
+    limits: ReadLimits,
+    delimiter: Option<u8>,
+) -> Result<Workbook, ReadError> {
     let (text, encoding) = decode(bytes)?;
     // Excel's "Unicode text" is tab-separated; a CSV whose first line has tabs but no commas is too.
     let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.contains('\t') && !first.contains(',') {
+    let delimiter = delimiter.unwrap_or(if first.contains('\t') && !first.contains(',') {
         b'\t'
     } else {
         b','
-    };
+    });
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -362,15 +378,18 @@ fn read_csv(bytes: &[u8], name: &str, limits: ReadLimits) -> Result<Workbook, Re
         .to_owned();
     let mut rows = Rows { rows: Vec::new() };
     let mut record = csv::StringRecord::new();
+    let mut records: u32 = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line()) as u32;
-                if line > limits.max_rows {
+                // Rows as Excel shows the file: one per record (a quoted field may span lines), counted
+                // here rather than from the reader's line, which does not advance on `\r\n` endings.
+                let row = records;
+                records += 1;
+                if records > limits.max_rows {
                     return Err(too_long(&sheet, limits));
                 }
-                let row = line.saturating_sub(1);
                 for (col, field) in record.iter().enumerate() {
                     rows.push(row, col as u32, Value::Text(field.to_owned()));
                 }
@@ -412,6 +431,20 @@ mod tests {
             &Value::Text("示范镇01".into())
         );
         assert_eq!(book.sheets[0].rows[1].number, 2);
+    }
+
+    #[test]
+    fn windows_line_endings_and_quoted_line_breaks_keep_excels_row_numbers() {
+        let book = read(
+            b"a,b\r\n1,\"two\r\nlines\"\r\n3,4\r\n",
+            "x.csv",
+            ReadLimits::default(),
+        )
+        .unwrap();
+        let rows = &book.sheets[0].rows;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!((rows[1].number, rows[2].number), (2, 3));
+        assert_eq!(rows[2].get(1), &Value::Text("4".into()));
     }
 
     #[test]

@@ -243,33 +243,55 @@ pub fn template_xlsx(t: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
     book.save_to_buffer()
 }
 
-/// Rows of values as an `.xlsx` workbook with one sheet: a bold, frozen header row and the rows.
-pub fn table_xlsx(
-    sheet_name: &str,
-    headers: &[&str],
-    rows: &[Vec<Cell>],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name)?;
-    let bold = Format::new().set_bold();
-    for (col, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *h, &bold)?;
-        sheet.set_column_width(col as u16, 14)?;
+/// A table written row by row into an `.xlsx` workbook of one sheet — a bold, frozen header row, then
+/// the rows — kept in a temporary file as it grows (rust_xlsxwriter's constant-memory mode), so a large
+/// export does not hold every cell in memory. Excel's sheet ends at [`XLSX_MAX_ROWS`] rows.
+pub struct TableWriter {
+    book: rust_xlsxwriter::Workbook,
+    next_row: u32,
+}
+
+/// Rows one Excel sheet holds, its header included.
+pub const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+impl TableWriter {
+    /// A workbook whose one sheet is `sheet_name`, headed by `headers`.
+    pub fn new(sheet_name: &str, headers: &[&str]) -> Result<Self, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::Format;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        sheet.set_name(sheet_name)?;
+        for col in 0..headers.len() {
+            sheet.set_column_width(col as u16, 14)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        let bold = Format::new().set_bold();
+        for (col, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, *h, &bold)?;
+        }
+        Ok(TableWriter { book, next_row: 1 })
     }
-    for (r, row) in rows.iter().enumerate() {
-        for (col, cell) in row.iter().enumerate() {
-            let (r, c) = (1 + r as u32, col as u16);
+
+    /// Appends one row.
+    pub fn push(&mut self, cells: &[Cell]) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let row = self.next_row;
+        let sheet = self.book.worksheet_from_index(0)?;
+        for (col, cell) in cells.iter().enumerate() {
+            let col = col as u16;
             match cell {
-                Cell::Text(t) => sheet.write_string(r, c, t)?,
-                Cell::Number(n) => sheet.write_number(r, c, *n)?,
+                Cell::Text(t) => sheet.write_string(row, col, t)?,
+                Cell::Number(n) => sheet.write_number(row, col, *n)?,
                 Cell::Empty => sheet,
             };
         }
+        self.next_row += 1;
+        Ok(())
     }
-    sheet.set_freeze_panes(1, 0)?;
-    book.save_to_buffer()
+
+    /// The workbook's bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        self.book.save_to_buffer()
+    }
 }
 
 /// One cell of a table to write.

@@ -18,7 +18,7 @@ pub struct SourceConfig {
     /// The department whose values it carries.
     pub department: String,
     pub kind: SourceKind,
-    /// What to fetch (`http_json`, `http_csv`, `sdmx_json`, `graphql`).
+    /// What to fetch (`http_json`, `http_csv`, `http_xlsx`, `sdmx_json`, `graphql`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The GraphQL query (`graphql`) or the SELECT statement (`sql`).
@@ -204,7 +204,11 @@ impl SourceConfig {
         Schedule::parse(&self.schedule)?;
         let http = matches!(
             self.kind,
-            SourceKind::HttpJson | SourceKind::HttpCsv | SourceKind::SdmxJson | SourceKind::Graphql
+            SourceKind::HttpJson
+                | SourceKind::HttpCsv
+                | SourceKind::HttpXlsx
+                | SourceKind::SdmxJson
+                | SourceKind::Graphql
         );
         if http {
             let url = self.url.as_deref().ok_or_else(|| {

@@ -221,14 +221,7 @@ fn provenance(
                 Some(upload.warnings.clone()),
             )
         }
-        None => (
-            Some(match ctx.source_run_id {
-                Some(run) => format!("source run {run}"),
-                None => "api".to_owned(),
-            }),
-            None,
-            None,
-        ),
+        None => (Some(ctx.channel()), None, None),
     }
 }
 
