@@ -654,8 +654,30 @@ async fn a_clerk_downloads_the_template_fixes_a_cell_and_submits_in_the_browser(
     )
     .await
     .result;
-    let _ = std::fs::remove_dir_all(&dir);
     let text = |k: &str| seen[k].as_str().unwrap_or_default().to_owned();
+    // The workbook downloaded from the page (with the session) holds the two values just sent.
+    let exported = std::fs::read(text("exported")).expect("the exported workbook");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(text("exportedName"), "observations.xlsx");
+    let book = childhub::spreadsheet::read(
+        &exported,
+        "observations.xlsx",
+        childhub::spreadsheet::ReadLimits::default(),
+    )
+    .expect("a workbook");
+    let sent: Vec<(String, String, String)> = book.sheets[0].rows[1..]
+        .iter()
+        .filter(|r| r.get(9).text() == "pending")
+        .map(|r| (r.get(0).text(), r.get(1).text(), r.get(6).text()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("HEA-06", "DEMO-T01", "97.9"),
+            ("HEA-06", "DEMO-T02", "98.5")
+        ]
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
     assert!(text("deadline").contains("2027-03-31"), "{seen}");
     assert_eq!(text("suggested"), "childhub-health-2026-missing.xlsx");
     assert!(

@@ -52,6 +52,12 @@ async function refresh() {
   }`, { year, dept: department });
   if (!data) return;
   const due = data.reportingDue;
+  // The department's values of the year, every status, downloaded with the session (no token in the URL).
+  const exported = new URLSearchParams({
+    indicators: due.indicators.map(c => c.indicator.code).join(','), from: year, to: year, version: 'latest',
+  });
+  $('export-xlsx').href = `/exports/observations.xlsx?${exported}`;
+  $('export-csv').href = `/exports/observations.csv?${exported}`;
   const deadline = $('deadline');
   deadline.textContent = due.daysLeft >= 0
     ? `截止日期 Deadline ${due.deadline}（还有 ${due.daysLeft} 天 · ${due.daysLeft} days left）`

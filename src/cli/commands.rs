@@ -263,23 +263,13 @@ async fn import_file(
         }
     );
     if !done.problems.is_empty() {
-        let mut rows = vec![vec![
-            "cell".to_owned(),
-            "value".to_owned(),
-            "problem".to_owned(),
-        ]];
-        for p in &done.problems {
-            rows.push(vec![p.cell.clone(), p.value.clone(), p.message.clone()]);
-        }
-        std::fs::write(rejects_path, crate::spreadsheet::write::csv_with_bom(&rows)).map_err(
-            |e| {
-                AppError::invalid(
-                    "--rejects",
-                    rejects_path.display(),
-                    format!("a writable file ({e})"),
-                )
-            },
-        )?;
+        std::fs::write(rejects_path, upload::problems_csv(&done.problems)).map_err(|e| {
+            AppError::invalid(
+                "--rejects",
+                rejects_path.display(),
+                format!("a writable file ({e})"),
+            )
+        })?;
         for p in done.problems.iter().take(20) {
             eprintln!("{}: {:?}: {}", p.cell, p.value, p.message);
         }

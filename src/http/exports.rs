@@ -115,7 +115,7 @@ pub async fn get(
     let cap = state.settings.limits.max_export_rows;
     let scope = caller.scope();
     let Some(format) = format else {
-        let cap = cap.min(crate::spreadsheet::write::XLSX_MAX_ROWS as usize - 1);
+        let cap = cap.min(export::MAX_XLSX_ROWS);
         let built = async {
             let rows = observations::count_matching(&state.db, &scope, &filter).await?;
             if rows > cap as u64 {

@@ -362,6 +362,9 @@ pub async fn export_to(
     Ok(exporter.written())
 }
 
+/// Rows one exported workbook holds: an Excel sheet's, less the header.
+pub const MAX_XLSX_ROWS: usize = crate::spreadsheet::write::XLSX_MAX_ROWS as usize - 1;
+
 /// Every observation matching `filter` that the caller may read as an `.xlsx` workbook (one sheet,
 /// the same columns), at most `limit` rows and never more than one Excel sheet holds; with the number
 /// of rows.
@@ -372,8 +375,8 @@ pub async fn export_xlsx(
     filter: &ObservationFilter,
     limit: usize,
 ) -> AppResult<(Vec<u8>, usize)> {
-    use crate::spreadsheet::write::{TableWriter, XLSX_MAX_ROWS};
-    let limit = limit.min(XLSX_MAX_ROWS as usize - 1);
+    use crate::spreadsheet::write::TableWriter;
+    let limit = limit.min(MAX_XLSX_ROWS);
     let xlsx =
         |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing the workbook: {e}"));
     let mut exporter = Exporter::start(scope, filter, ExportFormat::Csv)?;

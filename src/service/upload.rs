@@ -155,6 +155,21 @@ pub async fn submit_file(
     })
 }
 
+/// Problems as a CSV file for Excel (with a BOM): cell, value, problem.
+pub fn problems_csv(problems: &[CellProblem]) -> Vec<u8> {
+    let mut rows = vec![vec![
+        "cell".to_owned(),
+        "value".to_owned(),
+        "problem".to_owned(),
+    ]];
+    rows.extend(
+        problems
+            .iter()
+            .map(|p| vec![p.cell.clone(), p.value.clone(), p.message.clone()]),
+    );
+    crate::spreadsheet::write::csv_with_bom(&rows)
+}
+
 /// A batch check's row error at the cell the row's value came from.
 fn at_cell(intake: &Intake, error: &submissions::RowError) -> CellProblem {
     let cell = intake.cells.get(error.row);

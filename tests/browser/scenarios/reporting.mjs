@@ -51,7 +51,15 @@ export default async function ({ page, args }) {
   const outcome = await page.innerText('#outcome');
   await page.waitForSelector('#submissions .status-PENDING');
   if (args.shots) await page.screenshot({ path: `${args.shots}/reporting-submitted.png`, fullPage: true });
+  // The values just sent, as a workbook for Excel, with the session.
+  const [exported] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Excel (.xlsx)' }).click(),
+  ]);
+  const exportedPath = `${args.dir}/exported.xlsx`;
+  await exported.saveAs(exportedPath);
   return {
+    exported: exportedPath, exportedName: exported.suggestedFilename(),
     counts, deadline, suggested: download.suggestedFilename(), problems, marked, blocked, preview, outcome,
     submissions: await page.innerText('#submissions'),
     countsAfter: await page.innerText('#counts'),
