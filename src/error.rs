@@ -82,6 +82,13 @@ pub enum AppError {
     Invalid(Box<InvalidInput>),
     #[error("{0}")]
     Conflict(String),
+    /// A decision on a submission that shares values with other pending ones: which stands must be
+    /// said (`extensions.submissions` lists the others' ids).
+    #[error("{message}")]
+    Overlap {
+        message: String,
+        submissions: Vec<i64>,
+    },
     /// A write lost a race to a concurrent writer; it is retried, and reported as a conflict when it
     /// keeps losing.
     #[error("another write changed the same values at the same time; try again")]
@@ -139,7 +146,9 @@ impl AppError {
         match self {
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::Invalid(_) | AppError::Settings(_) => code::BAD_USER_INPUT,
-            AppError::Conflict(_) | AppError::Contention => code::CONFLICT,
+            AppError::Conflict(_) | AppError::Overlap { .. } | AppError::Contention => {
+                code::CONFLICT
+            }
             AppError::Forbidden(_) => code::FORBIDDEN,
             AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
             AppError::Upstream(_) | AppError::Internal(_) => code::INTERNAL,
@@ -273,12 +282,21 @@ impl From<AppError> for async_graphql::Error {
             AppError::Invalid(input) => Some(input.as_ref().clone()),
             _ => None,
         };
+        let others: Vec<String> = match &err {
+            AppError::Overlap { submissions, .. } => {
+                submissions.iter().map(i64::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(input) = &invalid {
                 ext.set("field", input.field.as_str());
                 ext.set("value", input.value.as_str());
                 ext.set("expected", input.expected.as_str());
+            }
+            if !others.is_empty() {
+                ext.set("submissions", others.clone());
             }
         })
     }

@@ -1021,14 +1021,18 @@ on_both_backends!(exports_obey_the_policy, |app: TestApp| async move {
         .await;
     let owner_csv = owner["exportObservations"].as_str().expect("csv");
     let other_csv = other["exportObservations"].as_str().expect("csv");
-    assert!(owner_csv.starts_with("indicator,region,year,sex,age_group,residence,value,numerator,denominator,status,revision,suppressed\n"));
+    assert!(owner_csv.starts_with("indicator,region,year,sex,age_group,residence,value,numerator,denominator,status,revision,suppressed,indicator_name_zh,indicator_name_en,region_name_zh,region_name_en,unit\n"));
+    let suppressed = |l: &&str| l.split(',').nth(11) == Some("true");
     assert_eq!(
         owner_csv.lines().count(),
         other_csv.lines().count(),
         "the same rows, with different detail"
     );
-    assert!(!owner_csv.contains(",true\n"), "the owner sees every value");
-    let hidden: Vec<&str> = other_csv.lines().filter(|l| l.ends_with(",true")).collect();
+    assert!(
+        !owner_csv.lines().any(|l| suppressed(&l)),
+        "the owner sees every value"
+    );
+    let hidden: Vec<&str> = other_csv.lines().filter(suppressed).collect();
     assert!(!hidden.is_empty());
     assert!(
         hidden.iter().all(|l| l.split(',').nth(6) == Some("")),
@@ -1148,3 +1152,166 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    an_approval_that_overlaps_a_pending_submission_asks_which_stands,
+    |app: TestApp| async move {
+        let clerk = app.token("health", &["submitter"]);
+        let approver = app.token("statistics", &["approver"]);
+        let at = |region: &str, value: f64| json!({ "indicator": "HEA-03", "region": region, "year": 2026, "value": value });
+        let submit = |rows: Value| {
+            let (clerk, app) = (&clerk, &app);
+            async move {
+                let d = app.data(clerk, SUBMIT, json!({ "rows": rows })).await;
+                d["submitObservations"]["submission"]["id"]
+                    .as_str()
+                    .expect("a submission")
+                    .to_owned()
+            }
+        };
+        // A file of three townships, then a correction of one of them and a fourth, both pending.
+        let first = submit(json!([
+            at("DEMO-T01", 4.1),
+            at("DEMO-T02", 4.2),
+            at("DEMO-T03", 4.3)
+        ]))
+        .await;
+        let correction = submit(json!([at("DEMO-T01", 3.9), at("DEMO-T04", 4.4)])).await;
+        // Either approval alone is refused, naming the other; nothing is published.
+        for (id, other) in [(&correction, &first), (&first, &correction)] {
+            let (status, body) = app
+                .post(
+                    Some(&approver),
+                    &json!({ "query": APPROVE, "variables": { "id": id } }),
+                )
+                .await;
+            assert_eq!(status, 200);
+            let (code, message) = crate::support::first_error(&body);
+            assert_eq!(code, "CONFLICT", "{body}");
+            assert!(
+                message.contains(&format!("submission {other} (1 values)")),
+                "{message}"
+            );
+            assert_eq!(
+                body["errors"][0]["extensions"]["submissions"],
+                json!([other]),
+                "{body}"
+            );
+        }
+        assert!(
+            published_hea03_2026(&app).await.is_empty(),
+            "no silent partial publication"
+        );
+        // Rejecting needs no answer: it publishes nothing. (Checked on a third, overlapping one.)
+        let third = submit(json!([at("DEMO-T02", 5.0)])).await;
+        let rejected = app
+            .data(&approver, REJECT, json!({ "id": third, "r": "a typo" }))
+            .await;
+        assert_eq!(rejected["rejectSubmission"]["status"], "REJECTED");
+        // A submission that shares nothing cannot be superseded.
+        let unrelated = app
+            .data(
+                &clerk,
+                SUBMIT,
+                json!({ "rows": [{ "indicator": "HEA-06", "region": "DEMO-T01", "year": 2026, "value": 97.0 }] }),
+            )
+            .await["submitObservations"]["submission"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let q = r#"mutation($id: ID!, $s: [ID!]!) { approveSubmission(id: $id, supersedes: $s) { id status } }"#;
+        let (_, body) = app
+            .post(
+                Some(&approver),
+                &json!({ "query": q, "variables": { "id": correction, "s": [first, unrelated] } }),
+            )
+            .await;
+        assert_eq!(
+            crate::support::first_error(&body).0,
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "supersedes");
+        assert!(
+            published_hea03_2026(&app).await.is_empty(),
+            "a refused approval changed nothing"
+        );
+        // The approver says the correction stands: it is published, the first file is rejected whole
+        // with a reason naming the correction, and the audit log says so.
+        let approved = app
+            .data(&approver, q, json!({ "id": correction, "s": [first] }))
+            .await;
+        assert_eq!(approved["approveSubmission"]["status"], "APPROVED");
+        assert_eq!(
+            published_hea03_2026(&app).await,
+            [("DEMO-T01".to_owned(), 3.9), ("DEMO-T04".to_owned(), 4.4)]
+                .into_iter()
+                .collect()
+        );
+        let seen = app
+            .data(
+                &clerk,
+                r#"{ submissions(filter: { status: REJECTED }) { id status reason decidedBy } }"#,
+                json!({}),
+            )
+            .await;
+        let seen = seen["submissions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|s| s["id"] == first.as_str())
+            .cloned()
+            .expect("the first file, rejected");
+        assert!(
+            seen["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&format!("superseded by submission {correction}")),
+            "the submitter sees why: {seen}"
+        );
+        let audit = app
+            .data(
+                &app.coordinator(),
+                r#"{ auditLog(filter: { entityType: "submission" }) { action entityKey after } }"#,
+                json!({}),
+            )
+            .await;
+        let entries = audit["auditLog"].as_array().expect("list");
+        assert!(
+            entries.iter().any(|e| e["action"] == "submission.reject"
+                && e["entityKey"] == first.as_str()
+                && e["after"]["superseded_by"] == correction.as_str()),
+            "{audit}"
+        );
+        // The unrelated one is decided on its own.
+        let alone = app
+            .data(&approver, APPROVE, json!({ "id": unrelated }))
+            .await;
+        assert_eq!(alone["approveSubmission"]["status"], "APPROVED");
+    }
+);
+
+/// The published HEA-03 values of 2026, by region.
+async fn published_hea03_2026(app: &TestApp) -> std::collections::BTreeMap<String, f64> {
+    let d = app
+        .data(
+            &app.coordinator(),
+            r#"{ observations(filter: { indicators: ["HEA-03"], years: { from: 2026, to: 2026 } }, first: 100) { edges { node { region { code } value } } } }"#,
+            json!({}),
+        )
+        .await;
+    d["observations"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["region"]["code"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                e["node"]["value"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect()
+}

@@ -14,6 +14,7 @@ use crate::spreadsheet::value::{self, Value, normalize};
 use crate::spreadsheet::{Format, ReadLimits, Sheet, SheetRow, Workbook, address};
 use crate::vocabulary::{AGE_CODES, RESIDENCE_CODES, SEX_CODES, TOTAL, Unit};
 use entity::{indicator, region};
+use std::collections::HashMap;
 
 /// The version mark of the hub's template, in its hidden sheet's first cell.
 pub const TEMPLATE_MARK: &str = "childhub-template/1";
@@ -195,10 +196,14 @@ fn template_meta(book: &Workbook) -> Option<(String, i32)> {
     Some((department, year))
 }
 
-/// The catalogue's names, looked up by what people write.
+/// The catalogue's names, looked up by what people write: indexed once per file, so a sheet of
+/// 200,000 rows naming villages costs a hash lookup per cell, not a scan of every region.
 struct Names<'a> {
-    indicators: Vec<&'a indicator::Model>,
-    regions: Vec<&'a region::Model>,
+    indicator_codes: HashMap<String, &'a indicator::Model>,
+    /// By [`key`] of the Chinese or English name; each list in code order.
+    indicator_names: HashMap<String, Vec<&'a indicator::Model>>,
+    region_codes: HashMap<String, &'a region::Model>,
+    region_names: HashMap<String, Vec<&'a region::Model>>,
 }
 
 /// A header or name as compared: full-width folded, spaces and a trailing unit in brackets dropped,
@@ -215,6 +220,28 @@ fn key(text: &str) -> String {
         .to_lowercase()
 }
 
+/// Codes compare without case.
+fn code_key(text: &str) -> String {
+    text.to_ascii_uppercase()
+}
+
+/// Each model under the keys of its two names (once when they are the same).
+fn by_name<'a, M>(
+    models: &[&'a M],
+    names: impl Fn(&M) -> [&str; 2],
+) -> HashMap<String, Vec<&'a M>> {
+    let mut index: HashMap<String, Vec<&'a M>> = HashMap::new();
+    for m in models {
+        let [zh, en] = names(m);
+        let (zh, en) = (key(zh), key(en));
+        if en != zh {
+            index.entry(en).or_default().push(m);
+        }
+        index.entry(zh).or_default().push(m);
+    }
+    index
+}
+
 impl<'a> Names<'a> {
     fn new(catalogue: &'a Snapshot) -> Self {
         let mut indicators: Vec<_> = catalogue.indicators.values().collect();
@@ -222,8 +249,10 @@ impl<'a> Names<'a> {
         let mut regions: Vec<_> = catalogue.regions.values().collect();
         regions.sort_by(|a, b| a.code.cmp(&b.code));
         Names {
-            indicators,
-            regions,
+            indicator_codes: indicators.iter().map(|i| (code_key(&i.code), *i)).collect(),
+            indicator_names: by_name(&indicators, |i| [&i.name_zh, &i.name_en]),
+            region_codes: regions.iter().map(|r| (code_key(&r.code), *r)).collect(),
+            region_names: by_name(&regions, |r| [&r.name_zh, &r.name_en]),
         }
     }
 
@@ -233,19 +262,17 @@ impl<'a> Names<'a> {
         let text = normalize(given);
         let first = text.split_whitespace().next().unwrap_or("");
         if let Some(found) = self
-            .indicators
-            .iter()
-            .find(|i| i.code.eq_ignore_ascii_case(&text) || i.code.eq_ignore_ascii_case(first))
+            .indicator_codes
+            .get(&code_key(&text))
+            .or_else(|| self.indicator_codes.get(&code_key(first)))
         {
             return Ok(found);
         }
-        let wanted = key(&text);
-        let matches: Vec<_> = self
-            .indicators
-            .iter()
-            .filter(|i| key(&i.name_zh) == wanted || key(&i.name_en) == wanted)
-            .collect();
-        match matches.as_slice() {
+        let matches = self
+            .indicator_names
+            .get(&key(&text))
+            .map_or(&[][..], Vec::as_slice);
+        match matches {
             [one] => Ok(one),
             [] => Err(
                 "an indicator code (such as HEA-06) or its name as the catalogue has it".to_owned(),
@@ -264,19 +291,14 @@ impl<'a> Names<'a> {
     /// existed in `year`.
     fn region(&self, given: &str, year: Option<i32>) -> Result<&'a region::Model, String> {
         let text = normalize(given);
-        if let Some(found) = self
-            .regions
-            .iter()
-            .find(|r| r.code.eq_ignore_ascii_case(&text))
-        {
+        if let Some(found) = self.region_codes.get(&code_key(&text)) {
             return Ok(found);
         }
-        let wanted = key(&text);
-        let mut matches: Vec<_> = self
-            .regions
-            .iter()
-            .filter(|r| key(&r.name_zh) == wanted || key(&r.name_en) == wanted)
-            .collect();
+        let mut matches: Vec<&region::Model> = self
+            .region_names
+            .get(&key(&text))
+            .cloned()
+            .unwrap_or_default();
         if matches.len() > 1
             && let Some(y) = year
         {

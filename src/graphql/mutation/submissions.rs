@@ -196,14 +196,30 @@ impl SubmissionMutation {
     }
 
     /// Approves a pending submission: its values become visible to every department and are locked.
+    /// A submission that shares values with other pending ones is refused with `CONFLICT`
+    /// (`extensions.submissions` names them) until the approver says which stands.
     async fn approve_submission(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The submission's id.")] id: ID,
+        #[graphql(
+            desc = "Pending submissions sharing values with this one that it stands over: they are rejected, with a reason naming this one, in the same transaction.",
+            default
+        )]
+        supersedes: Vec<ID>,
     ) -> Result<Submission> {
         let id = parse_id(&id)?;
-        let decided =
-            submissions::decide(db(ctx)?, &write_context(ctx), id, Decision::Approve).await?;
+        let supersedes = supersedes
+            .iter()
+            .map(parse_id)
+            .collect::<Result<Vec<i64>, _>>()?;
+        let decided = submissions::decide(
+            db(ctx)?,
+            &write_context(ctx),
+            id,
+            Decision::Approve { supersedes },
+        )
+        .await?;
         Ok(Submission(decided))
     }
 

@@ -1,5 +1,13 @@
 //! Deciding on a submission: a coordinator approves (its values become the published ones) or rejects
 //! it. The decision claims the submission with a conditional update, so two decisions cannot both land.
+//!
+//! **Overlaps.** An approval of a submission that shares values (the same indicator, region, year and
+//! breakdown) with another pending submission is refused with `CONFLICT`, naming the others, unless the
+//! approver says this one stands over them (`supersedes`): those are then rejected whole in the same
+//! transaction, with a reason naming this one, and their departments hear of it. Without the rule,
+//! approving a later two-row correction before the earlier file was decided published the two values on
+//! their own, and approving the earlier one afterwards silently kept them over it. Rejections need no
+//! such answer: they publish nothing.
 
 use super::store::flagged_rows;
 use crate::auth::policy;
@@ -16,8 +24,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A decision on a pending submission.
 pub enum Decision {
-    Approve,
-    Reject { reason: String },
+    /// `supersedes`: the pending submissions sharing values with this one that it stands over.
+    Approve {
+        supersedes: Vec<i64>,
+    },
+    Reject {
+        reason: String,
+    },
 }
 
 /// Approves or rejects a pending submission (coordinators with the approver role). Approved values become
@@ -44,7 +57,7 @@ pub async fn decide(
     })
     .await?;
     let label = match decision {
-        Decision::Approve => "approve",
+        Decision::Approve { .. } => "approve",
         Decision::Reject { .. } => "reject",
     };
     metrics::counter!("childhub_decisions_total", "decision" => label).increment(1);
@@ -71,7 +84,7 @@ async fn decide_once(
         )));
     }
     let (status, reason) = match decision {
-        Decision::Approve => (Status::Approved, None),
+        Decision::Approve { .. } => (Status::Approved, None),
         Decision::Reject { reason } => (Status::Rejected, Some(reason.trim().to_owned())),
     };
     // The decision claims the submission with a conditional update first: of two decisions racing, the
@@ -109,8 +122,12 @@ async fn decide_once(
         .filter(observation::Column::Status.eq(Status::Pending.as_str()))
         .all(&txn)
         .await?;
+    if let Decision::Approve { supersedes } = decision {
+        let overlapping = overlapping_pending(&txn, id, &rows).await?;
+        settle_overlaps(&txn, ctx, approver, id, &overlapping, supersedes).await?;
+    }
     let promoted = match decision {
-        Decision::Approve => publish(&txn, &rows).await?,
+        Decision::Approve { .. } => publish(&txn, &rows).await?,
         Decision::Reject { .. } => Vec::new(),
     };
     let published = promoted.len();
@@ -135,7 +152,7 @@ async fn decide_once(
         ctx,
         Entry {
             action: match decision {
-                Decision::Approve => "submission.approve",
+                Decision::Approve { .. } => "submission.approve",
                 Decision::Reject { .. } => "submission.reject",
             },
             entity_type: "submission",
@@ -149,6 +166,154 @@ async fn decide_once(
     announce(&txn, &updated, &rows, &promoted).await?;
     txn.commit().await.map_err(map_write_error)?;
     Ok(updated)
+}
+
+/// The other pending submissions holding values of the same keys as `rows`, with how many each shares.
+async fn overlapping_pending(
+    db: &impl ConnectionTrait,
+    id: i64,
+    rows: &[observation::Model],
+) -> AppResult<BTreeMap<i64, usize>> {
+    let mut shared: BTreeMap<i64, usize> = BTreeMap::new();
+    let keys: Vec<Key> = rows.iter().map(observation::Model::key).collect();
+    // As `flagged_rows` does: a superset by the chunk's indicators, regions and years, then exact keys.
+    for chunk in keys.chunks(10_000) {
+        let wanted: std::collections::HashSet<&Key> = chunk.iter().collect();
+        let distinct = |f: fn(&Key) -> i32| {
+            let mut v: Vec<i32> = chunk.iter().map(f).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let found = observation::Entity::find()
+            .filter(observation::Column::IndicatorId.is_in(distinct(|k| k.series.indicator_id)))
+            .filter(observation::Column::RegionId.is_in(distinct(|k| k.series.region_id)))
+            .filter(observation::Column::Year.is_in(distinct(|k| k.year)))
+            .filter(observation::Column::Status.eq(Status::Pending.as_str()))
+            .filter(observation::Column::SubmissionId.ne(id))
+            .all(db)
+            .await?;
+        for m in found {
+            if let Some(other) = m.submission_id
+                && wanted.contains(&m.key())
+            {
+                *shared.entry(other).or_default() += 1;
+            }
+        }
+    }
+    Ok(shared)
+}
+
+/// Refuses the approval while an overlapping submission is not answered for; rejects the ones this
+/// approval supersedes (each claimed with a conditional update, audited and announced).
+async fn settle_overlaps(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &WriteContext,
+    approver: &crate::auth::Member,
+    id: i64,
+    overlapping: &BTreeMap<i64, usize>,
+    supersedes: &[i64],
+) -> AppResult<()> {
+    let unanswered: Vec<i64> = overlapping
+        .keys()
+        .copied()
+        .filter(|other| !supersedes.contains(other))
+        .collect();
+    if !unanswered.is_empty() {
+        let listed = unanswered
+            .iter()
+            .map(|o| format!("submission {o} ({} values)", overlapping[o]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(AppError::Overlap {
+            message: format!(
+                "submission {id} shares values with pending {listed}: say which stands — approve this one \
+                 with supersedes: [{}] (the others are then rejected), or decide the others first",
+                unanswered
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            submissions: unanswered,
+        });
+    }
+    for other in supersedes {
+        if !overlapping.contains_key(other) {
+            return Err(AppError::invalid(
+                "supersedes",
+                other,
+                format!("a pending submission that shares values with submission {id}"),
+            ));
+        }
+        let found = submission::Entity::find_by_id(*other)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("submission {other} does not exist")))?;
+        policy::authorize_decision_on(approver, &found.submitted_by)?;
+        let reason = format!(
+            "superseded by submission {id}, approved by {}: {} of its values were sent again there; send the others again if they are still needed",
+            approver.subject, overlapping[other]
+        );
+        let claimed = submission::Entity::update_many()
+            .col_expr(
+                submission::Column::Status,
+                sea_orm::sea_query::Expr::value(Status::Rejected.as_str()),
+            )
+            .col_expr(
+                submission::Column::DecidedBy,
+                sea_orm::sea_query::Expr::value(approver.subject.clone()),
+            )
+            .col_expr(
+                submission::Column::DecidedAt,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+            )
+            .col_expr(
+                submission::Column::Reason,
+                sea_orm::sea_query::Expr::value(reason.clone()),
+            )
+            .filter(submission::Column::Id.eq(*other))
+            .filter(submission::Column::Status.eq(Status::Pending.as_str()))
+            .exec(txn)
+            .await
+            .map_err(map_write_error)?;
+        if claimed.rows_affected != 1 {
+            return Err(AppError::Conflict(format!(
+                "submission {other} was decided by someone else at the same time"
+            )));
+        }
+        let rows = observation::Entity::update_many()
+            .col_expr(
+                observation::Column::Status,
+                sea_orm::sea_query::Expr::value(Status::Rejected.as_str()),
+            )
+            .filter(observation::Column::SubmissionId.eq(*other))
+            .filter(observation::Column::Status.eq(Status::Pending.as_str()))
+            .exec(txn)
+            .await
+            .map_err(map_write_error)?;
+        audit::record(
+            txn,
+            ctx,
+            Entry {
+                action: "submission.reject",
+                entity_type: "submission",
+                entity_key: other.to_string(),
+                department_id: Some(found.department_id),
+                before: Some(json!({ "status": found.status })),
+                after: Some(json!({ "status": Status::Rejected.as_str(), "rows": rows.rows_affected, "published": 0, "reason": reason, "superseded_by": id.to_string() })),
+            },
+        )
+        .await?;
+        let rejected = submission::Entity::find_by_id(*other)
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(format!("submission {other} vanished while deciding"))
+            })?;
+        announce(txn, &rejected, &[], &[]).await?;
+    }
+    Ok(())
 }
 
 /// The decision's events: the submission approved or rejected, and one `observations.published` per
