@@ -24,7 +24,7 @@ python3 bench/preview_files.py --dir "$WORK"
 
 seconds_of() { grep "Elapsed (wall clock)" "$1" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }'; }
 lines=()
-for file in long.xlsx gbk.csv wide.xlsx bomb.xlsx empty.xlsx; do
+for file in long.xlsx notes.xlsx gbk.csv wide.xlsx bomb.xlsx empty.xlsx; do
   set +e
   /usr/bin/time -v "$BIN" import observations "$WORK/$file" --as health --dry-run >"$WORK/out.txt" 2>"$WORK/time.txt"
   status=$?

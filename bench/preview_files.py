@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the preview benchmark's files from the import benchmark's observations.csv (bench/generate_import.py):
 the same values as a clerk's files would hold them — an .xlsx in the long layout with Chinese headers and
-village *names* (each mapped to its code), the same as a GBK CSV (what Excel saves on Chinese Windows), a
+village *names* (each mapped to its code), the same with a notes column of unique text in every row (about
+20 MB), the same as a GBK CSV (what Excel saves on Chinese Windows), a
 wide .xlsx (a row per village and year, a column per indicator, as another program writes it) — and two
 hostile files: a zip bomb (a sheet that inflates past the reader's limit) and a sheet of 10^6 empty rows.
 openpyxl writes the workbooks in its streaming mode. Deterministic."""
@@ -31,6 +32,17 @@ def long_xlsx(src, out):
     sheet.append(["指标", "地区", "年份", "数值"])
     for r in rows(src):
         sheet.append([r["indicator"], name_of(r["region"]), int(r["year"]), float(r["value"])])
+    book.save(out)
+
+
+def notes_xlsx(src, out):
+    """The long layout with a notes column of unique text in every row: a file of about 20 MB."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("填报")
+    sheet.append(["指标", "地区", "年份", "数值", "备注"])
+    for n, r in enumerate(rows(src)):
+        note = f"第{n}行：{r['region']} {r['indicator']} 由乡镇卫生院汇总上报，经复核无误，数据来源为妇幼保健信息系统 {n * 7919 % 1000003:07d}"
+        sheet.append([r["indicator"], name_of(r["region"]), int(r["year"]), float(r["value"]), note])
     book.save(out)
 
 
@@ -118,6 +130,7 @@ def main():
     args = parser.parse_args()
     src = os.path.join(args.dir, "observations.csv")
     long_xlsx(src, os.path.join(args.dir, "long.xlsx"))
+    notes_xlsx(src, os.path.join(args.dir, "notes.xlsx"))
     gbk_csv(src, os.path.join(args.dir, "gbk.csv"))
     wide_xlsx(src, os.path.join(args.dir, "wide.xlsx"))
     zip_bomb(os.path.join(args.dir, "bomb.xlsx"))

@@ -204,10 +204,10 @@ pub struct FileRead {
     pub rows: Vec<ReadValue>,
 }
 
-/// A name the file gave where a code goes, and the code it was taken for.
+/// A name the file gave where a code goes, and the code it was taken for (each name once).
 #[derive(SimpleObject)]
 pub struct MappedName {
-    /// The cell the name was in, e.g. `Sheet1!A3`.
+    /// The first cell the name was in, e.g. `Sheet1!A3`.
     pub cell: String,
     /// The name as the file gave it, e.g. `城关镇`.
     pub given: String,

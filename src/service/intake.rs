@@ -57,7 +57,7 @@ pub struct CellProblem {
     pub message: String,
 }
 
-/// A name the reader took for a code, for the preview to show.
+/// A name the reader took for a code, for the preview to show: each name once, at its first cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mapped {
     pub cell: String,
@@ -128,6 +128,7 @@ pub fn recognise(book: &Workbook, catalogue: &Snapshot, options: &IntakeOptions)
     let mut reader = Reader {
         names: &names,
         catalogue,
+        noted: Default::default(),
         intake: Intake {
             format: book.format,
             encoding: book.encoding,
@@ -400,6 +401,8 @@ struct Reader<'a> {
     names: &'a Names<'a>,
     catalogue: &'a Snapshot,
     intake: Intake,
+    /// The names already listed in `intake.mapped` (each once, at its first cell).
+    noted: std::collections::HashSet<(String, String)>,
 }
 
 impl Reader<'_> {
@@ -680,7 +683,7 @@ impl Reader<'_> {
 
     fn note_mapping(&mut self, sheet: &Sheet, row: &SheetRow, col: u32, code: &str) {
         let given = row.get(col).text();
-        if given != code {
+        if given != code && self.noted.insert((given.clone(), code.to_owned())) {
             self.intake.mapped.push(Mapped {
                 cell: address(&sheet.name, row.number, col),
                 given,
