@@ -1199,7 +1199,7 @@ on_both_backends!(
             );
         }
         assert!(
-            published_hea03_2026(&app).await.is_empty(),
+            published_hea03(&app, 2026).await.is_empty(),
             "no silent partial publication"
         );
         // Rejecting needs no answer: it publishes nothing. (Checked on a third, overlapping one.)
@@ -1233,7 +1233,7 @@ on_both_backends!(
         );
         assert_eq!(body["errors"][0]["extensions"]["field"], "supersedes");
         assert!(
-            published_hea03_2026(&app).await.is_empty(),
+            published_hea03(&app, 2026).await.is_empty(),
             "a refused approval changed nothing"
         );
         // The approver says the correction stands: it is published, the first file is rejected whole
@@ -1243,7 +1243,7 @@ on_both_backends!(
             .await;
         assert_eq!(approved["approveSubmission"]["status"], "APPROVED");
         assert_eq!(
-            published_hea03_2026(&app).await,
+            published_hea03(&app, 2026).await,
             [("DEMO-T01".to_owned(), 3.9), ("DEMO-T04".to_owned(), 4.4)]
                 .into_iter()
                 .collect()
@@ -1291,13 +1291,145 @@ on_both_backends!(
     }
 );
 
-/// The published HEA-03 values of 2026, by region.
-async fn published_hea03_2026(app: &TestApp) -> std::collections::BTreeMap<String, f64> {
+on_both_backends!(
+    a_submission_says_what_it_covers_and_each_row_what_it_would_replace,
+    |app: TestApp| async move {
+        let clerk = app.token("health", &["submitter"]);
+        let published_2025 = published_hea03(&app, 2025).await;
+        let before = *published_2025.get("DEMO-T01").expect("the demo has 2025");
+        let sent = app
+            .data(
+                &clerk,
+                SUBMIT,
+                json!({ "rows": [
+                    { "indicator": "HEA-03", "region": "DEMO-T01", "year": 2025, "value": before + 1.0 },
+                    { "indicator": "HEA-03", "region": "DEMO-T02", "year": 2026, "value": 4.4 },
+                    { "indicator": "HEA-06", "region": "DEMO-T02", "year": 2026, "value": 97.0 }
+                ] }),
+            )
+            .await;
+        let id = sent["submitObservations"]["submission"]["id"].clone();
+        let q = r#"{ submissions(filter: { status: PENDING }) { id indicators { code } regions { code } years
+            confirmedWarningCount
+            observations(first: 10) { indicator { code } region { code } year value
+              previousApproved { value status } lastYearApproved { year value } } } }"#;
+        let d = app.data(&app.coordinator(), q, json!({})).await;
+        let s = d["submissions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .expect("the submission");
+        assert_eq!(
+            s["indicators"],
+            json!([{ "code": "HEA-03" }, { "code": "HEA-06" }])
+        );
+        assert_eq!(
+            s["regions"],
+            json!([{ "code": "DEMO-T01" }, { "code": "DEMO-T02" }])
+        );
+        assert_eq!(s["years"], json!([2025, 2026]));
+        assert_eq!(s["confirmedWarningCount"], 0);
+        let row = |region: &str, year: i64, code: &str| {
+            s["observations"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|o| {
+                    o["region"]["code"] == region
+                        && o["year"] == year
+                        && o["indicator"]["code"] == code
+                })
+                .cloned()
+                .expect("row")
+        };
+        let correction = row("DEMO-T01", 2025, "HEA-03");
+        assert_eq!(
+            correction["previousApproved"]["value"],
+            json!(before),
+            "{correction}"
+        );
+        assert_eq!(correction["previousApproved"]["status"], "APPROVED");
+        let new = row("DEMO-T02", 2026, "HEA-03");
+        assert!(
+            new["previousApproved"].is_null(),
+            "nothing published for 2026 yet"
+        );
+        assert_eq!(new["lastYearApproved"]["year"], 2025);
+        assert_eq!(
+            new["lastYearApproved"]["value"],
+            json!(published_2025["DEMO-T02"]),
+            "{new}"
+        );
+        // A published value replaces nothing: it is itself the approved one.
+        let d = app
+            .data(
+                &app.coordinator(),
+                r#"{ observations(filter: { indicators: ["HEA-03"], regions: ["DEMO-T01"], years: { from: 2025, to: 2025 } }) { edges { node { value previousApproved { value } lastYearApproved { year } } } } }"#,
+                json!({}),
+            )
+            .await;
+        let node = &d["observations"]["edges"][0]["node"];
+        assert!(node["previousApproved"].is_null(), "{node}");
+        assert_eq!(node["lastYearApproved"]["year"], 2024, "{node}");
+    }
+);
+
+on_both_backends!(
+    last_years_value_beside_a_restricted_cell_stays_suppressed,
+    |app: TestApp| async move {
+        // Another department reading a restricted table: the value beside a published cell is the
+        // same protected read as the cell itself — a hidden value does not come back through it.
+        let education = app.token("education", &["viewer"]);
+        let q = r#"{ observations(filter: { indicators: ["LAW-01"], years: { from: 2025, to: 2025 } }, first: 1000) {
+            edges { node { region { code } sex ageGroup suppressed value lastYearApproved { suppressed value } } } } }"#;
+        let d = app.data(&education, q, json!({})).await;
+        let q2024 = r#"{ observations(filter: { indicators: ["LAW-01"], years: { from: 2024, to: 2024 } }, first: 1000) {
+            edges { node { region { code } sex ageGroup suppressed value } } } }"#;
+        let d2024 = app.data(&education, q2024, json!({})).await;
+        let key = |n: &Value| {
+            format!(
+                "{}/{}/{}",
+                n["region"]["code"].as_str().unwrap_or(""),
+                n["sex"].as_str().unwrap_or(""),
+                n["ageGroup"].as_str().unwrap_or("")
+            )
+        };
+        let direct: std::collections::HashMap<String, Value> = d2024["observations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| (key(&e["node"]), e["node"]["value"].clone()))
+            .collect();
+        let mut compared = 0;
+        for e in d["observations"]["edges"].as_array().expect("edges") {
+            let n = &e["node"];
+            if n["lastYearApproved"].is_null() {
+                continue;
+            }
+            compared += 1;
+            assert_eq!(
+                n["lastYearApproved"]["value"],
+                direct[&key(n)],
+                "read beside 2025 as read directly: {n}"
+            );
+        }
+        assert!(compared > 0);
+        assert!(
+            direct.values().any(Value::is_null),
+            "some 2024 cells are hidden from education"
+        );
+    }
+);
+
+/// The published HEA-03 values of `year`, by region (totals).
+async fn published_hea03(app: &TestApp, year: i32) -> std::collections::BTreeMap<String, f64> {
     let d = app
         .data(
             &app.coordinator(),
-            r#"{ observations(filter: { indicators: ["HEA-03"], years: { from: 2026, to: 2026 } }, first: 100) { edges { node { region { code } value } } } }"#,
-            json!({}),
+            r#"query($y: Int!) { observations(filter: { indicators: ["HEA-03"], years: { from: $y, to: $y }, sex: "_T", residence: "_T" }, first: 100) { edges { node { region { code } value } } } }"#,
+            json!({ "y": year }),
         )
         .await;
     d["observations"]["edges"]

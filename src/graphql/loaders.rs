@@ -125,6 +125,42 @@ impl Loader<SubmissionId> for Source {
     }
 }
 
+/// What one submission covers (its indicators, regions, years).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoverageOf(pub i64);
+
+impl Loader<CoverageOf> for Source {
+    type Value = crate::service::submissions::Coverage;
+    type Error = AppError;
+    #[tracing::instrument(name = "load submission coverage", skip_all, fields(keys = keys.len()))]
+    async fn load(&self, keys: &[CoverageOf]) -> Loaded<CoverageOf, Self::Value> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = crate::service::submissions::coverage_of(&self.db, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, c)| (CoverageOf(id), c))
+            .collect())
+    }
+}
+
+/// The published value of a key (what a pending value would replace; last year's approved one).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PublishedAt(pub Key);
+
+impl Loader<PublishedAt> for Source {
+    type Value = Record;
+    type Error = AppError;
+    #[tracing::instrument(name = "load published values", skip_all, fields(keys = keys.len()))]
+    async fn load(&self, keys: &[PublishedAt]) -> Loaded<PublishedAt, Self::Value> {
+        let wanted: Vec<Key> = keys.iter().map(|k| k.0.clone()).collect();
+        let found = observations::published_of(&self.db, &self.scope, &wanted).await?;
+        Ok(found
+            .into_iter()
+            .map(|(k, r)| (PublishedAt(k), r))
+            .collect())
+    }
+}
+
 impl Loader<SeriesKey> for Source {
     type Value = Vec<Record>;
     type Error = AppError;

@@ -517,6 +517,21 @@ impl Observation {
             .await?
             .and_then(|s| crate::service::submissions::cell_of(&s, &self.0.model)))
     }
+    /// The approved value of the same indicator, region, year and breakdown that this one would
+    /// replace (for a review: a pending row beside what is published), as the caller may read it;
+    /// null when there is none, or this is it.
+    async fn previous_approved(&self, ctx: &Context<'_>) -> Result<Option<Observation>> {
+        let key = crate::graphql::loaders::PublishedAt(self.0.model.key());
+        let found = loaders(ctx)?.load_one(key).await?;
+        Ok(found
+            .filter(|r| r.model.id != self.0.model.id)
+            .map(Observation))
+    }
+    /// The approved value of the same series one year earlier, as the caller may read it.
+    async fn last_year_approved(&self, ctx: &Context<'_>) -> Result<Option<Observation>> {
+        let key = crate::graphql::loaders::PublishedAt(self.0.model.key().year_before());
+        Ok(loaders(ctx)?.load_one(key).await?.map(Observation))
+    }
     /// A data-quality flag raised when the value was accepted, e.g. `implausible_jump`; null when the
     /// value is suppressed.
     async fn quality_flag(&self) -> Option<&str> {

@@ -11,6 +11,15 @@ use entity::{audit_log, submission};
 
 pub struct Submission(pub submission::Model);
 
+impl Submission {
+    async fn coverage(&self, ctx: &Context<'_>) -> Result<crate::service::submissions::Coverage> {
+        Ok(loaders(ctx)?
+            .load_one(crate::graphql::loaders::CoverageOf(self.0.id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
 /// A batch of observations sent by one department in one request.
 #[Object]
 impl Submission {
@@ -67,9 +76,50 @@ impl Submission {
     async fn confirmed_warnings(&self) -> Option<async_graphql::Json<serde_json::Value>> {
         self.0.warnings.clone().map(async_graphql::Json)
     }
+    /// How many quality warnings the submitter confirmed when sending it.
+    async fn confirmed_warning_count(&self) -> i32 {
+        self.0
+            .warnings
+            .as_ref()
+            .and_then(|w| w["warnings"].as_array())
+            .map_or(0, |w| w.len() as i32)
+    }
     /// Why it was rejected.
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
+    }
+    /// The indicators its values are for, in code order.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        let coverage = self.coverage(ctx).await?;
+        let reference = reference(ctx)?;
+        let mut found: Vec<Indicator> = coverage
+            .indicator_ids
+            .iter()
+            .filter_map(|id| reference.indicator_by_id(*id).cloned().map(Indicator))
+            .collect();
+        found.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+        Ok(found)
+    }
+    /// The regions its values are for, in code order.
+    async fn regions(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::types::Region>> {
+        let coverage = self.coverage(ctx).await?;
+        let reference = reference(ctx)?;
+        let mut found: Vec<_> = coverage
+            .region_ids
+            .iter()
+            .filter_map(|id| {
+                reference
+                    .region_by_id(*id)
+                    .cloned()
+                    .map(crate::graphql::types::Region)
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+        Ok(found)
+    }
+    /// The years its values are for, ascending.
+    async fn years(&self, ctx: &Context<'_>) -> Result<Vec<i32>> {
+        Ok(self.coverage(ctx).await?.years)
     }
     /// The values it carries, as the caller may read them (pending ones: owner department and
     /// coordinators).

@@ -529,6 +529,31 @@ async fn releases_of(
     disclosure::released(db, scope.releases.as_deref(), &tables).await
 }
 
+/// The published value of each key whose indicator the caller may read, protected as every read is
+/// (a suppressed cell stays hidden): what a pending value would replace, or last year's approved one.
+pub async fn published_of(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    keys: &[Key],
+) -> AppResult<HashMap<Key, Record>> {
+    let keys: Vec<Key> = keys
+        .iter()
+        .filter(|k| scope.indicators.contains_key(&k.series.indicator_id))
+        .cloned()
+        .collect();
+    let found = crate::service::submissions::store::flagged_rows(
+        db,
+        &keys,
+        observation::Column::IsPublished,
+    )
+    .await?;
+    Ok(protect(db, scope, found.into_values().collect())
+        .await?
+        .into_iter()
+        .map(|r| (r.model.key(), r))
+        .collect())
+}
+
 /// Every revision of the given cells that the caller may see, oldest first: all of them for the owner
 /// department and coordinators, the approved ones for everyone else.
 pub async fn load_history(

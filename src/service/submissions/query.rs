@@ -120,3 +120,49 @@ pub async fn submission_observations(
     }
     Ok(out)
 }
+
+/// What a submission covers: its indicators, regions and years (ids and years, sorted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub indicator_ids: Vec<i32>,
+    pub region_ids: Vec<i32>,
+    pub years: Vec<i32>,
+}
+
+/// The coverage of each submission: three `SELECT DISTINCT` over its rows, whatever their number.
+pub async fn coverage_of(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Coverage>> {
+    let mut out: HashMap<i64, Coverage> = ids.iter().map(|id| (*id, Coverage::default())).collect();
+    for part in [
+        observation::Column::IndicatorId,
+        observation::Column::RegionId,
+        observation::Column::Year,
+    ] {
+        let pairs = observation::Entity::find()
+            .select_only()
+            .column(observation::Column::SubmissionId)
+            .column(part)
+            .distinct()
+            .filter(observation::Column::SubmissionId.is_in(ids.iter().copied()))
+            .into_tuple::<(Option<i64>, i32)>()
+            .all(db)
+            .await?;
+        for (submission, v) in pairs {
+            if let Some(c) = submission.and_then(|s| out.get_mut(&s)) {
+                match part {
+                    observation::Column::IndicatorId => c.indicator_ids.push(v),
+                    observation::Column::RegionId => c.region_ids.push(v),
+                    _ => c.years.push(v),
+                }
+            }
+        }
+    }
+    for c in out.values_mut() {
+        for v in [&mut c.indicator_ids, &mut c.region_ids, &mut c.years] {
+            v.sort_unstable();
+        }
+    }
+    Ok(out)
+}
