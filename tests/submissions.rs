@@ -1447,3 +1447,98 @@ async fn published_hea03(app: &TestApp, year: i32) -> std::collections::BTreeMap
         })
         .collect()
 }
+
+on_both_backends!(
+    a_rejection_can_remark_on_rows_which_the_submitter_sees_on_them,
+    |app: TestApp| async move {
+        let clerk = app.token("health", &["submitter"]);
+        let approver = app.token("statistics", &["approver"]);
+        let sent = app
+            .data(
+                &clerk,
+                SUBMIT,
+                json!({ "rows": [
+                    { "indicator": "HEA-03", "region": "DEMO-T01", "year": 2026, "value": 12.0 },
+                    { "indicator": "HEA-03", "region": "DEMO-T02", "year": 2026, "value": 4.0 }
+                ] }),
+            )
+            .await;
+        let id = sent["submitObservations"]["submission"]["id"].clone();
+        let rows_of = |who: String, id: Value| {
+            let app = &app;
+            async move {
+                app.data(
+                    &who,
+                    r#"query($id: ID!) { submission(id: $id) { status reason observations(first: 10) { id region { code } reviewComment } } }"#,
+                    json!({ "id": id }),
+                )
+                .await["submission"]
+                    .clone()
+            }
+        };
+        let seen = rows_of(app.coordinator(), id.clone()).await;
+        let t01 = seen["observations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|o| o["region"]["code"] == "DEMO-T01")
+            .expect("row")["id"]
+            .clone();
+        let q = r#"mutation($id: ID!, $c: [RowCommentInput!]!) { rejectSubmission(id: $id, reason: "婴儿死亡率异常 an outlier", comments: $c) { status } }"#;
+        // A remark on a row of another submission is refused, and nothing is decided.
+        let (_, body) = app
+            .post(
+                Some(&approver),
+                &json!({ "query": q, "variables": { "id": id, "c": [{ "observation": "999999", "text": "?" }] } }),
+            )
+            .await;
+        assert_eq!(
+            crate::support::first_error(&body).0,
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"],
+            "comments[0].observation"
+        );
+        assert_eq!(
+            rows_of(app.coordinator(), id.clone()).await["status"],
+            "PENDING"
+        );
+        let done = app
+            .data(
+                &approver,
+                q,
+                json!({ "id": id, "c": [{ "observation": t01, "text": "比上年高出三倍，请核对 three times last year's: check" }] }),
+            )
+            .await;
+        assert_eq!(done["rejectSubmission"]["status"], "REJECTED");
+        // The submitter sees the remark on that row, and only there.
+        let seen = rows_of(clerk.clone(), id.clone()).await;
+        let comments: std::collections::BTreeMap<String, Value> = seen["observations"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|o| {
+                (
+                    o["region"]["code"].as_str().unwrap_or("").to_owned(),
+                    o["reviewComment"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            comments["DEMO-T01"],
+            "比上年高出三倍，请核对 three times last year's: check"
+        );
+        assert!(comments["DEMO-T02"].is_null());
+        // Another department sees neither the submission nor the remark.
+        let other = app
+            .post(
+                Some(&app.token("education", &["viewer"])),
+                &json!({ "query": r#"query($id: ID!) { submission(id: $id) { reason } }"#, "variables": { "id": id } }),
+            )
+            .await
+            .1;
+        assert!(other["data"]["submission"].is_null(), "{other}");
+    }
+);

@@ -26,6 +26,8 @@ pub struct Model {
     pub cells: Option<Json>,
     /// The quality warnings found before submitting, which the submitter confirmed.
     pub warnings: Option<Json>,
+    /// The reviewer's comments on rows of a rejected submission, by the same key as `cells`.
+    pub comments: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

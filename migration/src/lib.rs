@@ -13,6 +13,7 @@ mod m20261129_000007_move_limits_to_targets;
 mod m20261203_000008_key_warnings_by_year;
 mod m20261203_000009_create_sessions;
 mod m20261203_000010_add_submission_provenance;
+mod m20261204_000011_add_review_comments;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_key_warnings_by_year::Migration),
             Box::new(m20261203_000009_create_sessions::Migration),
             Box::new(m20261203_000010_add_submission_provenance::Migration),
+            Box::new(m20261204_000011_add_review_comments::Migration),
         ]
     }
 }

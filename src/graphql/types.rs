@@ -509,6 +509,18 @@ impl Observation {
             .await?
             .map(crate::graphql::workflow_types::Submission))
     }
+    /// The value's id, for `rejectSubmission(comments:)`.
+    async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.0.model.id.to_string())
+    }
+    /// The reviewer's comment on this row when its submission was rejected (same visibility as
+    /// `submission`).
+    async fn review_comment(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self
+            .submission_of(ctx)
+            .await?
+            .and_then(|s| crate::service::submissions::comment_of(&s, &self.0.model)))
+    }
     /// For a value read from a file: the cell it came from, e.g. `填报!D7` (same visibility as
     /// `submission`).
     async fn cell(&self, ctx: &Context<'_>) -> Result<Option<String>> {

@@ -100,6 +100,15 @@ pub struct SubmitObservationsInput {
     pub dry_run: Option<bool>,
 }
 
+/// A reviewer's remark on one row of a submission being rejected.
+#[derive(async_graphql::InputObject)]
+pub struct RowCommentInput {
+    /// The row's `Observation.id`.
+    pub observation: ID,
+    /// What to fix, e.g. `比上年高出三倍，请核对`.
+    pub text: String,
+}
+
 fn parse_id(id: &ID) -> Result<i64> {
     id.parse::<i64>()
         .map_err(|_| AppError::invalid("id", id.as_str(), "a submission id such as \"12\"").into())
@@ -229,13 +238,34 @@ impl SubmissionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The submission's id.")] id: ID,
         #[graphql(desc = "Why, in words the department can act on.")] reason: String,
+        #[graphql(
+            desc = "Remarks on rows of the submission, which the submitter sees on those rows.",
+            default
+        )]
+        comments: Vec<RowCommentInput>,
     ) -> Result<Submission> {
         let id = parse_id(&id)?;
+        let comments = comments
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.observation
+                    .parse::<i64>()
+                    .map(|row| (row, c.text))
+                    .map_err(|_| {
+                        AppError::invalid(
+                            format!("comments[{i}].observation"),
+                            c.observation.as_str(),
+                            "a value's id (Observation.id)",
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
         let decided = submissions::decide(
             db(ctx)?,
             &write_context(ctx),
             id,
-            Decision::Reject { reason },
+            Decision::Reject { reason, comments },
         )
         .await?;
         Ok(Submission(decided))

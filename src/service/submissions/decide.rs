@@ -25,11 +25,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// A decision on a pending submission.
 pub enum Decision {
     /// `supersedes`: the pending submissions sharing values with this one that it stands over.
-    Approve {
-        supersedes: Vec<i64>,
-    },
+    Approve { supersedes: Vec<i64> },
+    /// `comments`: remarks on rows (observation ids of this submission) the submitter sees on them.
     Reject {
         reason: String,
+        comments: Vec<(i64, String)>,
     },
 }
 
@@ -43,7 +43,7 @@ pub async fn decide(
     decision: Decision,
 ) -> AppResult<submission::Model> {
     let approver = policy::authorize_approve(&ctx.identity)?.clone();
-    if let Decision::Reject { reason } = &decision
+    if let Decision::Reject { reason, .. } = &decision
         && reason.trim().is_empty()
     {
         return Err(AppError::invalid(
@@ -85,7 +85,7 @@ async fn decide_once(
     }
     let (status, reason) = match decision {
         Decision::Approve { .. } => (Status::Approved, None),
-        Decision::Reject { reason } => (Status::Rejected, Some(reason.trim().to_owned())),
+        Decision::Reject { reason, .. } => (Status::Rejected, Some(reason.trim().to_owned())),
     };
     // The decision claims the submission with a conditional update first: of two decisions racing, the
     // second finds it no longer pending (PostgreSQL re-checks the row after the first commits; SQLite
@@ -122,6 +122,20 @@ async fn decide_once(
         .filter(observation::Column::Status.eq(Status::Pending.as_str()))
         .all(&txn)
         .await?;
+    if let Decision::Reject { comments, .. } = decision
+        && !comments.is_empty()
+    {
+        let kept = comments_on(id, &rows, comments)?;
+        submission::Entity::update_many()
+            .col_expr(
+                submission::Column::Comments,
+                sea_orm::sea_query::Expr::value(kept),
+            )
+            .filter(submission::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(map_write_error)?;
+    }
     if let Decision::Approve { supersedes } = decision {
         let overlapping = overlapping_pending(&txn, id, &rows).await?;
         settle_overlaps(&txn, ctx, approver, id, &overlapping, supersedes).await?;
@@ -166,6 +180,39 @@ async fn decide_once(
     announce(&txn, &updated, &rows, &promoted).await?;
     txn.commit().await.map_err(map_write_error)?;
     Ok(updated)
+}
+
+/// A rejection's comments as stored: by each row's key (as `cells`), checked to be rows of this
+/// submission, non-empty and of a readable length.
+fn comments_on(
+    id: i64,
+    rows: &[observation::Model],
+    comments: &[(i64, String)],
+) -> AppResult<serde_json::Value> {
+    let mut kept = serde_json::Map::new();
+    for (i, (row, text)) in comments.iter().enumerate() {
+        let field = format!("comments[{i}]");
+        let found = rows.iter().find(|r| r.id == *row).ok_or_else(|| {
+            AppError::invalid(
+                format!("{field}.observation"),
+                row,
+                format!("a value of submission {id}"),
+            )
+        })?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                format!("{field}.text"),
+                text.chars().take(40).collect::<String>(),
+                "a remark of 1 to 2,000 characters",
+            ));
+        }
+        kept.insert(
+            crate::service::submissions::submit::cell_key(&found.key()),
+            json!(text),
+        );
+    }
+    Ok(serde_json::Value::Object(kept))
 }
 
 /// The other pending submissions holding values of the same keys as `rows`, with how many each shares.

@@ -10,8 +10,8 @@ pub mod validate;
 
 pub use decide::{Decision, decide};
 pub use query::{
-    Coverage, SubmissionFilter, cell_of, coverage_of, find_submission, find_submissions,
-    list_submissions, submission_observations,
+    Coverage, SubmissionFilter, cell_of, comment_of, coverage_of, find_submission,
+    find_submissions, list_submissions, submission_observations,
 };
 pub use submit::{
     AuditRows, IMPLAUSIBLE_JUMP, Plan, apply, authorize_rows, open_submission, plan, submit,

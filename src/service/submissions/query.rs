@@ -83,6 +83,18 @@ pub fn cell_of(submission: &submission::Model, revision: &observation::Model) ->
         .map(str::to_owned)
 }
 
+/// The reviewer's comment on a revision's row of its (rejected) submission.
+pub fn comment_of(submission: &submission::Model, revision: &observation::Model) -> Option<String> {
+    submission
+        .comments
+        .as_ref()?
+        .get(crate::service::submissions::submit::cell_key(
+            &revision.key(),
+        ))?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// The values submissions carry, as the caller may read them: unapproved ones only for the owner
 /// department and coordinators, restricted ones suppressed for everyone else — the read policy, as for any
 /// other read. At most `limit` per submission, for all the given submissions in one query.
