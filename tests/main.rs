@@ -15,6 +15,7 @@ mod policy;
 mod read_api;
 mod replicas;
 mod reporting;
+mod review;
 mod schema;
 mod signin;
 mod sources;

@@ -29,6 +29,12 @@ export function graphql(query, variables = {}) {
   return send({ 'Content-Type': 'application/json' }, JSON.stringify({ query, variables }));
 }
 
+/// Runs an operation and resolves to its whole answer (`data` and `errors`, each error with its
+/// `extensions.code`), for a page that handles some errors itself; null when the hub cannot be read.
+export function graphqlAnswer(query, variables = {}) {
+  return send({ 'Content-Type': 'application/json' }, JSON.stringify({ query, variables }), true);
+}
+
 /// Runs an operation with one file as `$file`, as the GraphQL multipart request spec has it.
 export function graphqlWithFile(query, variables, file) {
   const form = new FormData();
@@ -38,7 +44,7 @@ export function graphqlWithFile(query, variables, file) {
   return send({}, form);
 }
 
-async function send(headers, payload) {
+async function send(headers, payload, whole = false) {
   let response;
   try {
     response = await fetch('/graphql', {
@@ -57,6 +63,7 @@ async function send(headers, payload) {
     showError(`系统返回了无法读取的结果 (${response.status})。The hub answered ${response.status} without a readable body; try again later.`);
     return null;
   }
+  if (whole) return body;
   if (body.errors && body.errors.length) {
     showError(body.errors.map(e => e.message).join('; '));
     if (!body.data) return null;

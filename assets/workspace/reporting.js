@@ -200,7 +200,7 @@ let resending = [];
 
 async function openResend(id) {
   const data = await graphql(`query($id: ID!) { submission(id: $id) { id reason
-    observations { indicator { code nameZh } region { code nameZh } year sex ageGroup residence value cell } } }`, { id });
+    observations { indicator { code nameZh } region { code nameZh } year sex ageGroup residence value cell reviewComment } } }`, { id });
   if (!data || !data.submission) return;
   const s = data.submission;
   resending = s.observations;
@@ -211,7 +211,8 @@ async function openResend(id) {
     const input = el('input', { class: 'value', type: 'text', inputmode: 'decimal', value: String(o.value ?? ''), 'aria-label': `${o.indicator.code} ${o.region.code} 数值 value` });
     input.dataset.index = String(resending.indexOf(o));
     return [o.cell || '', `${o.indicator.code} ${o.indicator.nameZh}`, `${o.region.code} ${o.region.nameZh}`,
-      [o.sex, o.ageGroup, o.residence].filter(c => c !== '_T').join(' · ') || '合计 total', input];
+      [o.sex, o.ageGroup, o.residence].filter(c => c !== '_T').join(' · ') || '合计 total', input,
+      o.reviewComment ? el('span', { class: 'comment' }, o.reviewComment) : ''];
   }, '');
   $('resend').scrollIntoView();
 }
