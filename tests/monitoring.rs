@@ -419,6 +419,116 @@ async fn the_midterm_report_renders_in_a_browser() {
         "the retention breach is reported"
     );
 
+    // Per-township tables for per-township targets: who is below, by how much, since when.
+    assert!(
+        dom.contains("<table class=\"townships\">") && dom.contains("未达标起始年 Below since"),
+        "the township table"
+    );
+    assert!(
+        dom.contains("<tr class=\"below\"><td>DEMO-T03"),
+        "the township below the floor comes first"
+    );
+    // A narrative per domain, as the city would write it.
+    assert_eq!(
+        dom.matches("<p class=\"narrative\">").count(),
+        7,
+        "one per domain"
+    );
+    assert!(
+        dom.contains("儿童与健康领域共") && dom.contains("targets achieved or on track"),
+        "the health domain's sentences"
+    );
+
+    // Printed to PDF by the browser (the print stylesheet): A4 pages, each domain on a new page,
+    // numbered, with the headings in the text.
+    let pdf = dir.join("midterm-2025.pdf");
+    let profile = dir.join("chromium-profile");
+    let printed = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            &format!("--user-data-dir={}", profile.display()),
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", html.display()),
+        ])
+        .output()
+        .expect("run chromium");
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let read = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, pypdf\n\
+             r = pypdf.PdfReader(sys.argv[1])\n\
+             box = r.pages[0].mediabox\n\
+             print(json.dumps({'pages': len(r.pages), 'width': float(box.width), 'height': float(box.height),\n\
+               'texts': [p.extract_text() for p in r.pages]}))",
+            pdf.to_str().expect("path"),
+        ])
+        .output()
+        .expect("run python3 (pypdf; .ci/run installs it)");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&read.stdout).expect("json");
+    let pages = read["pages"].as_u64().unwrap_or(0);
+    assert!(
+        pages >= 8,
+        "a cover part and a page per domain at least: {pages}"
+    );
+    // A4 is 595 × 842 points.
+    assert!(
+        (read["width"].as_f64().unwrap_or(0.0) - 595.0).abs() < 2.0,
+        "{}",
+        read["width"]
+    );
+    assert!(
+        (read["height"].as_f64().unwrap_or(0.0) - 842.0).abs() < 2.0,
+        "{}",
+        read["height"]
+    );
+    let texts: Vec<&str> = read["texts"]
+        .as_array()
+        .expect("texts")
+        .iter()
+        .map(|t| t.as_str().unwrap_or(""))
+        .collect();
+    let all = texts.join("\n");
+    for heading in [
+        "Summary by domain",
+        "Targets by domain",
+        "Children and health",
+        "Early warnings",
+    ] {
+        assert!(all.contains(heading), "{heading} in the PDF");
+    }
+    // Each domain starts a page: its English name is near the top of some page.
+    let starts = texts
+        .iter()
+        .filter(|t| {
+            ["Children and health", "Children and legal protection"]
+                .iter()
+                .any(|d| t.lines().take(4).any(|l| l.contains(d)))
+        })
+        .count();
+    assert!(starts >= 2, "domains begin new pages");
+    // Every page is numbered by the print stylesheet: `n / N`.
+    assert!(
+        texts[0].contains(&format!("1 / {pages}"))
+            && texts[texts.len() - 1].contains(&format!("{pages} / {pages}")),
+        "page numbers: {} … {}",
+        texts[0],
+        texts[texts.len() - 1]
+    );
+
     // The same report over HTTP, for callers with a token only.
     let response = app
         .client

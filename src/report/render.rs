@@ -112,4 +112,10 @@ h1 small,h2 small,h3 small,h4 small{color:#666;font-weight:normal}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:center}\
 .status{color:#fff;border-radius:4px;padding:2px 6px;font-size:.8em}\
 .warnings li.High{color:#b71c1c}.warnings li.Medium{color:#e65100}.meta{color:#555}\
-figure{margin:.5em 0}article.target{border-top:1px solid #eee;padding-top:.5em}";
+figure{margin:.5em 0}article.target{border-top:1px solid #eee;padding-top:.5em}\
+.narrative{background:#f4f6f8;border-left:4px solid #1f3a5f;padding:.5em 1em}\
+table.townships tr.below td{color:#b71c1c}\
+@page{size:A4;margin:18mm 14mm 16mm;@bottom-center{content:counter(page) ' / ' counter(pages);font-size:9pt;color:#555}}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}\
+section.domain{break-before:page}figure,table,article.target h4{break-inside:avoid}h2,h3,h4{break-after:avoid}\
+a{color:inherit;text-decoration:none}}";

@@ -38,6 +38,9 @@ pub struct DomainView {
     pub name_en: String,
     /// Targets per status, in the order of `statuses`.
     pub counts: Vec<usize>,
+    /// A few sentences on the domain as the city would write them, Chinese then English.
+    pub narrative_zh: String,
+    pub narrative_en: String,
     pub targets: Vec<TargetView>,
 }
 
@@ -63,7 +66,22 @@ pub struct TargetView {
     pub townships_svg: Option<String>,
     pub below_count: usize,
     pub below: String,
+    /// `each_township` targets: every township's latest value, gap to the target and since when it
+    /// has been on the wrong side of it; those below first, the largest gap first.
+    pub townships: Vec<TownshipRow>,
     pub warnings: Vec<WarningView>,
+}
+
+/// One township's line of a per-township target's table.
+pub struct TownshipRow {
+    pub code: String,
+    pub name_zh: String,
+    pub latest: String,
+    pub below: bool,
+    /// How far from the target, in the indicator's unit (`–` when it meets it).
+    pub gap: String,
+    /// The first year of the run of years up to the latest that all missed the target.
+    pub since: String,
 }
 
 /// A warning line.
@@ -131,6 +149,11 @@ fn target(
         .map(|r| format!("{} {}", r.region.code, r.region.name_zh))
         .collect();
     let by_township = t.spec.scope == TargetScope::EachTownship && !e.townships.is_empty();
+    let townships = if by_township {
+        township_rows(t)
+    } else {
+        Vec::new()
+    };
     let townships_svg = if by_township {
         let bars: Vec<(String, f64)> = e
             .townships
@@ -196,12 +219,136 @@ fn target(
         townships_svg,
         below_count: below.len(),
         below: below.join(", "),
+        townships,
         warnings: warnings
             .iter()
             .filter(|w| w.indicator.id == t.indicator.id)
             .map(warning)
             .collect(),
     })
+}
+
+/// The table of a per-township target (see [`TownshipRow`]).
+fn township_rows(t: &TargetProgress) -> Vec<TownshipRow> {
+    let e = &t.evaluation;
+    let (decimals, unit) = (t.indicator.decimals, t.indicator.unit.symbol());
+    let up = t.spec.kind.direction() > 0;
+    let misses = |v: f64| {
+        e.target_value
+            .is_some_and(|target| if up { v < target } else { v > target })
+    };
+    let mut rows: Vec<(f64, TownshipRow)> = e
+        .townships
+        .iter()
+        .map(|r| {
+            let latest = r.progress.current;
+            let gap = match (latest, e.target_value) {
+                (Some(l), Some(target)) if r.below_floor => (target - l.value).abs(),
+                _ => 0.0,
+            };
+            // The trailing run of years that all missed the target.
+            let since = r
+                .series
+                .iter()
+                .rev()
+                .take_while(|p| misses(p.value))
+                .last()
+                .filter(|_| r.below_floor)
+                .map_or("–".to_owned(), |p| format!("{}年", p.year));
+            let row = TownshipRow {
+                code: r.region.code.clone(),
+                name_zh: r.region.name_zh.clone(),
+                latest: latest.map_or("–".into(), |p| {
+                    format!("{} {}{unit}", p.year, number(Some(p.value), decimals))
+                }),
+                below: r.below_floor,
+                gap: if r.below_floor {
+                    format!("{}{unit}", number(Some(gap), decimals))
+                } else {
+                    "–".into()
+                },
+                since,
+            };
+            (gap, row)
+        })
+        .collect();
+    rows.sort_by(|(ga, a), (gb, b)| {
+        b.below
+            .cmp(&a.below)
+            .then(gb.total_cmp(ga))
+            .then(a.code.cmp(&b.code))
+    });
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What a domain's figures say, in a few sentences: how many targets are achieved or on track, and
+/// which need attention, worst first.
+fn narrative(name_zh: &str, targets: &[&TargetProgress]) -> (String, String) {
+    use ProgressStatus as S;
+    let total = targets.len();
+    let good = targets
+        .iter()
+        .filter(|t| matches!(t.evaluation.progress.status, S::Achieved | S::OnTrack))
+        .count();
+    let mut attention: Vec<&&TargetProgress> = targets
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.evaluation.progress.status,
+                S::NeedsAcceleration | S::LimitedProgress | S::Deteriorating
+            )
+        })
+        .collect();
+    // Worst first: deteriorating, then limited progress, then needing acceleration.
+    attention.sort_by_key(|t| std::cmp::Reverse(t.evaluation.progress.status as u8));
+    let no_data = targets
+        .iter()
+        .filter(|t| t.evaluation.progress.status == S::NoData)
+        .count();
+    let mut zh = format!("{name_zh}领域共 {total} 项目标，{good} 项已实现或进展顺利");
+    let mut en = format!("{good} of {total} targets achieved or on track");
+    if attention.is_empty() {
+        zh.push_str("，暂无需要特别关注的目标");
+        en.push_str("; none needs particular attention");
+    } else {
+        let named_zh: Vec<String> = attention
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}（{}）",
+                    t.indicator.name_zh,
+                    t.evaluation.progress.status.label_zh()
+                )
+            })
+            .collect();
+        let named_en: Vec<String> = attention
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({})",
+                    t.indicator.name_en,
+                    t.evaluation.progress.status.label_en().to_lowercase()
+                )
+            })
+            .collect();
+        zh.push_str(&format!(
+            "；{} 项需要关注：{}",
+            attention.len(),
+            named_zh.join("、")
+        ));
+        en.push_str(&format!(
+            "; {} need attention: {}",
+            attention.len(),
+            named_en.join(", ")
+        ));
+    }
+    if no_data > 0 {
+        zh.push_str(&format!("；{no_data} 项因数据不足暂无法评估"));
+        en.push_str(&format!("; {no_data} cannot be assessed for want of data"));
+    }
+    zh.push('。');
+    en.push('.');
+    (zh, en)
 }
 
 /// The view of a report of `kind` over an assessment.
@@ -235,11 +382,14 @@ pub fn build(
                     .count()
             })
             .collect();
+        let (narrative_zh, narrative_en) = narrative(&d.name_zh, &targets);
         views.push(DomainView {
             ordinal: ORDINALS.get(i).copied().unwrap_or(""),
             name_zh: d.name_zh.clone(),
             name_en: d.name_en.clone(),
             counts,
+            narrative_zh,
+            narrative_en,
             targets: targets
                 .into_iter()
                 .map(|t| target(t, year, elapsed, warnings))
