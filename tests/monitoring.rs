@@ -428,6 +428,19 @@ async fn the_midterm_report_renders_in_a_browser() {
         dom.contains("<tr class=\"below\"><td>DEMO-T03"),
         "the township below the floor comes first"
     );
+    // Boys and girls, urban and rural, where the indicator has them, with the gap.
+    assert!(
+        dom.contains("<table class=\"breakdowns\">")
+            && dom.contains("男童 Boys")
+            && dom.contains("城镇 Urban"),
+        "the breakdown tables"
+    );
+    // How much of the year's values is in, per department.
+    let completeness = dom.split("四、数据完整性").nth(1).unwrap_or("");
+    assert!(
+        completeness.contains("完整率 Complete") && completeness.matches("<tr>").count() >= 3,
+        "a completeness line per department"
+    );
     // A narrative per domain, as the city would write it.
     assert_eq!(
         dom.matches("<p class=\"narrative\">").count(),

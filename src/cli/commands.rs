@@ -441,7 +441,7 @@ pub async fn report(
         region,
     };
     let snapshot = crate::service::snapshot::Snapshot::load(&db).await?;
-    let body = crate::report::render(&db, &snapshot, &identity, &settings.plan, request).await?;
+    let body = crate::report::render(&db, &snapshot, &identity, settings, request).await?;
     match out {
         Some(path) => {
             std::fs::write(&path, body).map_err(|e| {

@@ -56,7 +56,7 @@ pub async fn get(
         &state.db,
         &caller.snapshot,
         &caller.identity,
-        &state.settings.plan,
+        &state.settings,
         request,
     )
     .await

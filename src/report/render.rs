@@ -1,7 +1,7 @@
 //! Building a report: gather the assessment and warnings through the policy, then write HTML or Markdown.
 
 use crate::auth::Identity;
-use crate::config::PlanSettings;
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::monitor::Severity;
 use crate::report::view;
@@ -53,7 +53,7 @@ pub async fn render(
     db: &crate::service::Db,
     snapshot: &Snapshot,
     identity: &Identity,
-    plan: &PlanSettings,
+    settings: &Settings,
     request: ReportRequest,
 ) -> AppResult<String> {
     let filter = ProgressFilter {
@@ -64,10 +64,28 @@ pub async fn render(
     let assessment = snapshot.assessment(db, identity, &filter).await?;
     let warnings = progress::warnings_of(db, &assessment, Severity::Low).await?;
     let domains = snapshot.reference.domains().to_vec();
-    let plan = plan.clone();
+    let breakdowns = breakdowns_of(db, &assessment, request.year).await?;
+    // What each department the reader may see owes for the year (a person without a department sees
+    // none).
+    let completeness = match crate::service::due::due_of_all(
+        db,
+        &snapshot.reference,
+        settings,
+        identity,
+        request.year,
+    )
+    .await
+    {
+        Ok(due) => due,
+        Err(AppError::Forbidden(_) | AppError::Unauthenticated(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let plan = settings.plan.clone();
     // Charts and templates are CPU work: off the runtime, like the assessment.
     crate::service::compute::run("report", move |_| {
-        let view = view::build(request.kind, &plan, &assessment, &warnings, &domains)?;
+        let mut view = view::build(request.kind, &plan, &assessment, &warnings, &domains)?;
+        view::add_breakdowns(&mut view, &breakdowns);
+        view::add_completeness(&mut view, &completeness);
         let rendered = match request.format {
             ReportFormat::Html => HtmlReport { v: &view }.render(),
             ReportFormat::Md => MarkdownReport { v: &view }.render(),
@@ -75,6 +93,70 @@ pub async fn render(
         rendered.map_err(|e| AppError::Internal(format!("rendering the report: {e}")))
     })
     .await?
+}
+
+/// The latest published values of each target's breakdowns at the area (boys and girls, urban and
+/// rural), as the reader may read them: by indicator code, one pair per dimension the indicator has.
+async fn breakdowns_of(
+    db: &crate::service::Db,
+    assessment: &progress::Assessment,
+    year: i32,
+) -> AppResult<Vec<view::Breakdown>> {
+    let (targets, area) = (&assessment.targets, assessment.area.id);
+    use crate::service::observations::{SeriesKey, load_series};
+    let pairs = |t: &TargetProgress| {
+        let mut out = Vec::new();
+        if t.indicator.by_sex {
+            out.push(("sex", ["M", "F"]));
+        }
+        if t.indicator.by_residence {
+            out.push(("residence", ["U", "R"]));
+        }
+        out
+    };
+    let key = |t: &TargetProgress, dimension: &str, code: &str| {
+        let mut k = SeriesKey::totals(t.indicator.id, area);
+        match dimension {
+            "sex" => k.sex = code.to_owned(),
+            _ => k.residence = code.to_owned(),
+        }
+        k
+    };
+    let keys: Vec<SeriesKey> = targets
+        .iter()
+        .flat_map(|t: &TargetProgress| {
+            pairs(t)
+                .into_iter()
+                .flat_map(move |(d, codes)| codes.map(|c| key(t, d, c)))
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let series = load_series(db, &assessment.scope, &keys).await?;
+    let latest = |k: &SeriesKey| {
+        series.get(k).and_then(|records| {
+            records
+                .iter()
+                .filter(|r| r.model.year <= year)
+                .max_by_key(|r| r.model.year)
+                .and_then(|r| r.value().map(|v| (r.model.year, v)))
+        })
+    };
+    let mut out = Vec::new();
+    for t in targets.iter() {
+        for (dimension, [a, b]) in pairs(t) {
+            out.push(view::Breakdown {
+                indicator: t.indicator.code.clone(),
+                dimension,
+                first: (a, latest(&key(t, dimension, a))),
+                second: (b, latest(&key(t, dimension, b))),
+                decimals: t.indicator.decimals,
+                unit: t.indicator.unit.symbol(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// What to render.

@@ -22,6 +22,43 @@ pub struct ReportView {
     pub statuses: Vec<StatusView>,
     pub domains: Vec<DomainView>,
     pub warnings: Vec<WarningView>,
+    /// Per department the reader may see: how much of the year's values is in.
+    pub completeness: Vec<CompletenessRow>,
+}
+
+/// One department's line of the data-completeness table.
+pub struct CompletenessRow {
+    pub department_zh: String,
+    pub department_en: String,
+    pub expected: usize,
+    pub approved: usize,
+    pub pending: usize,
+    pub missing: usize,
+    /// Approved of expected, e.g. `96%`.
+    pub share: String,
+}
+
+/// The latest values of one indicator's two groups at the area (`M`/`F` or `U`/`R`), with their years.
+#[derive(Clone, Debug)]
+pub struct Breakdown {
+    pub indicator: String,
+    /// `sex` or `residence`.
+    pub dimension: &'static str,
+    pub first: (&'static str, Option<(i32, f64)>),
+    pub second: (&'static str, Option<(i32, f64)>),
+    pub decimals: i32,
+    pub unit: &'static str,
+}
+
+/// A breakdown as the report shows it.
+pub struct BreakdownView {
+    pub dimension: &'static str,
+    pub first_label: &'static str,
+    pub first: String,
+    pub second_label: &'static str,
+    pub second: String,
+    /// The second less the first, in the unit (`–` unless both are known for the same year).
+    pub gap: String,
 }
 
 /// A status column of the summary.
@@ -69,6 +106,8 @@ pub struct TargetView {
     /// `each_township` targets: every township's latest value, gap to the target and since when it
     /// has been on the wrong side of it; those below first, the largest gap first.
     pub townships: Vec<TownshipRow>,
+    /// Boys and girls, urban and rural, where the indicator has them.
+    pub breakdowns: Vec<BreakdownView>,
     pub warnings: Vec<WarningView>,
 }
 
@@ -220,6 +259,7 @@ fn target(
         below_count: below.len(),
         below: below.join(", "),
         townships,
+        breakdowns: Vec::new(),
         warnings: warnings
             .iter()
             .filter(|w| w.indicator.id == t.indicator.id)
@@ -351,6 +391,67 @@ fn narrative(name_zh: &str, targets: &[&TargetProgress]) -> (String, String) {
     (zh, en)
 }
 
+/// Puts each breakdown under its target.
+pub fn add_breakdowns(view: &mut ReportView, breakdowns: &[Breakdown]) {
+    let label = |code: &str| match code {
+        "M" => "男童 Boys",
+        "F" => "女童 Girls",
+        "U" => "城镇 Urban",
+        _ => "农村 Rural",
+    };
+    for target in view.domains.iter_mut().flat_map(|d| d.targets.iter_mut()) {
+        for b in breakdowns.iter().filter(|b| b.indicator == target.code) {
+            let shown = |v: Option<(i32, f64)>| {
+                v.map_or("–".into(), |(y, v)| {
+                    format!("{y} {}{}", number(Some(v), b.decimals), b.unit)
+                })
+            };
+            let gap = match (b.first.1, b.second.1) {
+                (Some((ya, a)), Some((yb, v))) if ya == yb => {
+                    format!("{:+.*}{}", b.decimals.clamp(0, 4) as usize, v - a, b.unit)
+                }
+                _ => "–".into(),
+            };
+            target.breakdowns.push(BreakdownView {
+                dimension: if b.dimension == "sex" {
+                    "性别 Sex"
+                } else {
+                    "城乡 Urban / rural"
+                },
+                first_label: label(b.first.0),
+                first: shown(b.first.1),
+                second_label: label(b.second.0),
+                second: shown(b.second.1),
+                gap,
+            });
+        }
+    }
+}
+
+/// The data-completeness table, from what each department owes for the year.
+pub fn add_completeness(view: &mut ReportView, due: &[crate::service::due::Due]) {
+    view.completeness = due
+        .iter()
+        .map(|d| {
+            let c = crate::service::due::Counts::of(&d.cells);
+            CompletenessRow {
+                department_zh: d.department.name_zh.clone(),
+                department_en: d.department.name_en.clone(),
+                expected: c.expected,
+                approved: c.approved,
+                pending: c.pending,
+                missing: c.missing + c.rejected,
+                share: if c.expected == 0 {
+                    "–".into()
+                } else {
+                    format!("{:.0}%", 100.0 * c.approved as f64 / c.expected as f64)
+                },
+            }
+        })
+        .filter(|r| r.expected > 0)
+        .collect();
+}
+
 /// The view of a report of `kind` over an assessment.
 pub fn build(
     kind: ReportKind,
@@ -427,5 +528,6 @@ pub fn build(
             .collect(),
         domains: views,
         warnings: warnings.iter().map(warning).collect(),
+        completeness: Vec::new(),
     })
 }
