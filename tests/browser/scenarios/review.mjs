@@ -6,7 +6,7 @@
 import { devSignIn } from './workspace.mjs';
 
 export default async function ({ page, args }) {
-  const shot = async (name) => { if (args.shots) await page.screenshot({ path: `${args.shots}/${name}.png`, fullPage: true }); };
+  const shot = async (name, fullPage = true) => { if (args.shots) await page.screenshot({ path: `${args.shots}/${name}.png`, fullPage }); };
   await devSignIn(page, args.hub, 'statistics', ['approver'], '/review');
   await page.waitForSelector('#content:not([aria-busy])');
   await page.waitForSelector('#pending tbody button[data-open]');
@@ -46,6 +46,7 @@ export default async function ({ page, args }) {
   await page.waitForLoadState('load');
   const reportUrl = page.url();
   const report = await page.innerText('body');
+  await shot('report-midterm', false);
 
   await devSignIn(page, args.hub, 'health', ['submitter'], '/reporting?year=2026');
   await page.waitForSelector(`button[data-resend="${args.warned}"]`);
@@ -53,5 +54,10 @@ export default async function ({ page, args }) {
   await page.waitForSelector('#resend:not([hidden]) #resend-rows tbody tr');
   const resend = await page.innerText('#resend');
   await shot('reporting-remark');
+  if (args.shots) {
+    await page.goto(`${args.hub}/`);
+    await page.waitForSelector('#content:not([aria-busy])');
+    await shot('dashboard');
+  }
   return { inbox, completeness, warnedRows, rejected, conflict, approved, bulk, inboxAfter, reportUrl, report, resend };
 }
