@@ -995,3 +995,49 @@ async fn graphiql_runs_a_query_and_shows_the_docs_with_the_network_blocked() {
     // Field descriptions from the schema are what the explorer shows.
     assert!(fields.contains("Indicators the caller may see"), "{fields}");
 }
+
+/// The township view: every township of a per-township target on a grid of tiles in status colours and
+/// in a table that sorts at a click; the breakdowns of an indicator (boys and girls, urban and rural).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_tests),
+    ignore = "needs Chromium and tests/browser's packages (Debian's chromium, `npm ci --prefix tests/browser`, as .ci/run does)"
+)]
+async fn the_dashboard_shows_every_township_and_the_breakdowns() {
+    let app = crate::support::spawn_app(crate::support::Backend::Sqlite).await;
+    let page = dashboard(
+        &app,
+        "/#township=HEA-06&breakdown=HEA-03",
+        &[json!({ "selector": "#townships th[data-key=value] button", "waitFor": "#townships th[data-key=value][aria-sort=ascending]" }),
+          json!({ "selector": "#breakdown .bar", "waitFor": "#breakdown .bar" })],
+    )
+    .await;
+    let dom = page["html"].as_str().unwrap().to_owned();
+    let tiles = dom.matches("role=\"listitem\"").count();
+    assert!(tiles >= 14, "a tile per township: {tiles}");
+    assert!(
+        dom.contains("class=\"township below\"") && dom.contains("data-township=\"DEMO-T03\""),
+        "a township below the floor stands out"
+    );
+    // Sorted by value, lowest first: the values down the table never decrease.
+    let table = dom.split("<table id=\"townships\">").nth(1).unwrap_or("");
+    let values: Vec<f64> = table
+        .match_indices("<tr data-township=")
+        .filter_map(|(i, _)| {
+            table[i..]
+                .split("<td>")
+                .nth(2)
+                .and_then(|c| c.split(' ').next())
+                .and_then(|v| v.trim_end_matches("</td>").parse().ok())
+        })
+        .collect();
+    assert!(values.len() >= 14, "{values:?}");
+    assert!(
+        values.windows(2).all(|w| w[0] <= w[1]),
+        "ascending: {values:?}"
+    );
+    assert!(
+        dom.contains("男童 Boys") && dom.contains("农村 Rural"),
+        "HEA-03's breakdowns"
+    );
+}

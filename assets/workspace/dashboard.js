@@ -9,8 +9,9 @@ const QUERY = `query Dashboard($year: Int) {
   progressStatuses { status labelZh labelEn colour rank }
   summary(year: $year) { year years { year targetsWithValues targets } region { code nameZh nameEn }
     domains { domain { code nameZh nameEn } total counts { status count } } }
-  progress(filter: { year: $year }) { indicator { code nameZh nameEn decimals unit } status latest { year value }
-    targetValue targetLabel why projection chartSvg target { kind targetYear } }
+  progress(filter: { year: $year }) { indicator { code nameZh nameEn decimals unit dimensions } status latest { year value }
+    targetValue targetLabel why projection chartSvg target { kind targetYear }
+    townships { region { code nameZh } status latest { year value } belowFloor } }
   earlyWarnings(severity: MEDIUM, year: $year) { severity message }
 }`;
 const REPORTS = [['annual', '年度报告 Annual report'], ['midterm', '中期评估 Mid-term review'], ['final', '终期评估 Final review']];
@@ -22,7 +23,8 @@ const SYMBOL = { PERCENT: ' %', RATIO_PERCENT: ' %', PER_MILLE: ' ‰', PER_1000
 function state() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   const year = Number(fragment.get('year')) || null;
-  return { year, sort: fragment.get('sort'), dir: fragment.get('dir') === 'desc' ? -1 : 1 };
+  return { year, sort: fragment.get('sort'), dir: fragment.get('dir') === 'desc' ? -1 : 1, township: fragment.get('township'),
+    breakdown: fragment.get('breakdown') };
 }
 
 function setFragment(changes) {
@@ -116,6 +118,9 @@ function render(data, s) {
   if (s.sort) sortBy(s.sort, s.dir);
   draw();
 
+  townshipView(data.progress);
+  breakdownView(data.progress, sum.region.code);
+
   const warnings = document.getElementById('warnings');
   warnings.replaceChildren();
   for (const w of data.earlyWarnings) warnings.append(el('li', { class: w.severity }, `${w.severity}: ${w.message}`));
@@ -125,6 +130,101 @@ function render(data, s) {
     const figure = el('figure', { 'data-code': r.code });
     figure.innerHTML = r.chart;
     charts.append(figure);
+  }
+}
+
+// --- by township: every township's value, target and status for one per-township target, as a table
+// (sortable) and a grid of tiles in status colours.
+function townshipView(progress) {
+  const targets = progress.filter(p => p.townships.length);
+  const select = document.getElementById('township-target');
+  const chosen = state().township || select.value || (targets[0] && targets[0].indicator.code);
+  select.replaceChildren(...targets.map(p => {
+    const o = el('option', { value: p.indicator.code }, `${p.indicator.code} ${p.indicator.nameZh} ${p.indicator.nameEn}`);
+    if (p.indicator.code === chosen) o.setAttribute('selected', '');
+    return o;
+  }));
+  select.onchange = () => { setFragment({ township: select.value }); show(); };
+  let sort = { key: 'below', dir: -1 };
+  const show = () => {
+    const p = targets.find(t => t.indicator.code === select.value);
+    if (!p) return;
+    const unit = SYMBOL[p.indicator.unit] ?? '';
+    const rows = p.townships.map(t => ({
+      code: t.region.code, name: t.region.nameZh, value: t.latest ? t.latest.value : null, year: t.latest ? t.latest.year : null,
+      status: t.status, statusRank: ORDER.indexOf(t.status), below: t.belowFloor ? 1 : 0,
+    }));
+    rows.sort((a, b) => (a[sort.key] === null) - (b[sort.key] === null)
+      || (a[sort.key] < b[sort.key] ? -sort.dir : a[sort.key] > b[sort.key] ? sort.dir : 0) || a.code.localeCompare(b.code));
+    const grid = document.getElementById('township-grid');
+    grid.replaceChildren(...rows.map(r => {
+      const [zh, en, colour] = STATUS[r.status];
+      const tile = el('div', { class: `township${r.below ? ' below' : ''}`, role: 'listitem', style: `background:${colour}`,
+        'data-township': r.code, title: `${zh} ${en}` });
+      tile.append(el('b', {}, `${r.code} ${r.name}`), el('br'), document.createTextNode(r.value === null ? '–' : `${fmt(r.value, p.indicator.decimals)}${unit}`));
+      return tile;
+    }));
+    const tbody = document.querySelector('#townships tbody');
+    tbody.replaceChildren(...rows.map(r => {
+      const [zh, en, colour] = STATUS[r.status];
+      const tr = el('tr', { 'data-township': r.code });
+      const status = el('td');
+      status.append(el('span', { class: 'status', style: `background:${colour}` }, `${zh} ${en}`));
+      tr.append(el('td', {}, `${r.code} ${r.name}`), el('td', {}, r.value === null ? '–' : `${fmt(r.value, p.indicator.decimals)}${unit} (${r.year})`),
+        el('td', { class: 'target' }, p.targetLabel), status, el('td', { class: r.below ? 'bad' : '' }, r.below ? '是 yes' : '否 no'));
+      return tr;
+    }));
+    document.querySelectorAll('#townships th').forEach(th => {
+      th.setAttribute('aria-sort', th.dataset.key === sort.key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none');
+      const button = th.querySelector('button');
+      if (button) button.onclick = () => { sort = { key: th.dataset.key, dir: sort.key === th.dataset.key ? -sort.dir : 1 }; show(); };
+    });
+  };
+  show();
+}
+
+// --- breakdowns: the latest values of boys and girls, urban and rural, at the city, for an indicator
+// that has them.
+function breakdownView(progress, city) {
+  const targets = progress.filter(p => p.indicator.dimensions.some(d => d === 'SEX' || d === 'RESIDENCE'));
+  const select = document.getElementById('breakdown-target');
+  const chosen = state().breakdown || select.value || (targets[0] && targets[0].indicator.code);
+  select.replaceChildren(...targets.map(p => {
+    const o = el('option', { value: p.indicator.code }, `${p.indicator.code} ${p.indicator.nameZh} ${p.indicator.nameEn}`);
+    if (p.indicator.code === chosen) o.setAttribute('selected', '');
+    return o;
+  }));
+  const show = () => {
+    const p = targets.find(t => t.indicator.code === select.value);
+    if (p) breakdown(p, city, SYMBOL[p.indicator.unit] ?? '');
+  };
+  select.onchange = () => { setFragment({ breakdown: select.value }); show(); };
+  show();
+}
+
+async function breakdown(p, city, unit) {
+  const box = document.getElementById('breakdown');
+  box.replaceChildren();
+  const data = await graphql(`query($code: String!, $r: String!) { indicator(code: $code) { dimensions
+    boys: latest(region: $r, sex: "M") { year value } girls: latest(region: $r, sex: "F") { year value }
+    urban: latest(region: $r, residence: "U") { year value } rural: latest(region: $r, residence: "R") { year value } } }`,
+    { code: p.indicator.code, r: city });
+  const i = data && data.indicator;
+  if (!i) return;
+  const groups = [];
+  if (i.dimensions.includes('SEX')) groups.push(['性别 Sex', [['男童 Boys', i.boys], ['女童 Girls', i.girls]]]);
+  if (i.dimensions.includes('RESIDENCE')) groups.push(['城乡 Urban / rural', [['城镇 Urban', i.urban], ['农村 Rural', i.rural]]]);
+  if (!groups.length) return;
+  const top = Math.max(...groups.flatMap(([, pairs]) => pairs.map(([, v]) => v ? Math.abs(v.value) : 0)), 1);
+  box.append(el('h3', {}, `${p.indicator.code} 分组 Breakdowns`));
+  for (const [label, pairs] of groups) {
+    box.append(el('h4', {}, label));
+    for (const [name, v] of pairs) {
+      const bar = el('div', { class: 'bar', 'data-group': name });
+      const fill = el('span', { class: 'fill', style: `width:${v ? Math.round(240 * Math.abs(v.value) / top) : 0}px` });
+      bar.append(el('span', {}, name), fill, el('span', {}, v ? `${fmt(v.value, p.indicator.decimals)}${unit} (${v.year})` : '–'));
+      box.append(bar);
+    }
   }
 }
 
