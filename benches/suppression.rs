@@ -7,7 +7,7 @@
 //! groups — with counts drawn (deterministically) as restricted counts are: many zeros and small counts in
 //! townships and villages, larger ones above.
 
-use childhub::auth::suppression::{Cell, Release, suppress_after};
+use childhub::service::disclosure::suppression::{Cell, Release, suppress_after};
 use std::time::{Duration, Instant};
 
 /// A small deterministic generator (xorshift), so every run protects the same tables.

@@ -4,7 +4,9 @@
 //! hidden small count, the range of values consistent with everything visible and counts ≥ 0 — over one
 //! release, and over two releases with corrections in between (the differencing attack).
 
-use childhub::auth::suppression::{Cell, PROTECTION_WIDTH, Release, THRESHOLD, suppress_after};
+use childhub::service::disclosure::suppression::{
+    Cell, PROTECTION_WIDTH, Release, THRESHOLD, suppress_after,
+};
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, microlp,
     variable,

@@ -4,7 +4,8 @@
 //! hidden count can be worked out by comparing answers over time. Every path that shows suppressed values
 //! (queries, exports, reports, events) goes through [`released`], so all of them hide the same cells.
 
-use crate::auth::suppression::{self, Cell, Release};
+pub mod suppression;
+
 use crate::error::{AppError, AppResult};
 use crate::service::memo::Memo;
 use crate::service::retry::{map_write_error, with_retry};
@@ -16,6 +17,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use suppression::{Cell, Release};
 
 /// One table to release: an indicator and a year, and whether its values are counts (else a rate,
 /// protected through its numerators).
