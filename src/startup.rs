@@ -9,7 +9,7 @@ use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::seed;
 use crate::service::snapshot::Snapshots;
-use crate::service::sources::config::SourceConfig;
+use crate::sources::config::SourceConfig;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::ExposeSecret;
@@ -173,11 +173,7 @@ pub fn configured_sources(settings: &Settings) -> AppResult<Vec<SourceConfig>> {
 /// Brings the settings file's sources into the database (under the setup lock).
 pub async fn sync_sources(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
     let configured = configured_sources(settings)?;
-    under_setup_lock(
-        db,
-        crate::service::sources::sync_from_settings(db, &configured),
-    )
-    .await
+    under_setup_lock(db, crate::sources::sync_from_settings(db, &configured)).await
 }
 
 /// Loads the catalogue and the demo into an empty database when the settings ask for it (under the

@@ -29,7 +29,7 @@ async fn open_database(settings: &Settings) -> AppResult<crate::service::Db> {
 /// `childhub sources list`
 pub async fn list_sources(settings: &Settings) -> AppResult<()> {
     let db = open_database(settings).await?;
-    let sources = crate::service::sources::all_sources(&db).await?;
+    let sources = crate::sources::all_sources(&db).await?;
     if sources.is_empty() {
         println!(
             "no sources: add [[sources]] to the settings file or use createSource (docs/sources.md)"
@@ -48,7 +48,7 @@ pub async fn list_sources(settings: &Settings) -> AppResult<()> {
             .map_or("?", |d| d.code.as_str());
         let identity =
             crate::service::catalogue::local_identity(&db, "statistics", &[Role::Viewer]).await?;
-        let last = crate::service::sources::list_runs(&db, &identity, &s.name, 1)
+        let last = crate::sources::list_runs(&db, &identity, &s.name, 1)
             .await?
             .into_iter()
             .next()

@@ -101,7 +101,7 @@ impl Loader<SourceRunId> for Source {
     #[tracing::instrument(name = "load source runs", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[SourceRunId]) -> Loaded<SourceRunId, Self::Value> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let found = crate::service::sources::runs_by_id(&self.db, &ids).await?;
+        let found = crate::sources::runs_by_id(&self.db, &ids).await?;
         Ok(found
             .into_iter()
             .map(|(run, source)| (SourceRunId(run.id), (run, source)))

@@ -347,7 +347,7 @@ pub enum EarlyWarning {
     /// About a target's series.
     Target(EarlyWarningModel),
     /// About a source connector that keeps failing.
-    Source(crate::service::sources::SourceWarning),
+    Source(crate::sources::SourceWarning),
 }
 
 /// A finding that needs attention: about a target's series, or about a source that keeps failing.

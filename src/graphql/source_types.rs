@@ -2,7 +2,7 @@
 
 use crate::graphql::context::reference;
 use crate::graphql::types::Department;
-use crate::service::sources::landing::Reject;
+use crate::sources::landing::Reject;
 use crate::sources::runner::PullReport;
 use crate::vocabulary::{RunStatus, SourceKind, SourceStatus};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};

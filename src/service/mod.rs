@@ -62,7 +62,6 @@ pub mod retry;
 pub mod sdmx;
 pub mod sessions;
 pub mod snapshot;
-pub mod sources;
 pub mod submissions;
 pub mod template;
 pub mod upload;

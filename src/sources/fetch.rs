@@ -5,7 +5,7 @@
 //! streams in.
 
 use crate::config::ConnectorSettings;
-use crate::service::sources::config::Credentials;
+use crate::sources::config::Credentials;
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::time::Duration;

@@ -4,8 +4,8 @@
 //! its system or the mapping.
 
 use crate::error::RowError;
-use crate::service::sources::config::{Field, Mapping};
 use crate::service::submissions::RowInput;
+use crate::sources::config::{Field, Mapping};
 use crate::sources::records::Record;
 use crate::vocabulary::TOTAL;
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! loaded whole).
 
 use crate::config::ConnectorSettings;
-use crate::service::sources::config::SourceConfig;
+use crate::sources::config::SourceConfig;
 use crate::sources::fetch::{Fetched, Fetcher, PullError, Validators};
 use crate::vocabulary::SourceKind;
 use futures::StreamExt;

@@ -9,12 +9,12 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::Db;
 use crate::service::audit::WriteContext;
-use crate::service::sources::landing::{Lander, Mode, Reject};
-use crate::service::sources::{self, RunResult, config_of};
 use crate::service::submissions::RowInput;
 use crate::sources::fetch::{PullError, Validators};
+use crate::sources::landing::{Lander, Mode, Reject};
 use crate::sources::mapping::map_record;
 use crate::sources::records::{self, Opened};
+use crate::sources::{self, RunResult, config_of};
 use crate::vocabulary::RunStatus;
 use entity::{source, source_run};
 
@@ -197,7 +197,7 @@ async fn land(
     db: &Db,
     settings: &Settings,
     ctx: &WriteContext,
-    config: &crate::service::sources::config::SourceConfig,
+    config: &crate::sources::config::SourceConfig,
     mode: Mode,
     dry_run: bool,
     validators: &Validators,

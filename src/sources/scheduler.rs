@@ -5,9 +5,9 @@
 use crate::config::Settings;
 use crate::service::Db;
 use crate::service::lease;
-use crate::service::sources::config::Schedule;
-use crate::service::sources::{self, config_of};
+use crate::sources::config::Schedule;
 use crate::sources::runner::{Trigger, pull};
+use crate::sources::{self, config_of};
 use crate::vocabulary::SourceStatus;
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,8 +4,8 @@
 use crate::error::AppError;
 use crate::graphql::context::{db, identity, settings, write_context};
 use crate::graphql::source_types::{Pull, Source};
-use crate::service::sources::{self, config::SourceConfig};
 use crate::sources::runner;
+use crate::sources::{self, config::SourceConfig};
 use crate::vocabulary::SourceStatus;
 use async_graphql::{Context, Object, Result};
 

@@ -157,7 +157,7 @@ impl ProgressQuery {
         let db = db(ctx)?;
         let found = progress::warnings_of(db, &a, severity.unwrap_or(Severity::Low)).await?;
         // Failing sources come first: they are High, and they explain missing values.
-        let failing = crate::service::sources::source_warnings(db, identity(ctx)).await?;
+        let failing = crate::sources::source_warnings(db, identity(ctx)).await?;
         Ok(failing
             .into_iter()
             .map(EarlyWarning::Source)

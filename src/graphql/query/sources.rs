@@ -2,7 +2,7 @@
 
 use crate::graphql::context::{db, identity};
 use crate::graphql::source_types::{Source, SourceRun};
-use crate::service::sources;
+use crate::sources;
 use async_graphql::{Context, Object, Result};
 
 #[derive(Default)]

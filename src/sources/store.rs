@@ -1,17 +1,14 @@
-//! Sources: the departments' systems the hub pulls from. Defined in the settings file (`[[sources]]`,
-//! synced at start) or by admins through GraphQL (a department's admin for its own department's), each
-//! change audited. Runs are recorded here; fetching and mapping is the `sources` module's job, landing
-//! the rows is [`landing`]'s.
-
-pub mod config;
-pub mod landing;
+//! The sources as stored: the departments' systems the hub pulls from, defined in the settings file
+//! (`[[sources]]`, synced at start) or by admins through GraphQL (a department's admin for its own
+//! department's), each change audited, and their runs. Fetching and mapping are `fetch`, `records` and
+//! `mapping`'s; landing the rows is `landing`'s.
 
 use crate::auth::{Identity, Role, policy};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::service::{catalogue, outbox};
 use crate::vocabulary::{EventKind, RunStatus, SourceStatus};
-use config::SourceConfig;
+use crate::sources::config::SourceConfig;
 use entity::{source, source_run};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
