@@ -643,3 +643,55 @@ pub fn count_fields(document: &ExecutableDocument, cap: usize) -> (usize, usize)
     }
     counts
 }
+
+/// `GET /graphql`: a WebSocket upgrade starts a subscription session; anything else is a query.
+pub async fn graphql_get(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return crate::http::subscriptions::graphql_ws_parts(state, &mut parts).await;
+    }
+    let query = axum::extract::Query::from_request_parts(&mut parts, &state).await;
+    match query {
+        Ok(query) => get(axum::extract::State(state), parts.headers, query).await,
+        Err(rejection) => axum::response::IntoResponse::into_response(rejection),
+    }
+}
+
+/// The schema's introspection result for GraphiQL, computed once per process. Where `/graphql` answers
+/// introspection it is public too; otherwise it needs a valid token, like the API.
+pub async fn graphiql_schema(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.settings.introspection_enabled() {
+        let caller = match crate::http::identify(&state, &headers).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        if caller.identity.member().is_none() {
+            return error_response(&crate::error::AppError::Unauthenticated(
+                "the schema needs a bearer token where introspection is off".into(),
+            ));
+        }
+    }
+    static SCHEMA: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let json = SCHEMA
+        .get_or_init(crate::graphql::introspection_json)
+        .await
+        .clone();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
+}

@@ -260,3 +260,80 @@ async fn serve(
         }
     }
 }
+
+/// `GET /graphql/ws`: subscriptions.
+pub async fn graphql_ws(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (mut parts, _) = request.into_parts();
+    graphql_ws_parts(state, &mut parts).await
+}
+
+pub async fn graphql_ws_parts(
+    state: AppState,
+    parts: &mut axum::http::request::Parts,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let protocol =
+        match async_graphql_axum::GraphQLProtocol::from_request_parts(parts, &state).await {
+            Ok(p) => p,
+            Err(status) => return status.into_response(),
+        };
+    // A router in passthrough mode forwards the client's Authorization header on the handshake; a
+    // token in `connection_init` wins over it. A page's socket comes with the session cookie instead —
+    // only from the hub's own pages: a socket opened by another site's script (which the browser would
+    // send the cookie with) is refused by its Origin.
+    let mut authorization = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if authorization.is_none()
+        && crate::http::session::cookie(
+            &parts.headers,
+            crate::http::session::cookie_name(&state.settings),
+        )
+        .is_some()
+    {
+        if !same_origin(&parts.headers) {
+            return crate::http::graphql::error_response(&crate::error::AppError::Forbidden(
+                "a WebSocket with the session cookie must come from the hub's own pages (Origin)"
+                    .into(),
+            ));
+        }
+        authorization = match crate::http::bearer_of(
+            &state,
+            &parts.headers,
+            crate::http::Csrf::NotNeeded,
+        )
+        .await
+        {
+            Ok(found) => found,
+            Err(e) => return crate::http::graphql::error_response(&e),
+        };
+    }
+    match axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(ws) => upgrade(state, protocol, ws, authorization).await,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// Whether the request's `Origin` is the hub itself (the host the request was sent to).
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    let (Some(origin), Some(host)) = (
+        text(axum::http::header::ORIGIN),
+        text(axum::http::header::HOST),
+    ) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}

@@ -7,8 +7,8 @@ use crate::auth::{Identity, Role, policy};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
 use crate::service::{catalogue, outbox};
-use crate::vocabulary::{EventKind, RunStatus, SourceStatus};
 use crate::sources::config::SourceConfig;
+use crate::vocabulary::{EventKind, RunStatus, SourceStatus};
 use entity::{source, source_run};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
