@@ -18,29 +18,29 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The loader type resolvers find in the request context.
-pub type Loaders = DataLoader<Source>;
+pub type Loaders = DataLoader<RequestData>;
 
 /// Builds the loaders of one request, over the snapshot the request was authenticated with.
 pub fn for_request(db: Db, identity: Identity, snapshot: Arc<Snapshot>) -> Loaders {
-    let source = Source {
+    let data = RequestData {
         db,
         scope: snapshot.scope(&identity),
         identity,
         snapshot,
     };
     // Big batches: observation queries use `IN` lists of distinct ids, far below bind limits.
-    DataLoader::new(source, tokio::spawn).max_batch_size(10_000)
+    DataLoader::new(data, tokio::spawn).max_batch_size(10_000)
 }
 
-/// What the loaders read with.
-pub struct Source {
+/// What the loaders read with: the request's connection, caller, scope and snapshot.
+pub struct RequestData {
     db: Db,
     identity: Identity,
     snapshot: Arc<Snapshot>,
     scope: ReadScope,
 }
 
-impl Source {
+impl RequestData {
     /// The assessment for `filter`, shared by every request over the same snapshot that reads the
     /// same values.
     pub async fn assessment(&self, filter: &ProgressFilter) -> Result<Arc<Assessment>, AppError> {
@@ -95,7 +95,7 @@ pub struct SourceRunId(pub i64);
 
 type Loaded<K, V> = Result<HashMap<K, V>, AppError>;
 
-impl Loader<SourceRunId> for Source {
+impl Loader<SourceRunId> for RequestData {
     type Value = (entity::source_run::Model, entity::source::Model);
     type Error = AppError;
     #[tracing::instrument(name = "load source runs", skip_all, fields(keys = keys.len()))]
@@ -113,7 +113,7 @@ impl Loader<SourceRunId> for Source {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SubmissionId(pub i64);
 
-impl Loader<SubmissionId> for Source {
+impl Loader<SubmissionId> for RequestData {
     type Value = entity::submission::Model;
     type Error = AppError;
     #[tracing::instrument(name = "load submissions", skip_all, fields(keys = keys.len()))]
@@ -129,7 +129,7 @@ impl Loader<SubmissionId> for Source {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CoverageOf(pub i64);
 
-impl Loader<CoverageOf> for Source {
+impl Loader<CoverageOf> for RequestData {
     type Value = crate::service::submissions::Coverage;
     type Error = AppError;
     #[tracing::instrument(name = "load submission coverage", skip_all, fields(keys = keys.len()))]
@@ -147,7 +147,7 @@ impl Loader<CoverageOf> for Source {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PublishedAt(pub Key);
 
-impl Loader<PublishedAt> for Source {
+impl Loader<PublishedAt> for RequestData {
     type Value = Record;
     type Error = AppError;
     #[tracing::instrument(name = "load published values", skip_all, fields(keys = keys.len()))]
@@ -161,7 +161,7 @@ impl Loader<PublishedAt> for Source {
     }
 }
 
-impl Loader<SeriesKey> for Source {
+impl Loader<SeriesKey> for RequestData {
     type Value = Vec<Record>;
     type Error = AppError;
     #[tracing::instrument(name = "load series", skip_all, fields(keys = keys.len()))]
@@ -170,7 +170,7 @@ impl Loader<SeriesKey> for Source {
     }
 }
 
-impl Loader<LatestIn> for Source {
+impl Loader<LatestIn> for RequestData {
     type Value = Vec<Record>;
     type Error = AppError;
     #[tracing::instrument(name = "load latest values", skip_all, fields(keys = keys.len()))]
@@ -198,7 +198,7 @@ impl Loader<LatestIn> for Source {
     }
 }
 
-impl Loader<SubmissionValues> for Source {
+impl Loader<SubmissionValues> for RequestData {
     type Value = Vec<Record>;
     type Error = AppError;
     #[tracing::instrument(name = "load submission values", skip_all, fields(keys = keys.len()))]
@@ -229,7 +229,7 @@ impl Loader<SubmissionValues> for Source {
     }
 }
 
-impl Loader<ProgressOf> for Source {
+impl Loader<ProgressOf> for RequestData {
     type Value = ProgressValue;
     type Error = AppError;
     #[tracing::instrument(name = "load progress", skip_all, fields(keys = keys.len()))]
@@ -256,7 +256,7 @@ impl Loader<ProgressOf> for Source {
     }
 }
 
-impl Loader<Key> for Source {
+impl Loader<Key> for RequestData {
     type Value = Vec<Record>;
     type Error = AppError;
     #[tracing::instrument(name = "load history", skip_all, fields(keys = keys.len()))]

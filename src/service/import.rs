@@ -6,7 +6,7 @@
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::WriteContext;
-use crate::service::submissions::{self, AuditRows, RowError, RowInput, Seen, Snapshot, validate};
+use crate::service::submissions::{self, AuditRows, Codebook, RowError, RowInput, Seen, validate};
 use crate::vocabulary::Unit;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use std::collections::{HashMap, HashSet};
@@ -192,7 +192,7 @@ pub async fn import_observations(
         .as_deref()
         .filter(|_| options.batch.is_some());
     let skip = read_checkpoint(checkpoint);
-    let snapshot = Snapshot::load(db).await?;
+    let snapshot = Codebook::load(db).await?;
     // A whole-file import is one transaction, filled chunk by chunk so that memory stays bounded.
     let (chunk, txn) = match options.batch {
         Some(n) => (n.max(1), None),
@@ -355,7 +355,7 @@ struct Importer<'a, W: Write> {
     db: &'a DatabaseConnection,
     ctx: &'a WriteContext,
     settings: &'a Settings,
-    snapshot: Snapshot,
+    snapshot: Codebook,
     units: HashMap<i32, Unit>,
     options: &'a ImportOptions,
     rejects: csv::Writer<W>,

@@ -9,7 +9,7 @@
 //! Reporting page, GraphQL uploads, `childhub import observations` and the `http_xlsx`/`http_csv` sources.
 
 use crate::error::AppError;
-use crate::service::submissions::{RowInput, Snapshot};
+use crate::service::submissions::{Codebook, RowInput};
 use crate::spreadsheet::value::{self, Value, normalize};
 use crate::spreadsheet::{Format, ReadLimits, Sheet, SheetRow, Workbook, address};
 use crate::vocabulary::{AGE_CODES, RESIDENCE_CODES, SEX_CODES, TOTAL, Unit};
@@ -113,7 +113,7 @@ pub fn read(
     bytes: &[u8],
     name: &str,
     limits: ReadLimits,
-    catalogue: &Snapshot,
+    catalogue: &Codebook,
     options: &IntakeOptions,
 ) -> Result<Intake, AppError> {
     let book = crate::spreadsheet::read(bytes, name, limits)
@@ -122,7 +122,7 @@ pub fn read(
 }
 
 /// Recognises the layout of every visible sheet with data and reads its values.
-pub fn recognise(book: &Workbook, catalogue: &Snapshot, options: &IntakeOptions) -> Intake {
+pub fn recognise(book: &Workbook, catalogue: &Codebook, options: &IntakeOptions) -> Intake {
     let names = Names::new(catalogue);
     let template = template_meta(book);
     let mut reader = Reader {
@@ -244,7 +244,7 @@ fn by_name<'a, M>(
 }
 
 impl<'a> Names<'a> {
-    fn new(catalogue: &'a Snapshot) -> Self {
+    fn new(catalogue: &'a Codebook) -> Self {
         let mut indicators: Vec<_> = catalogue.indicators.values().collect();
         indicators.sort_by(|a, b| a.code.cmp(&b.code));
         let mut regions: Vec<_> = catalogue.regions.values().collect();
@@ -399,7 +399,7 @@ fn column_of(header: &str) -> Option<Column> {
 
 struct Reader<'a> {
     names: &'a Names<'a>,
-    catalogue: &'a Snapshot,
+    catalogue: &'a Codebook,
     intake: Intake,
     /// The names already listed in `intake.mapped` (each once, at its first cell).
     noted: std::collections::HashSet<(String, String)>,

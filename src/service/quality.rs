@@ -62,7 +62,7 @@ pub struct PreviewWarning {
 /// townships in the batch, a percentage typed as a share (0.973 where 97.3 is meant).
 pub async fn preview_warnings(
     db: &impl ConnectionTrait,
-    catalogue: &crate::service::submissions::Snapshot,
+    catalogue: &crate::service::submissions::Codebook,
     settings: &crate::config::Settings,
     rows: &[crate::service::submissions::RowInput],
 ) -> AppResult<Vec<PreviewWarning>> {

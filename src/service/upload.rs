@@ -10,7 +10,7 @@ use crate::service::Db;
 use crate::service::audit::{UploadInfo, WriteContext};
 use crate::service::intake::{self, CellProblem, Intake, IntakeOptions};
 use crate::service::quality::{self, PreviewWarning};
-use crate::service::submissions::{self, Snapshot, SubmitOutcome};
+use crate::service::submissions::{self, Codebook, SubmitOutcome};
 use crate::spreadsheet::ReadLimits;
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ pub async fn submit_file(
             ),
         ));
     }
-    let catalogue = Arc::new(Snapshot::load(db).await?);
+    let catalogue = Arc::new(Codebook::load(db).await?);
     let limits = limits_of(settings);
     let read_options = IntakeOptions { year: options.year };
     let (file, shared) = (name.to_owned(), catalogue.clone());

@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::error::{AppResult, RowError};
 use crate::service::audit::WriteContext;
 use crate::service::retry::map_write_error;
-use crate::service::submissions::{self, AuditRows, RowInput, Seen, Snapshot, validate};
+use crate::service::submissions::{self, AuditRows, Codebook, RowInput, Seen, validate};
 use crate::vocabulary::Unit;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use std::collections::{HashMap, HashSet};
@@ -47,7 +47,7 @@ pub struct Landed {
 pub struct Lander<'a> {
     ctx: &'a WriteContext,
     settings: &'a Settings,
-    snapshot: Snapshot,
+    snapshot: Codebook,
     units: HashMap<i32, Unit>,
     mode: Mode,
     dry_run: bool,
@@ -66,7 +66,7 @@ impl<'a> Lander<'a> {
         mode: Mode,
         dry_run: bool,
     ) -> AppResult<Lander<'a>> {
-        let snapshot = Snapshot::load(db).await?;
+        let snapshot = Codebook::load(db).await?;
         Ok(Lander {
             ctx,
             settings,

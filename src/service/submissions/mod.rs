@@ -39,13 +39,14 @@ pub struct SubmitOutcome {
     pub row_errors: Vec<RowError>,
 }
 
-/// The catalogue a batch is checked against, by code.
-pub struct Snapshot {
+/// The catalogue a batch is checked against, by code (not to be confused with `service::snapshot::Snapshot`,
+/// the versioned reference data a request reads).
+pub struct Codebook {
     pub indicators: HashMap<String, indicator::Model>,
     pub regions: HashMap<String, region::Model>,
 }
 
-impl Snapshot {
+impl Codebook {
     /// The unit of each indicator, by id.
     pub fn units(&self) -> HashMap<i32, Unit> {
         self.indicators.values().map(|i| (i.id, i.unit)).collect()
@@ -63,7 +64,7 @@ impl Snapshot {
 
     /// Reads the indicators and regions.
     pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
-        Ok(Snapshot {
+        Ok(Codebook {
             indicators: indicator::Entity::find()
                 .all(db)
                 .await?

@@ -4,7 +4,7 @@
 
 use super::store::{self, latest_rows};
 use super::validate::{self, RowInput, ValidRow};
-use super::{Snapshot, SubmitOutcome};
+use super::{Codebook, SubmitOutcome};
 use crate::auth::{Identity, policy};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -48,7 +48,7 @@ fn check_batch(ctx: &WriteContext, rows: &[RowInput], max_rows: usize) -> AppRes
 pub fn authorize_rows(
     identity: &Identity,
     rows: &[RowInput],
-    snapshot: &Snapshot,
+    snapshot: &Codebook,
 ) -> AppResult<()> {
     for row in rows {
         if let Some(indicator) = snapshot.indicators.get(&row.indicator) {
@@ -67,7 +67,7 @@ pub async fn submit(
     dry_run: bool,
 ) -> AppResult<SubmitOutcome> {
     check_batch(ctx, &rows, settings.limits.max_submission_rows)?;
-    let snapshot = Snapshot::load(db).await?;
+    let snapshot = Codebook::load(db).await?;
     submit_checked(db, ctx, settings, &snapshot, &rows, dry_run).await
 }
 
@@ -78,7 +78,7 @@ pub async fn submit_checked(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     settings: &Settings,
-    snapshot: &Snapshot,
+    snapshot: &Codebook,
     rows: &[RowInput],
     dry_run: bool,
 ) -> AppResult<SubmitOutcome> {
