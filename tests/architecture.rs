@@ -72,8 +72,8 @@ fn rules_of(markdown: &str) -> BTreeMap<String, Rule> {
         let (may, except) = allowed_of(cells[1]);
         let sea = cells[2];
         for module in ticked(cells[0]) {
-            let names_sea_orm = sea.starts_with("yes")
-                || (sea.contains("only") && ticked(sea).iter().any(|m| *m == module));
+            let names_sea_orm =
+                sea.starts_with("yes") || (sea.contains("only") && ticked(sea).contains(&module));
             rules.insert(
                 module,
                 Rule {
