@@ -7,22 +7,97 @@ use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 use serde::Serialize;
 
-/// The error codes a client can see in `extensions.code`.
-pub mod code {
-    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    pub const FORBIDDEN: &str = "FORBIDDEN";
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const NOT_FOUND: &str = "NOT_FOUND";
-    pub const CONFLICT: &str = "CONFLICT";
-    pub const INTERNAL: &str = "INTERNAL";
+/// The error codes a client can see in `extensions.code`, with the HTTP status an answer refused before
+/// execution carries: one list for every layer (resolvers, the HTTP handler, the layers below it,
+/// WebSockets, trusted documents).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    BadUserInput,
+    NotFound,
+    Conflict,
+    Internal,
     /// The request took longer than `limits.request_timeout_seconds`.
-    pub const TIMEOUT: &str = "TIMEOUT";
+    Timeout,
     /// The request body is larger than `limits.max_body_bytes`.
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    PayloadTooLarge,
     /// Too many requests for this token; wait for `Retry-After`.
-    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    RateLimited,
     /// The database cannot be reached or has no free connection; retry after `Retry-After`.
-    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    Unavailable,
+    /// A setting that cannot work (found before anything runs; never sent to a client).
+    BadSettings,
+    /// Automatic Persisted Queries: the hash is not known yet (Apollo's links send the query then).
+    PersistedQueryNotFound,
+    /// Trusted documents only: the document is not in the list.
+    PersistedQueryNotInList,
+    /// The query does not hash to the hash sent with it.
+    PersistedQueryHashMismatch,
+}
+
+impl ErrorCode {
+    /// The code as clients see it: `BAD_USER_INPUT`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::BadSettings => "BAD_SETTINGS",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            ErrorCode::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+        }
+    }
+
+    /// The HTTP status of an answer refused with this code before a GraphQL operation ran (errors of
+    /// a running operation are `200` with the code in the body, as GraphQL over HTTP has it).
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Timeout => 408,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal | ErrorCode::BadSettings => 500,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::BadUserInput
+            | ErrorCode::Conflict
+            | ErrorCode::PersistedQueryNotFound
+            | ErrorCode::PersistedQueryNotInList
+            | ErrorCode::PersistedQueryHashMismatch => 400,
+        }
+    }
+
+    /// The code of an error status that no handler described (axum's and tower-http's own answers).
+    pub const fn of_status(status: u16) -> Self {
+        match status {
+            401 => ErrorCode::Unauthenticated,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            408 | 504 => ErrorCode::Timeout,
+            413 => ErrorCode::PayloadTooLarge,
+            429 => ErrorCode::RateLimited,
+            503 => ErrorCode::Unavailable,
+            500..=599 => ErrorCode::Internal,
+            _ => ErrorCode::BadUserInput,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Bad input, naming what was wrong: the argument or field, the value given and what was expected.
@@ -142,17 +217,18 @@ impl AppError {
     }
 
     /// The `extensions.code` of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotFound(_) => code::NOT_FOUND,
-            AppError::Invalid(_) | AppError::Settings(_) => code::BAD_USER_INPUT,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Invalid(_) => ErrorCode::BadUserInput,
+            AppError::Settings(_) => ErrorCode::BadSettings,
             AppError::Conflict(_) | AppError::Overlap { .. } | AppError::Contention => {
-                code::CONFLICT
+                ErrorCode::Conflict
             }
-            AppError::Forbidden(_) => code::FORBIDDEN,
-            AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
-            AppError::Upstream(_) | AppError::Internal(_) => code::INTERNAL,
-            AppError::Unavailable(_) => code::UNAVAILABLE,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Upstream(_) | AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 
@@ -289,7 +365,7 @@ impl From<AppError> for async_graphql::Error {
             _ => Vec::new(),
         };
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
-            ext.set("code", code);
+            ext.set("code", code.as_str());
             if let Some(input) = &invalid {
                 ext.set("field", input.field.as_str());
                 ext.set("value", input.value.as_str());

@@ -448,7 +448,10 @@ async fn a_postgres_session_ended_by_the_server_is_unavailable_not_internal() {
         childhub::error::DbFailure::Unavailable,
         "{err}"
     );
-    assert_eq!(childhub::error::AppError::from(err).code(), "UNAVAILABLE");
+    assert_eq!(
+        childhub::error::AppError::from(err).code().as_str(),
+        "UNAVAILABLE"
+    );
     // The pool replaces the dead connection: the next request is answered.
     let body = app
         .gql(&app.coordinator(), "{ domains { code } }", json!({}))

@@ -32,12 +32,13 @@ pub enum Refusal {
 
 impl Refusal {
     /// `extensions.code`, as Apollo clients and routers know them.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
         match self {
-            Refusal::NotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Refusal::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
-            Refusal::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
-            Refusal::Malformed(_) => crate::error::code::BAD_USER_INPUT,
+            Refusal::NotFound => ErrorCode::PersistedQueryNotFound,
+            Refusal::NotInList => ErrorCode::PersistedQueryNotInList,
+            Refusal::HashMismatch => ErrorCode::PersistedQueryHashMismatch,
+            Refusal::Malformed(_) => ErrorCode::BadUserInput,
         }
     }
 
@@ -195,7 +196,7 @@ impl async_graphql::extensions::Extension for OnlyTrustedCheck {
         if let Err(refusal) = self.0.resolve(&mut request, reads_only_the_sdl) {
             let mut error = async_graphql::ServerError::new(refusal.message(), None);
             let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", refusal.code());
+            extensions.set("code", refusal.code().as_str());
             error.extensions = Some(extensions);
             return Err(error);
         }

@@ -4,7 +4,7 @@
 
 use crate::auth::Identity;
 use crate::auth::policy::{self, FieldRule};
-use crate::error::code;
+use crate::error::ErrorCode;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
@@ -23,8 +23,8 @@ impl ExtensionFactory for PolicyGuardFactory {
 /// Checks each field's coarse rule before it resolves.
 struct PolicyGuard;
 
-fn refuse(message: String, code_name: &str, info: &ResolveInfo<'_>) -> ServerError {
-    let err = async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code_name));
+fn refuse(message: String, code: ErrorCode, info: &ResolveInfo<'_>) -> ServerError {
+    let err = async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code.as_str()));
     err.into_server_error(info.field.name.pos)
 }
 
@@ -50,7 +50,7 @@ impl Extension for PolicyGuard {
             return Err(refuse(
                 "this token grants no role that reads (viewer, submitter, approver or admin)"
                     .to_owned(),
-                code::FORBIDDEN,
+                ErrorCode::Forbidden,
                 &info,
             ));
         }
@@ -59,7 +59,7 @@ impl Extension for PolicyGuard {
             Some(FieldRule::Member) if identity.member().is_some() => next.run(ctx, info).await,
             Some(FieldRule::Member) => Err(refuse(
                 format!("{} needs a bearer token", info.name),
-                code::UNAUTHENTICATED,
+                ErrorCode::Unauthenticated,
                 &info,
             )),
             None => Err(refuse(
@@ -67,7 +67,7 @@ impl Extension for PolicyGuard {
                     "{}.{} is not covered by the access policy",
                     info.parent_type, info.name
                 ),
-                code::FORBIDDEN,
+                ErrorCode::Forbidden,
                 &info,
             )),
         }

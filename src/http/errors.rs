@@ -3,26 +3,15 @@
 //! which axum and tower-http answer in plain text or with an empty body — except the pages' own HTML
 //! answers, which are written for people.
 
-use crate::error::code;
+use crate::error::ErrorCode;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
 /// The `extensions.code` of an error status that no handler described.
-pub fn code_for(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::UNAUTHORIZED => code::UNAUTHENTICATED,
-        StatusCode::FORBIDDEN => code::FORBIDDEN,
-        StatusCode::NOT_FOUND => code::NOT_FOUND,
-        StatusCode::CONFLICT => code::CONFLICT,
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => code::TIMEOUT,
-        StatusCode::PAYLOAD_TOO_LARGE => code::PAYLOAD_TOO_LARGE,
-        StatusCode::TOO_MANY_REQUESTS => code::RATE_LIMITED,
-        StatusCode::SERVICE_UNAVAILABLE => code::UNAVAILABLE,
-        s if s.is_server_error() => code::INTERNAL,
-        _ => code::BAD_USER_INPUT,
-    }
+pub fn code_for(status: StatusCode) -> ErrorCode {
+    ErrorCode::of_status(status.as_u16())
 }
 
 fn message_for(status: StatusCode) -> &'static str {
@@ -68,7 +57,7 @@ pub async fn json_errors(mut response: Response) -> Response {
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .filter(|t| !t.trim().is_empty() && status.is_client_error())
         .unwrap_or_else(|| message_for(status).to_owned());
-    let body = json!({ "errors": [{ "message": text.trim(), "extensions": { "code": code_for(status) } }] });
+    let body = json!({ "errors": [{ "message": text.trim(), "extensions": { "code": code_for(status).as_str() } }] });
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

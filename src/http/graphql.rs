@@ -3,7 +3,7 @@
 //! needs a JSON content type (415 otherwise, which stops form and `text/plain` CSRF), batches are bounded,
 //! alias and field floods are refused before execution, and every error carries `extensions.code`.
 
-use crate::error::{AppError, code};
+use crate::error::{AppError, ErrorCode};
 use crate::graphql::context::RequestId;
 use crate::graphql::documents::{self, reads_only_the_sdl};
 use crate::graphql::loaders;
@@ -34,21 +34,16 @@ pub struct GetParams {
     document_id: Option<String>,
 }
 
-fn error_body(status: StatusCode, code_name: &str, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code_name } }] });
+fn error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     (status, axum::Json(body)).into_response()
 }
 
 /// An error as an HTTP response: the status its code stands for and a GraphQL-shaped body.
 pub fn error_response(err: &AppError) -> Response {
-    let status = match err.code() {
-        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
-        code::FORBIDDEN => StatusCode::FORBIDDEN,
-        code::NOT_FOUND => StatusCode::NOT_FOUND,
-        code::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
-        code::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let status =
+        StatusCode::from_u16(err.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match status {
         StatusCode::INTERNAL_SERVER_ERROR => {
             tracing::error!(error = %err, "request failed before execution");
@@ -63,7 +58,7 @@ pub fn error_response(err: &AppError) -> Response {
 }
 
 fn bad_request(message: &str) -> Response {
-    error_body(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, message)
+    error_body(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, message)
 }
 
 /// `GET /graphql?query=…`: queries only.
@@ -134,7 +129,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     if body.len() > state.settings.limits.max_body_bytes {
         return error_body(
             StatusCode::PAYLOAD_TOO_LARGE,
-            code::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than limits.max_body_bytes",
         );
     }
@@ -143,7 +138,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     {
         return error_body(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code::BAD_USER_INPUT,
+            ErrorCode::BadUserInput,
             "POST /graphql needs Content-Type: application/json (or multipart/form-data for a file upload)",
         );
     }
@@ -219,7 +214,7 @@ async fn execute(
     if let Err(wait) = state.rate.check(&identity) {
         let mut response = error_body(
             StatusCode::TOO_MANY_REQUESTS,
-            code::RATE_LIMITED,
+            ErrorCode::RateLimited,
             &rate_limited_message(&state.settings.limits),
         );
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -271,7 +266,7 @@ async fn execute(
         if is_get && has_mutation(&document, request.operation_name.as_deref()) {
             let mut response = error_body(
                 StatusCode::METHOD_NOT_ALLOWED,
-                code::BAD_USER_INPUT,
+                ErrorCode::BadUserInput,
                 "mutations must be sent with POST",
             );
             response
@@ -327,7 +322,7 @@ async fn execute(
     let unavailable = responses
         .iter()
         .flat_map(|r| &r.errors)
-        .any(|e| error_code(e) == Some(code::UNAVAILABLE));
+        .any(|e| error_code(e) == Some(ErrorCode::Unavailable.as_str()));
     // GraphQL over HTTP: a client that accepts `application/graphql-response+json` gets that media type,
     // and a request error (the document did not parse or validate, so nothing ran) is a 400.
     let graphql_response = headers
@@ -444,7 +439,7 @@ fn ensure_code(error: &mut ServerError) {
         error
             .extensions
             .get_or_insert_with(Default::default)
-            .set("code", code::BAD_USER_INPUT);
+            .set("code", ErrorCode::BadUserInput.as_str());
     }
 }
 

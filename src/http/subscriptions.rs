@@ -85,7 +85,7 @@ fn refusal(state: &AppState, identity: Option<&Identity>, text: &str) -> Option<
         return Some(error_message(
             transport_ws,
             id,
-            crate::error::code::RATE_LIMITED,
+            crate::error::ErrorCode::RateLimited,
             &why,
         ));
     }
@@ -101,15 +101,20 @@ fn refusal(state: &AppState, identity: Option<&Identity>, text: &str) -> Option<
     Some(error_message(
         transport_ws,
         id,
-        crate::error::code::BAD_USER_INPUT,
+        crate::error::ErrorCode::BadUserInput,
         &refused,
     ))
 }
 
 /// The protocol's error message for operation `id`: graphql-transport-ws (whose operations are
 /// `subscribe`) sends a list of GraphQL errors, the older graphql-ws (`start`) one error object.
-fn error_message(transport_ws: bool, id: &str, code: &str, message: &str) -> Message {
-    let error = serde_json::json!({ "message": message, "extensions": { "code": code } });
+fn error_message(
+    transport_ws: bool,
+    id: &str,
+    code: crate::error::ErrorCode,
+    message: &str,
+) -> Message {
+    let error = serde_json::json!({ "message": message, "extensions": { "code": code.as_str() } });
     let payload = if transport_ws {
         serde_json::json!([error])
     } else {
