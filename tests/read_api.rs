@@ -349,3 +349,37 @@ on_both_backends!(
         assert!(page.text().await.expect("body").contains("GraphiQL"));
     }
 );
+
+on_both_backends!(
+    a_series_can_be_cut_to_a_year_range,
+    |app: TestApp| async move {
+        let q = r#"{ indicator(code: "HEA-03") {
+            all: series(region: "DEMO") { year }
+            middle: series(region: "DEMO", from: 2022, to: 2024) { year }
+            since: series(region: "DEMO", from: 2024) { year } } }"#;
+        let d = app.data(&app.coordinator(), q, serde_json::json!({})).await;
+        let years = |k: &str| -> Vec<i64> {
+            d["indicator"][k]
+                .as_array()
+                .expect("list")
+                .iter()
+                .filter_map(|o| o["year"].as_i64())
+                .collect()
+        };
+        assert!(years("all").len() > 3, "{d}");
+        assert_eq!(years("middle"), vec![2022, 2023, 2024]);
+        assert!(years("since").iter().all(|y| *y >= 2024) && !years("since").is_empty());
+        let (_, body) = app
+            .post(
+                Some(&app.coordinator()),
+                &serde_json::json!({ "query": r#"{ indicator(code: "HEA-03") { series(region: "DEMO", from: 2025, to: 2020) { year } } }"# }),
+            )
+            .await;
+        assert_eq!(
+            crate::support::first_error(&body).0,
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "from");
+    }
+);

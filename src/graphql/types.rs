@@ -229,7 +229,16 @@ impl Indicator {
             default_with = "TOTAL.to_owned()"
         )]
         residence: String,
+        #[graphql(desc = "The first year (default: the earliest).")] from: Option<i32>,
+        #[graphql(desc = "The last year (default: the latest).")] to: Option<i32>,
     ) -> Result<Vec<Observation>> {
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(
+                AppError::invalid("from", from, format!("a year no later than to ({to})")).into(),
+            );
+        }
         let region = resolve_region(ctx, "region", &region)?;
         let key = SeriesKey {
             indicator_id: self.0.id,
@@ -238,8 +247,15 @@ impl Indicator {
             age_group,
             residence,
         };
+        // The whole series is loaded (batched with every other series of the request) and cut here.
         let found = loaders(ctx)?.load_one(key).await?.unwrap_or_default();
-        Ok(found.into_iter().map(Observation).collect())
+        Ok(found
+            .into_iter()
+            .filter(|r| {
+                from.is_none_or(|f| r.model.year >= f) && to.is_none_or(|t| r.model.year <= t)
+            })
+            .map(Observation)
+            .collect())
     }
     /// The most recent published value for one region and disaggregation.
     async fn latest(
