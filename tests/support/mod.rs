@@ -341,15 +341,6 @@ pub fn first_error(body: &Value) -> (String, String) {
     )
 }
 
-/// The backends this run covers: SQLite, and PostgreSQL when `CHILDHUB_TEST_POSTGRES` is set.
-pub fn backends() -> Vec<Backend> {
-    let mut out = vec![Backend::Sqlite];
-    if postgres_enabled() {
-        out.push(Backend::Postgres);
-    }
-    out
-}
-
 /// Signs in on the development "sign in as …" page over HTTP; returns the `Cookie` header value of the
 /// session (`childhub=…`).
 pub async fn dev_session(app: &TestApp, department: &str, roles: &[&str]) -> String {
