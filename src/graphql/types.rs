@@ -210,6 +210,8 @@ impl Indicator {
             .collect())
     }
     /// Published values for one region and disaggregation, ordered by year.
+    // Each parameter is an argument of the API's field, as GraphQL clients send them.
+    #[allow(clippy::too_many_arguments)]
     async fn series(
         &self,
         ctx: &Context<'_>,
