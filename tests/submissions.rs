@@ -1542,3 +1542,79 @@ on_both_backends!(
         assert!(other["data"]["submission"].is_null(), "{other}");
     }
 );
+
+on_both_backends!(
+    racing_approvals_of_overlapping_submissions_publish_one_of_them_whole,
+    |app: TestApp| async move {
+        let clerk = app.token("health", &["submitter"]);
+        let approvers = [
+            app.token_for("approver-a", "statistics", &["approver"]),
+            app.token_for("approver-b", "wcwc", &["approver"]),
+        ];
+        let q = r#"mutation($id: ID!, $s: [ID!]!) { approveSubmission(id: $id, supersedes: $s) { id status } }"#;
+        let submit = |rows: Value| {
+            let (clerk, app) = (&clerk, &app);
+            async move {
+                app.data(clerk, SUBMIT, json!({ "rows": rows })).await["submitObservations"]
+                    ["submission"]["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_owned()
+            }
+        };
+        for round in 0..4 {
+            let year = 2026 + round;
+            let at = |region: &str, value: f64| json!({ "indicator": "HEA-03", "region": region, "year": year, "value": value });
+            let a = submit(json!([at("DEMO-T01", 4.1), at("DEMO-T02", 4.2)])).await;
+            let b = submit(json!([at("DEMO-T01", 3.1), at("DEMO-T03", 3.3)])).await;
+            // Each approver says their own one stands over the other, at the same moment.
+            let answers = futures::future::join_all([
+                app.gql(&approvers[0], q, json!({ "id": a, "s": [b] })),
+                app.gql(&approvers[1], q, json!({ "id": b, "s": [a] })),
+            ])
+            .await;
+            let mut winners = Vec::new();
+            for (i, body) in answers.iter().enumerate() {
+                match body.get("errors") {
+                    None => winners.push(i),
+                    Some(errors) => assert_eq!(
+                        errors[0]["extensions"]["code"], "CONFLICT",
+                        "round {round}: the loser gets CONFLICT: {body}"
+                    ),
+                }
+            }
+            assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
+            let published = published_hea03(&app, year).await;
+            let want: std::collections::BTreeMap<String, f64> = if winners[0] == 0 {
+                [("DEMO-T01", 4.1), ("DEMO-T02", 4.2)]
+            } else {
+                [("DEMO-T01", 3.1), ("DEMO-T03", 3.3)]
+            }
+            .into_iter()
+            .map(|(r, v)| (r.to_owned(), v))
+            .collect();
+            assert_eq!(
+                published, want,
+                "round {round}: the winner whole, nothing of the other"
+            );
+            // Neither says which stands, at the same moment: neither is published.
+            let c = submit(json!([at("DEMO-T04", 5.1)])).await;
+            let d = submit(json!([at("DEMO-T04", 5.2)])).await;
+            let answers = futures::future::join_all([
+                app.gql(&approvers[0], q, json!({ "id": c, "s": [] })),
+                app.gql(&approvers[1], q, json!({ "id": d, "s": [] })),
+            ])
+            .await;
+            for body in &answers {
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "CONFLICT",
+                    "round {round}: {body}"
+                );
+            }
+            assert!(
+                !published_hea03(&app, year).await.contains_key("DEMO-T04"),
+                "round {round}: no silent publication"
+            );
+        }
+    }
+);

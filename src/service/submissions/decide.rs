@@ -9,7 +9,7 @@
 //! their own, and approving the earlier one afterwards silently kept them over it. Rejections need no
 //! such answer: they publish nothing.
 
-use super::store::flagged_rows;
+use super::store::{flagged_rows, rows_with_keys};
 use crate::auth::policy;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Entry, WriteContext};
@@ -87,36 +87,7 @@ async fn decide_once(
         Decision::Approve { .. } => (Status::Approved, None),
         Decision::Reject { reason, .. } => (Status::Rejected, Some(reason.trim().to_owned())),
     };
-    // The decision claims the submission with a conditional update first: of two decisions racing, the
-    // second finds it no longer pending (PostgreSQL re-checks the row after the first commits; SQLite
-    // lets one writer through) and writes nothing.
-    let claimed = submission::Entity::update_many()
-        .col_expr(
-            submission::Column::Status,
-            sea_orm::sea_query::Expr::value(status.as_str()),
-        )
-        .col_expr(
-            submission::Column::DecidedBy,
-            sea_orm::sea_query::Expr::value(approver.subject.clone()),
-        )
-        .col_expr(
-            submission::Column::DecidedAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
-        )
-        .col_expr(
-            submission::Column::Reason,
-            sea_orm::sea_query::Expr::value(reason.clone()),
-        )
-        .filter(submission::Column::Id.eq(id))
-        .filter(submission::Column::Status.eq(Status::Pending.as_str()))
-        .exec(&txn)
-        .await
-        .map_err(map_write_error)?;
-    if claimed.rows_affected != 1 {
-        return Err(AppError::Conflict(format!(
-            "submission {id} was decided by someone else at the same time"
-        )));
-    }
+    claim(&txn, id, status, approver, reason.clone()).await?;
     let rows = observation::Entity::find()
         .filter(observation::Column::SubmissionId.eq(id))
         .filter(observation::Column::Status.eq(Status::Pending.as_str()))
@@ -145,18 +116,7 @@ async fn decide_once(
         Decision::Reject { .. } => Vec::new(),
     };
     let published = promoted.len();
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    for chunk in ids.chunks(2000) {
-        observation::Entity::update_many()
-            .col_expr(
-                observation::Column::Status,
-                sea_orm::sea_query::Expr::value(status.as_str()),
-            )
-            .filter(observation::Column::Id.is_in(chunk.to_vec()))
-            .exec(&txn)
-            .await
-            .map_err(map_write_error)?;
-    }
+    settle_rows(&txn, id, status).await?;
     let updated = submission::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -221,34 +181,76 @@ async fn overlapping_pending(
     id: i64,
     rows: &[observation::Model],
 ) -> AppResult<BTreeMap<i64, usize>> {
-    let mut shared: BTreeMap<i64, usize> = BTreeMap::new();
     let keys: Vec<Key> = rows.iter().map(observation::Model::key).collect();
-    // As `flagged_rows` does: a superset by the chunk's indicators, regions and years, then exact keys.
-    for chunk in keys.chunks(10_000) {
-        let wanted: std::collections::HashSet<&Key> = chunk.iter().collect();
-        let distinct = |f: fn(&Key) -> i32| {
-            let mut v: Vec<i32> = chunk.iter().map(f).collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        let found = observation::Entity::find()
-            .filter(observation::Column::IndicatorId.is_in(distinct(|k| k.series.indicator_id)))
-            .filter(observation::Column::RegionId.is_in(distinct(|k| k.series.region_id)))
-            .filter(observation::Column::Year.is_in(distinct(|k| k.year)))
-            .filter(observation::Column::Status.eq(Status::Pending.as_str()))
-            .filter(observation::Column::SubmissionId.ne(id))
-            .all(db)
-            .await?;
-        for m in found {
-            if let Some(other) = m.submission_id
-                && wanted.contains(&m.key())
-            {
-                *shared.entry(other).or_default() += 1;
-            }
+    let pending_elsewhere = sea_orm::Condition::all()
+        .add(observation::Column::Status.eq(Status::Pending.as_str()))
+        .add(observation::Column::SubmissionId.ne(id));
+    let mut shared: BTreeMap<i64, usize> = BTreeMap::new();
+    for m in rows_with_keys(db, &keys, pending_elsewhere).await? {
+        if let Some(other) = m.submission_id {
+            *shared.entry(other).or_default() += 1;
         }
     }
     Ok(shared)
+}
+
+/// Claims a pending submission for a decision with a conditional update: of two decisions racing, the
+/// second finds it no longer pending (PostgreSQL re-checks the row after the first commits; SQLite
+/// lets one writer through) and writes nothing.
+async fn claim(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    status: Status,
+    approver: &crate::auth::Member,
+    reason: Option<String>,
+) -> AppResult<()> {
+    let claimed = submission::Entity::update_many()
+        .col_expr(
+            submission::Column::Status,
+            sea_orm::sea_query::Expr::value(status.as_str()),
+        )
+        .col_expr(
+            submission::Column::DecidedBy,
+            sea_orm::sea_query::Expr::value(approver.subject.clone()),
+        )
+        .col_expr(
+            submission::Column::DecidedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .col_expr(
+            submission::Column::Reason,
+            sea_orm::sea_query::Expr::value(reason),
+        )
+        .filter(submission::Column::Id.eq(id))
+        .filter(submission::Column::Status.eq(Status::Pending.as_str()))
+        .exec(txn)
+        .await
+        .map_err(map_write_error)?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::Conflict(format!(
+            "submission {id} was decided by someone else at the same time"
+        )));
+    }
+    Ok(())
+}
+
+/// Gives a decided submission's pending values its status; returns how many.
+async fn settle_rows(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    status: Status,
+) -> AppResult<u64> {
+    Ok(observation::Entity::update_many()
+        .col_expr(
+            observation::Column::Status,
+            sea_orm::sea_query::Expr::value(status.as_str()),
+        )
+        .filter(observation::Column::SubmissionId.eq(id))
+        .filter(observation::Column::Status.eq(Status::Pending.as_str()))
+        .exec(txn)
+        .await
+        .map_err(map_write_error)?
+        .rows_affected)
 }
 
 /// Refuses the approval while an overlapping submission is not answered for; rejects the ones this
@@ -302,43 +304,15 @@ async fn settle_overlaps(
             "superseded by submission {id}, approved by {}: {} of its values were sent again there; send the others again if they are still needed",
             approver.subject, overlapping[other]
         );
-        let claimed = submission::Entity::update_many()
-            .col_expr(
-                submission::Column::Status,
-                sea_orm::sea_query::Expr::value(Status::Rejected.as_str()),
-            )
-            .col_expr(
-                submission::Column::DecidedBy,
-                sea_orm::sea_query::Expr::value(approver.subject.clone()),
-            )
-            .col_expr(
-                submission::Column::DecidedAt,
-                sea_orm::sea_query::Expr::value(chrono::Utc::now()),
-            )
-            .col_expr(
-                submission::Column::Reason,
-                sea_orm::sea_query::Expr::value(reason.clone()),
-            )
-            .filter(submission::Column::Id.eq(*other))
-            .filter(submission::Column::Status.eq(Status::Pending.as_str()))
-            .exec(txn)
-            .await
-            .map_err(map_write_error)?;
-        if claimed.rows_affected != 1 {
-            return Err(AppError::Conflict(format!(
-                "submission {other} was decided by someone else at the same time"
-            )));
-        }
-        let rows = observation::Entity::update_many()
-            .col_expr(
-                observation::Column::Status,
-                sea_orm::sea_query::Expr::value(Status::Rejected.as_str()),
-            )
-            .filter(observation::Column::SubmissionId.eq(*other))
-            .filter(observation::Column::Status.eq(Status::Pending.as_str()))
-            .exec(txn)
-            .await
-            .map_err(map_write_error)?;
+        claim(
+            txn,
+            *other,
+            Status::Rejected,
+            approver,
+            Some(reason.clone()),
+        )
+        .await?;
+        let rows = settle_rows(txn, *other, Status::Rejected).await?;
         audit::record(
             txn,
             ctx,
@@ -348,7 +322,7 @@ async fn settle_overlaps(
                 entity_key: other.to_string(),
                 department_id: Some(found.department_id),
                 before: Some(json!({ "status": found.status })),
-                after: Some(json!({ "status": Status::Rejected.as_str(), "rows": rows.rows_affected, "published": 0, "reason": reason, "superseded_by": id.to_string() })),
+                after: Some(json!({ "status": Status::Rejected.as_str(), "rows": rows, "published": 0, "reason": reason, "superseded_by": id.to_string() })),
             },
         )
         .await?;

@@ -7,7 +7,7 @@ use crate::service::retry::map_write_error;
 use crate::vocabulary::Status;
 use entity::observation::{self, Key};
 use sea_orm::sea_query::{ArrayType, Value};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ActiveValue::Set, Condition, ConnectionTrait, DbBackend, EntityTrait, Statement};
 use sea_orm::{ColumnTrait, QueryFilter};
 use std::collections::HashMap;
 
@@ -146,9 +146,24 @@ pub async fn flagged_rows(
     keys: &[Key],
     flag: observation::Column,
 ) -> AppResult<HashMap<Key, observation::Model>> {
-    let mut out = HashMap::new();
-    // One query per chunk, by the chunk's distinct indicators, regions and years: a superset that the
-    // partial indexes on newest and published revisions serve, filtered to the exact keys here.
+    Ok(
+        rows_with_keys(db, keys, Condition::all().add(flag.eq(true)))
+            .await?
+            .into_iter()
+            .map(|m| (m.key(), m))
+            .collect(),
+    )
+}
+
+/// The stored revisions of the given keys that also meet `condition`. One query per chunk, by the
+/// chunk's distinct indicators, regions and years: a superset that the partial indexes on newest and
+/// published revisions serve, filtered to the exact keys here.
+pub async fn rows_with_keys(
+    db: &impl ConnectionTrait,
+    keys: &[Key],
+    condition: Condition,
+) -> AppResult<Vec<observation::Model>> {
+    let mut out = Vec::new();
     for chunk in keys.chunks(10_000) {
         let mut indicators: Vec<i32> = chunk.iter().map(|k| k.series.indicator_id).collect();
         let mut regions: Vec<i32> = chunk.iter().map(|k| k.series.region_id).collect();
@@ -162,15 +177,10 @@ pub async fn flagged_rows(
             .filter(observation::Column::IndicatorId.is_in(indicators))
             .filter(observation::Column::RegionId.is_in(regions))
             .filter(observation::Column::Year.is_in(years))
-            .filter(flag.eq(true))
+            .filter(condition.clone())
             .all(db)
             .await?;
-        for m in found {
-            let key = m.key();
-            if wanted.contains(&key) {
-                out.insert(key, m);
-            }
-        }
+        out.extend(found.into_iter().filter(|m| wanted.contains(&m.key())));
     }
     Ok(out)
 }
