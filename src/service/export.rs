@@ -46,10 +46,6 @@ fn io(e: std::io::Error) -> AppError {
     AppError::Internal(format!("writing the export: {e}"))
 }
 
-fn number(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// An export in progress: the caller's scope and filter resolved once, then one page of rows after
 /// another, each turned into bytes. The CLI writes the chunks to a file, `GET /exports/…` streams them.
 pub struct Exporter {
@@ -74,7 +70,9 @@ struct Names {
     unit: &'static str,
 }
 
-/// One exported row, in [`COLUMNS`]' order; hidden parts are `None`.
+/// One exported row, in [`COLUMNS`]' order (its JSON keys are the column names); hidden parts are
+/// `None`.
+#[derive(serde::Serialize)]
 pub struct ExportRow<'a> {
     pub indicator: &'a str,
     pub region: &'a str,
@@ -123,37 +121,17 @@ impl ExportRow<'_> {
         ]
     }
 
-    fn fields(&self) -> [String; 17] {
-        [
-            self.indicator.to_owned(),
-            self.region.to_owned(),
-            self.year.to_string(),
-            self.sex.to_owned(),
-            self.age_group.to_owned(),
-            self.residence.to_owned(),
-            number(self.value),
-            number(self.numerator),
-            number(self.denominator),
-            self.status.clone(),
-            self.revision.map(|v| v.to_string()).unwrap_or_default(),
-            self.suppressed.to_string(),
-            self.indicator_name_zh.to_owned(),
-            self.indicator_name_en.to_owned(),
-            self.region_name_zh.to_owned(),
-            self.region_name_en.to_owned(),
-            self.unit.to_owned(),
-        ]
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "indicator": self.indicator, "region": self.region, "year": self.year, "sex": self.sex,
-            "age_group": self.age_group, "residence": self.residence, "value": self.value,
-            "numerator": self.numerator, "denominator": self.denominator, "status": self.status,
-            "revision": self.revision, "suppressed": self.suppressed,
-            "indicator_name_zh": self.indicator_name_zh, "indicator_name_en": self.indicator_name_en,
-            "region_name_zh": self.region_name_zh, "region_name_en": self.region_name_en, "unit": self.unit,
-        })
+    /// The row as CSV fields: the cells' text (numbers as Rust prints them: `97`, `3.9`).
+    fn fields(&self) -> Vec<String> {
+        use crate::spreadsheet::write::Cell;
+        self.cells()
+            .into_iter()
+            .map(|c| match c {
+                Cell::Text(t) => t,
+                Cell::Number(n) => n.to_string(),
+                Cell::Empty => String::new(),
+            })
+            .collect()
     }
 }
 
@@ -305,7 +283,7 @@ impl Exporter {
                             out.push(b',');
                         }
                         first = false;
-                        serde_json::to_writer(&mut out, &row.json())
+                        serde_json::to_writer(&mut out, row)
                             .map_err(|e| AppError::Internal(e.to_string()))?;
                     }
                 }

@@ -73,26 +73,22 @@ pub async fn find_submissions(
 
 /// For a value read from a file: the cell its submission recorded for it.
 pub fn cell_of(submission: &submission::Model, revision: &observation::Model) -> Option<String> {
-    submission
-        .cells
-        .as_ref()?
-        .get(crate::service::submissions::submit::cell_key(
-            &revision.key(),
-        ))?
-        .as_str()
-        .map(str::to_owned)
+    by_row(submission.cells.as_ref(), revision)
 }
 
 /// The reviewer's comment on a revision's row of its (rejected) submission.
 pub fn comment_of(submission: &submission::Model, revision: &observation::Model) -> Option<String> {
-    submission
-        .comments
-        .as_ref()?
-        .get(crate::service::submissions::submit::cell_key(
-            &revision.key(),
-        ))?
-        .as_str()
-        .map(str::to_owned)
+    by_row(submission.comments.as_ref(), revision)
+}
+
+/// A submission's text about one of its rows, from a JSON object keyed by the row's key
+/// (`submit::cell_key`), as `cells` and `comments` are.
+fn by_row(map: Option<&serde_json::Value>, revision: &observation::Model) -> Option<String> {
+    map?.get(crate::service::submissions::submit::cell_key(
+        &revision.key(),
+    ))?
+    .as_str()
+    .map(str::to_owned)
 }
 
 /// The values submissions carry, as the caller may read them: unapproved ones only for the owner
