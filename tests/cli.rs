@@ -33,16 +33,20 @@ fn write(path: &Path, body: &str) {
 
 /// `childhub import observations FILE --as health`.
 fn import_as_health(app: &TestApp, file: &Path) -> Output {
-    childhub(
-        app,
-        &[
-            "import",
-            "observations",
-            file.to_str().expect("path"),
-            "--as",
-            "health",
-        ],
-    )
+    import_as_health_with(app, file, &[])
+}
+
+/// `childhub import observations FILE --as health [extra…]`.
+fn import_as_health_with(app: &TestApp, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "import",
+        "observations",
+        file.to_str().expect("path"),
+        "--as",
+        "health",
+    ];
+    args.extend_from_slice(extra);
+    childhub(app, &args)
 }
 
 /// A CSV of value 1 for every public or internal health indicator but `except`, every township that
@@ -100,16 +104,7 @@ on_both_backends!(
         HEA-03,DEMO-T99,2026,_T,_T,_T,4.0,,\n\
         HEA-06,DEMO-T01,2026,,,,98.2,,\n",
         );
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                file.to_str().expect("path"),
-                "--as",
-                "health",
-            ],
-        );
+        let out = import_as_health(&app, &file);
         assert!(!out.status.success(), "{}", text(&out.stdout));
         assert!(
             text(&out.stdout).contains("2 rejected"),
@@ -134,16 +129,7 @@ on_both_backends!(
             &file,
             "indicator,region,year,value\nHEA-03,DEMO-T01,2026,3.9\nHEA-06,DEMO-T01,2026,98.2\n",
         );
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                file.to_str().expect("path"),
-                "--as",
-                "health",
-            ],
-        );
+        let out = import_as_health(&app, &file);
         assert!(
             out.status.success(),
             "{}{}",
@@ -156,16 +142,7 @@ on_both_backends!(
             text(&out.stdout)
         );
         assert_eq!(pending_2026(&app).await, 2);
-        let again = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                file.to_str().expect("path"),
-                "--as",
-                "health",
-            ],
-        );
+        let again = import_as_health(&app, &file);
         assert!(
             text(&again.stdout).contains("0 written, 2 unchanged"),
             "{}",
@@ -174,16 +151,7 @@ on_both_backends!(
 
         // Another department's indicator is refused outright.
         write(&file, "indicator,region,year,value\nEDU-01,DEMO,2026,95\n");
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                file.to_str().expect("path"),
-                "--as",
-                "health",
-            ],
-        );
+        let out = import_as_health(&app, &file);
         assert!(!out.status.success());
         assert!(
             text(&out.stderr).contains("does not own indicator EDU-01"),
@@ -209,18 +177,7 @@ on_both_backends!(
         write(&file, &body);
         // An earlier run committed the first two rows, then stopped.
         write(&dir.join("big.progress"), "2");
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                file.to_str().expect("path"),
-                "--as",
-                "health",
-                "--batch",
-                "2",
-            ],
-        );
+        let out = import_as_health_with(&app, &file, &["--batch", "2"]);
         assert!(
             out.status.success(),
             "{}{}",
@@ -342,18 +299,7 @@ on_both_backends!(
         assert!(rejects.contains("Sheet1!C3,四点二,"), "{rejects}");
         assert_eq!(pending_2026(&app).await, 2, "only the first file's values");
         // Fixed in the workbook, imported again; batches are for the bulk CSV only.
-        let out = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                xlsx.to_str().expect("path"),
-                "--as",
-                "health",
-                "--batch",
-                "10",
-            ],
-        );
+        let out = import_as_health_with(&app, &xlsx, &["--batch", "10"]);
         assert!(!out.status.success());
         assert!(
             text(&out.stderr).contains("--batch"),
@@ -442,17 +388,7 @@ on_both_backends!(
         assert_eq!(rows[1].get(0).text(), "HEA-03");
         assert_eq!(rows[1].get(12).text(), "婴儿死亡率");
         // An exported workbook goes back in as it came out (the names and statuses are ignored).
-        let again = childhub(
-            &app,
-            &[
-                "import",
-                "observations",
-                xlsx.to_str().expect("path"),
-                "--as",
-                "health",
-                "--confirm-warnings",
-            ],
-        );
+        let again = import_as_health_with(&app, &xlsx, &["--confirm-warnings"]);
         assert!(
             again.status.success(),
             "{}{}",
