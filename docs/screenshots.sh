@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The workspace's pages as their users see them, for docs/screenshots/: taken by the browser tests while
 # they click through the pages (CHILDHUB_SCREENSHOTS names the folder) — the Reporting page as a health
-# clerk, the Review page as a statistics-bureau approver, the mid-term report, the dashboard. Needs what
-# the browser tests need (Debian's chromium, `npm ci --prefix tests/browser`, python3 with openpyxl) and a
-# CJK font so the Chinese shows (Debian: fonts-wqy-zenhei). Rerun with: docs/screenshots.sh
+# clerk, the Review page as a statistics-bureau approver, the mid-term report, the dashboard (top and
+# township view). Needs what the browser tests need (Debian's chromium, `npm ci --prefix tests/browser`,
+# python3 with openpyxl) and a CJK font so the Chinese shows (Debian: fonts-wqy-zenhei). Rerun with: docs/screenshots.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$PWD/docs/screenshots"

@@ -133,17 +133,24 @@ function render(data, s) {
   }
 }
 
-// --- by township: every township's value, target and status for one per-township target, as a table
-// (sortable) and a grid of tiles in status colours.
-function townshipView(progress) {
-  const targets = progress.filter(p => p.townships.length);
-  const select = document.getElementById('township-target');
-  const chosen = state().township || select.value || (targets[0] && targets[0].indicator.code);
+/// Fills the select `id` with the targets' indicators, keeping the one chosen (from the fragment, or
+/// before a reload), else the first; returns the select.
+function chooser(id, targets, fromFragment) {
+  const select = document.getElementById(id);
+  const chosen = fromFragment || select.value || (targets[0] && targets[0].indicator.code);
   select.replaceChildren(...targets.map(p => {
     const o = el('option', { value: p.indicator.code }, `${p.indicator.code} ${p.indicator.nameZh} ${p.indicator.nameEn}`);
     if (p.indicator.code === chosen) o.setAttribute('selected', '');
     return o;
   }));
+  return select;
+}
+
+// --- by township: every township's value, target and status for one per-township target, as a table
+// (sortable) and a grid of tiles in status colours.
+function townshipView(progress) {
+  const targets = progress.filter(p => p.townships.length);
+  const select = chooser('township-target', targets, state().township);
   select.onchange = () => { setFragment({ township: select.value }); show(); };
   let sort = { key: 'below', dir: -1 };
   const show = () => {
@@ -187,13 +194,7 @@ function townshipView(progress) {
 // that has them.
 function breakdownView(progress, city) {
   const targets = progress.filter(p => p.indicator.dimensions.some(d => d === 'SEX' || d === 'RESIDENCE'));
-  const select = document.getElementById('breakdown-target');
-  const chosen = state().breakdown || select.value || (targets[0] && targets[0].indicator.code);
-  select.replaceChildren(...targets.map(p => {
-    const o = el('option', { value: p.indicator.code }, `${p.indicator.code} ${p.indicator.nameZh} ${p.indicator.nameEn}`);
-    if (p.indicator.code === chosen) o.setAttribute('selected', '');
-    return o;
-  }));
+  const select = chooser('breakdown-target', targets, state().breakdown);
   const show = () => {
     const p = targets.find(t => t.indicator.code === select.value);
     if (p) breakdown(p, city, SYMBOL[p.indicator.unit] ?? '');

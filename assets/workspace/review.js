@@ -7,7 +7,7 @@
 import { graphql, graphqlAnswer, fillTable, done, el, showError, clearError } from './api.js';
 
 const $ = (id) => document.getElementById(id);
-const PENDING = `{ submissions(filter: { status: PENDING }, first: 200) {
+const PENDING = `{ summary { year } submissions(filter: { status: PENDING }, first: 200) {
   id department { code nameZh } rowsTotal submittedBy createdAt origin confirmedWarningCount
   indicators { code } years regions { code } } }`;
 const OPEN = `query($id: ID!) { submission(id: $id) {
@@ -21,9 +21,6 @@ const REJECT = `mutation($id: ID!, $reason: String!, $comments: [RowCommentInput
 let pending = [];
 let open = null;
 
-const year = new Date().getFullYear();
-$('report-midterm').href = '/reports/2025/midterm.html';
-$('report-year').href = `/reports/${year - 1}/annual.html`;
 
 function waited(createdAt) {
   const days = Math.floor((Date.now() - new Date(createdAt).getTime()) / 86400000);
@@ -33,6 +30,9 @@ function waited(createdAt) {
 async function load() {
   const data = await graphql(PENDING);
   if (!data) return;
+  // The reports of the year the dashboard assesses; the mid-term one is the plan's (2025).
+  $('report-year').href = `/reports/${data.summary.year}/annual.html`;
+  $('report-midterm').href = '/reports/2025/midterm.html';
   pending = [...data.submissions].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const select = $('filter-department');
   const chosen = select.value;

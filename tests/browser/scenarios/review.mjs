@@ -57,7 +57,10 @@ export default async function ({ page, args }) {
   if (args.shots) {
     await page.goto(`${args.hub}/`);
     await page.waitForSelector('#content:not([aria-busy])');
-    await shot('dashboard');
+    await shot('dashboard', false);
+    await page.locator('#township-target').scrollIntoViewIfNeeded();
+    await page.waitForSelector('#breakdown .bar');
+    await shot('dashboard-townships', false);
   }
   return { inbox, completeness, warnedRows, rejected, conflict, approved, bulk, inboxAfter, reportUrl, report, resend };
 }
