@@ -127,16 +127,7 @@ on_both_backends!(
                 app.gql(token, query, json!({ "id": id }))
             });
             let answers = futures::future::join_all(calls).await;
-            let mut winners = Vec::new();
-            for (i, body) in answers.iter().enumerate() {
-                match body.get("errors") {
-                    None => winners.push(i),
-                    Some(errors) => assert_eq!(
-                        errors[0]["extensions"]["code"], "CONFLICT",
-                        "round {round}: the loser gets CONFLICT: {body}"
-                    ),
-                }
-            }
+            let winners = crate::support::winners_of_race(&answers, round);
             assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
             let status = app
                 .data(

@@ -332,6 +332,21 @@ impl TestApp {
     }
 }
 
+/// Of racing answers, the indexes of those that succeeded; every other one must be a `CONFLICT`.
+pub fn winners_of_race(answers: &[Value], round: impl std::fmt::Display) -> Vec<usize> {
+    let mut winners = Vec::new();
+    for (i, body) in answers.iter().enumerate() {
+        match body.get("errors") {
+            None => winners.push(i),
+            Some(errors) => assert_eq!(
+                errors[0]["extensions"]["code"], "CONFLICT",
+                "round {round}: the loser gets CONFLICT: {body}"
+            ),
+        }
+    }
+    winners
+}
+
 /// The first error's `extensions.code` and message.
 pub fn first_error(body: &Value) -> (String, String) {
     let e = &body["errors"][0];
