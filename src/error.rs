@@ -179,6 +179,10 @@ pub enum AppError {
     /// (HTTP 503 with `Retry-After`). The text is for the log only.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A statement ran past `database.statement_timeout` and the database cancelled it: the question
+    /// is too big for one answer. The text is for the log only.
+    #[error("statement timed out: {0}")]
+    StatementTimeout(String),
     /// A setting (settings file, environment or flag) that cannot work, found before anything runs.
     #[error("settings: {0}")]
     Settings(String),
@@ -229,6 +233,7 @@ impl AppError {
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::Upstream(_) | AppError::Internal(_) => ErrorCode::Internal,
             AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::StatementTimeout(_) => ErrorCode::Timeout,
         }
     }
 
@@ -240,6 +245,9 @@ impl AppError {
             }
             AppError::Unavailable(_) => {
                 "the database is busy or cannot be reached; try again in a moment".to_owned()
+            }
+            AppError::StatementTimeout(_) => {
+                "the question took longer than the database allows one statement (database.statement_timeout); narrow it with a filter or fewer groups".to_owned()
             }
             other => other.to_string(),
         }
@@ -256,6 +264,8 @@ pub enum DbFailure {
     /// The database could not be reached or stayed locked past its timeout (a lock held by another
     /// process, a server restarting, no free connection): the caller should retry shortly.
     Unavailable,
+    /// The database cancelled a statement that ran past its timeout: asking again will not help.
+    TimedOut,
     /// Anything else: a bug or a broken database.
     Other,
 }
@@ -316,6 +326,8 @@ pub fn classify(err: &DbErr) -> DbFailure {
             DbFailure::Unavailable
         }
         Some(code) if code.starts_with("08") => DbFailure::Unavailable,
+        // PostgreSQL: query_canceled, which `statement_timeout` raises.
+        Some("57014") => DbFailure::TimedOut,
         _ if matches!(err, DbErr::Conn(_)) => DbFailure::Unavailable,
         _ => DbFailure::Other,
     }
@@ -326,6 +338,7 @@ impl From<DbErr> for AppError {
         // The database text stays in the log: it can carry SQL, table names and values.
         match classify(&err) {
             DbFailure::Unavailable => AppError::Unavailable(unavailable_reason(&err)),
+            DbFailure::TimedOut => AppError::StatementTimeout(format!("database: {err}")),
             DbFailure::Contention | DbFailure::Other => {
                 AppError::Internal(format!("database: {err}"))
             }
@@ -351,6 +364,7 @@ impl From<AppError> for async_graphql::Error {
                 tracing::error!(error = %err, "request failed");
             }
             AppError::Unavailable(_) => tracing::warn!(error = %err, "database unavailable"),
+            AppError::StatementTimeout(_) => tracing::warn!(error = %err, "statement timed out"),
             _ => {}
         }
         let code = err.code();

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod aggregates;
 mod architecture;
 mod catalogue;
 mod cli;

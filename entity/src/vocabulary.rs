@@ -110,6 +110,17 @@ impl Unit {
         self == Unit::Count
     }
 
+    /// What numerator / denominator is multiplied by to give a value of this rate unit (‰ → 1000);
+    /// none for counts and yes/no values, which are not ratios.
+    pub fn rate_scale(self) -> Option<f64> {
+        match self {
+            Unit::Percent | Unit::RatioPercent => Some(100.0),
+            Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => Some(1000.0),
+            Unit::Per100000 => Some(100_000.0),
+            Unit::Count | Unit::Boolean => None,
+        }
+    }
+
     /// How many decimals values of this unit are shown with unless the indicator says otherwise.
     pub fn default_decimals(self) -> i32 {
         match self {

@@ -257,6 +257,11 @@ pub const FIELD_RULES: &[(&str, FieldRule)] = &[
     ("ObservationConnection.*", FieldRule::Scoped),
     ("ObservationEdge.*", FieldRule::Scoped),
     ("PageInfo.*", FieldRule::Scoped),
+    // Aggregates are computed over what the caller's scope releases (service::observations::aggregate).
+    ("ObservationAggregates.*", FieldRule::Scoped),
+    ("ObservationAggregateValues.*", FieldRule::Scoped),
+    ("ObservationGroup.*", FieldRule::Scoped),
+    ("ObservationGroupKeys.*", FieldRule::Scoped),
     ("Query.exportObservations", FieldRule::Scoped),
     ("Query.progress", FieldRule::Scoped),
     ("Query.summary", FieldRule::Scoped),

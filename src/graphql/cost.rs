@@ -14,6 +14,10 @@ pub const INDICATOR_PROGRESS: usize = 50;
 /// `exportObservations`: reads and formats up to a whole table.
 pub const EXPORT: usize = 5_000;
 
+/// `aggregates`, `groupedAggregates`: one grouped scan of every matching row (a group's fields are
+/// counted per group on top, by `first`).
+pub const AGGREGATE: usize = 500;
+
 /// Record lists read whole before paging: audit log, submissions, data quality, completeness.
 pub const RECORDS: usize = 200;
 
@@ -26,6 +30,32 @@ static PAGE_SIZES: std::sync::RwLock<(usize, usize)> = std::sync::RwLock::new((1
 pub fn set_page_sizes(default: usize, max: usize) {
     if let Ok(mut sizes) = PAGE_SIZES.write() {
         *sizes = (default, max);
+    }
+}
+
+/// A connection's cost: its selection times the page size when it selects rows (`edges`, `nodes`, or
+/// a fragment that may), else its selection once — an analyst's `aggregates`/`groupedAggregates`
+/// question reads no page, and its own fields weigh what it returns. A request that asks for both is
+/// counted as if every field were per row (on the safe side; ask them in two requests).
+pub fn connection(
+    first: Option<i32>,
+    field: &async_graphql::parser::types::Field,
+    child_complexity: usize,
+) -> usize {
+    use async_graphql::parser::types::Selection;
+    let selects_rows = field
+        .selection_set
+        .node
+        .items
+        .iter()
+        .any(|item| match &item.node {
+            Selection::Field(f) => matches!(f.node.name.node.as_str(), "edges" | "nodes"),
+            Selection::FragmentSpread(_) | Selection::InlineFragment(_) => true,
+        });
+    if selects_rows {
+        page(first) * child_complexity
+    } else {
+        child_complexity + 1
     }
 }
 

@@ -1,6 +1,7 @@
 //! The GraphQL API: async-graphql only, no SQL. Roots are merged from one file per area; resolvers call
 //! `service::…` with the caller's identity; nested fields load through per-request DataLoaders.
 
+pub mod aggregate_types;
 pub mod context;
 pub mod cost;
 pub mod documents;

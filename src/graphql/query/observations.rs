@@ -1,7 +1,11 @@
 //! The `observations` root field: a Relay connection over the values the caller may read.
 
+use crate::error::AppError;
+use crate::graphql::aggregate_types::{ObservationAggregates, ObservationGroup, ObservationHaving};
 use crate::graphql::context::{db, scope, settings, snapshot};
 use crate::graphql::types::Observation;
+use crate::service::observations::aggregate::{self, GroupBy};
+use crate::service::observations::order::{self, OrderBy};
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
@@ -83,7 +87,8 @@ impl ObservationEdge {
 
 pub struct ObservationConnection {
     edges: Vec<ObservationEdge>,
-    page_info: PageInfo,
+    /// None when no page was read (only aggregates or the count were asked for).
+    page_info: Option<PageInfo>,
     filter: ObservationFilter,
 }
 
@@ -99,13 +104,83 @@ impl ObservationConnection {
         self.edges.iter().map(|e| &e.0).collect()
     }
     /// Where the page stands.
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
+    async fn page_info(&self) -> Result<&PageInfo> {
+        self.page_info.as_ref().ok_or_else(|| {
+            AppError::Internal("pageInfo of a connection read without its page".into()).into()
+        })
+    }
+    /// Aggregates of every observation the filter selects, whatever the page and order: one SQL
+    /// statement over the values released to the caller.
+    #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
+    async fn aggregates(&self, ctx: &Context<'_>) -> Result<ObservationAggregates> {
+        let scope = scope(ctx)?;
+        let whole = aggregate::aggregate(db(ctx)?, scope, &self.filter, &[], &[], ("first", 1))
+            .await?
+            .into_iter()
+            .next()
+            .map(|g| g.aggregates)
+            .unwrap_or_default();
+        Ok(ObservationAggregates {
+            aggregates: whole,
+            units: aggregate::units_of(scope, &self.filter, &[]),
+        })
+    }
+    /// The observations the filter selects, grouped by the keys given, in key order (indicator and
+    /// region codes, year, …); groups failing `having` are left out. More groups than `first` is an
+    /// error, never a silently shortened answer.
+    #[graphql(
+        complexity = "crate::graphql::cost::AGGREGATE + crate::graphql::cost::page(first) * child_complexity"
+    )]
+    async fn grouped_aggregates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to group by (at least one key).")] group_by: Vec<GroupBy>,
+        #[graphql(desc = "Which groups to keep.")] having: Option<ObservationHaving>,
+        #[graphql(
+            desc = "The most groups to answer with (default `limits.default_page_size`, at most `limits.max_page_size`)."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<ObservationGroup>> {
+        if group_by.is_empty() {
+            return Err(AppError::invalid(
+                "groupBy",
+                "[]",
+                "at least one key (`aggregates` is the whole filter as one group)",
+            )
+            .into());
+        }
+        let limits = &settings(ctx)?.limits;
+        let max_groups = PageRequest {
+            first,
+            after: None,
+            default_size: limits.default_page_size,
+            max_size: limits.max_page_size,
+        }
+        .size()?;
+        let scope = scope(ctx)?;
+        let having = having.map(ObservationHaving::terms).unwrap_or_default();
+        let groups = aggregate::aggregate(
+            db(ctx)?,
+            scope,
+            &self.filter,
+            &group_by,
+            &having,
+            ("first", max_groups),
+        )
+        .await?;
+        let units = aggregate::units_of(scope, &self.filter, &group_by);
+        Ok(groups
+            .into_iter()
+            .map(|g| ObservationGroup::new(g, units.clone()))
+            .collect())
     }
     /// How many observations match the filter in all pages (what the caller may read).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         // A first page without a next page is everything: no need to count.
-        if !self.page_info.has_next_page && !self.page_info.has_previous_page {
+        if let Some(p) = &self.page_info
+            && !p.has_next_page
+            && !p.has_previous_page
+        {
             return Ok(self.edges.len() as u64);
         }
         Ok(snapshot(ctx)?
@@ -119,37 +194,62 @@ pub struct ObservationQuery;
 
 #[Object]
 impl ObservationQuery {
-    /// Observations the caller may read, in the order they were stored. `first` is the page size
-    /// (default `limits.default_page_size`, at most `limits.max_page_size`); `after` is the `endCursor`
-    /// of the previous page.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity")]
+    /// Observations the caller may read, in `orderBy` (default: the order they were stored). `first`
+    /// is the page size (default `limits.default_page_size`, at most `limits.max_page_size`); `after`
+    /// is the `endCursor` of the previous page (of the same order).
+    #[graphql(complexity = "crate::graphql::cost::connection(first, &__field, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which observations (default: every one the caller may read).")]
         filter: Option<ObservationFilterInput>,
+        #[graphql(
+            desc = "Sort keys in turn, ties broken by storage order; values hidden from the caller sort last."
+        )]
+        order_by: Option<Vec<OrderBy>>,
         #[graphql(desc = "Page size.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ObservationConnection> {
         let limits = &settings(ctx)?.limits;
         let filter: ObservationFilter = filter.unwrap_or_default().into();
-        let page = observations::list_observations(
-            db(ctx)?,
-            scope(ctx)?,
-            &filter,
-            PageRequest {
-                first,
-                after: after.as_deref(),
-                default_size: limits.default_page_size,
-                max_size: limits.max_page_size,
-            },
-        )
-        .await?;
+        let request = PageRequest {
+            first,
+            after: after.as_deref(),
+            default_size: limits.default_page_size,
+            max_size: limits.max_page_size,
+        };
+        let (db, scope) = (db(ctx)?, scope(ctx)?);
+        let order = order_by.unwrap_or_default();
+        let wanted = ctx.look_ahead();
+        if !["edges", "nodes", "pageInfo"]
+            .iter()
+            .any(|f| wanted.field(f).exists())
+        {
+            // An aggregates-only (or count-only) question reads no page; the arguments are still
+            // checked, as a bad cursor or order is an error whatever is selected.
+            request.size()?;
+            order::check_order(&order)?;
+            return Ok(ObservationConnection {
+                edges: Vec::new(),
+                page_info: None,
+                filter,
+            });
+        }
+        let page = if order.is_empty() {
+            observations::list_observations(db, scope, &filter, request).await?
+        } else {
+            order::read_ordered_page(db, scope, &filter, &order, request.size()?, request.after)
+                .await?
+        };
         let edges: Vec<ObservationEdge> = page
             .records
             .into_iter()
             .map(|r| {
-                let cursor = encode_cursor(r.model.id);
+                let cursor = if order.is_empty() {
+                    encode_cursor(r.model.id)
+                } else {
+                    order::encode_cursor(&order, scope, &r)
+                };
                 ObservationEdge(Observation(r), cursor)
             })
             .collect();
@@ -161,7 +261,7 @@ impl ObservationQuery {
         };
         Ok(ObservationConnection {
             edges,
-            page_info,
+            page_info: Some(page_info),
             filter,
         })
     }

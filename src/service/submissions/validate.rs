@@ -49,16 +49,6 @@ pub struct Rules<'a> {
     pub last_year: i32,
 }
 
-/// The scale between numerator/denominator and the value of a rate unit.
-fn scale(unit: Unit) -> Option<f64> {
-    match unit {
-        Unit::Percent | Unit::RatioPercent => Some(100.0),
-        Unit::PerMille | Unit::Per1000Children | Unit::Per1000Population => Some(1000.0),
-        Unit::Per100000 => Some(100_000.0),
-        Unit::Count | Unit::Boolean => None,
-    }
-}
-
 /// Values are compared with a tolerance that allows rounding to one decimal and 1% relative error.
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.05 + 0.01 * b.abs()
@@ -289,7 +279,7 @@ fn check_consistency(row: &RowInput, unit: Option<Unit>) -> Option<Problem> {
         && d.is_finite()
         && d > 0.0
         && row.value.is_finite()
-        && let Some(s) = scale(unit)
+        && let Some(s) = unit.rate_scale()
         && !close(row.value, n / d * s)
     {
         return Some(problem(

@@ -20,6 +20,9 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod aggregate;
+pub mod order;
+
 /// Which revision of each value to read.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[graphql(name = "ObservationVersion")]
@@ -223,6 +226,22 @@ pub struct PageRequest<'a> {
     pub max_size: usize,
 }
 
+impl PageRequest<'_> {
+    /// The page size asked for with `first`, within the limits.
+    pub fn size(&self) -> AppResult<usize> {
+        match self.first {
+            None => Ok(self.default_size),
+            Some(n) if n < 0 => Err(AppError::invalid("first", n, "a page size of 0 or more")),
+            Some(n) if n as usize > self.max_size => Err(AppError::invalid(
+                "first",
+                n,
+                format!("a page size of at most {}", self.max_size),
+            )),
+            Some(n) => Ok(n as usize),
+        }
+    }
+}
+
 const CURSOR_PREFIX: &str = "obs:";
 
 /// The opaque cursor of an observation.
@@ -322,18 +341,7 @@ pub async fn list_observations(
     filter: &ObservationFilter,
     page: PageRequest<'_>,
 ) -> AppResult<Page> {
-    let size = match page.first {
-        None => page.default_size,
-        Some(n) if n < 0 => return Err(AppError::invalid("first", n, "a page size of 0 or more")),
-        Some(n) if n as usize > page.max_size => {
-            return Err(AppError::invalid(
-                "first",
-                n,
-                format!("a page size of at most {}", page.max_size),
-            ));
-        }
-        Some(n) => n as usize,
-    };
+    let size = page.size()?;
     let after = page.after.map(decode_cursor).transpose()?;
     let condition = filter_condition(scope, filter)?;
     read_page(db, scope, condition, size, after).await
@@ -508,7 +516,7 @@ pub async fn protect(
 
 /// The releases in force of the given (indicator, year) tables, as released to every reader with
 /// suppressed access.
-async fn releases_of(
+pub(super) async fn releases_of(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
     tables: &HashSet<(i32, i32)>,
