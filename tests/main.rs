@@ -18,6 +18,7 @@ mod replicas;
 mod reporting;
 mod review;
 mod schema;
+mod sdmx;
 mod signin;
 mod sources;
 mod statements;

@@ -402,9 +402,9 @@ pub async fn export_sdmx(
     let identity = local_identity(&db, department, &[Role::Viewer]).await?;
     let query = crate::service::sdmx::SdmxQuery {
         indicator,
-        regions: None,
         year_from: from,
         year_to: to,
+        ..Default::default()
     };
     let scope = ReadScope::load(&db, &identity).await?;
     let message = crate::service::sdmx::data_message(&db, &scope, &query, usize::MAX).await?;

@@ -97,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{year}/{file}", get(reports::get))
         .route("/exports/{file}", get(exports::get))
         .route("/templates/{department}/{file}", get(templates::get))
-        .route("/sdmx/data/{indicator}", get(sdmx::data))
+        .merge(sdmx::routes())
         .route("/assets/{*path}", get(assets::get))
         .route("/demo/sources/{file}", get(assets::demo_source))
         .route("/graphiql", get(pages::graphiql))

@@ -1,25 +1,14 @@
-//! The other direction of the exchange: an indicator's values as an SDMX-JSON data message, so other
-//! statistical systems (and another hub's `sdmx_json` source) pull from the hub in their own format. The
-//! values are read through the caller's policy: a suppressed cell is `null` with `OBS_STATUS` `C`
-//! (confidential), as SDMX marks confidential values.
+//! An indicator's values as an SDMX-JSON 2.0 data message (what `/sdmx/data/{indicator}` answers and
+//! another hub's `sdmx_json` source reads): a suppressed cell is `null` with `OBS_STATUS` `C`.
 
+use super::{SdmxQuery, read_records};
 use crate::error::{AppError, AppResult};
 use crate::service::catalogue;
-use crate::service::observations::ReadScope;
-use crate::service::observations::{self, ObservationFilter, Version};
+use crate::service::observations::{self, ReadScope};
 use crate::vocabulary::{AGE_CODES, RESIDENCE_CODES, SEX_CODES};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-
-/// Which values to put in the message.
-#[derive(Clone, Debug, Default)]
-pub struct SdmxQuery {
-    pub indicator: String,
-    pub regions: Option<Vec<String>>,
-    pub year_from: Option<i32>,
-    pub year_to: Option<i32>,
-}
 
 /// The dimensions of a series, in key order.
 const SERIES_DIMENSIONS: [&str; 5] = ["INDICATOR", "REF_AREA", "SEX", "AGE", "URBANISATION"];
@@ -31,38 +20,12 @@ pub async fn data_message(
     query: &SdmxQuery,
     limit: usize,
 ) -> AppResult<Value> {
-    let filter = ObservationFilter {
-        indicators: Some(vec![query.indicator.clone()]),
-        regions: query.regions.clone(),
-        year_from: query.year_from,
-        year_to: query.year_to,
-        version: Version::Published,
-        ..ObservationFilter::default()
-    };
     let indicator = scope
         .by_code(&query.indicator)
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("no indicator {}", query.indicator)))?;
-    let condition = observations::filter_condition(scope, &filter)?;
+    let records = read_records(db, scope, query, limit).await?;
     let regions = scope.reference.all_regions();
-    let mut records = Vec::new();
-    let mut after = None;
-    loop {
-        let page = observations::read_page(db, scope, condition.clone(), 5000, after).await?;
-        if records.len() + page.records.len() > limit {
-            return Err(AppError::invalid(
-                "filter",
-                format!("more than {limit} observations"),
-                "a narrower request (from, to, regions)",
-            ));
-        }
-        after = page.records.last().map(|r| r.model.id);
-        let more = page.has_next;
-        records.extend(page.records);
-        if !more {
-            break;
-        }
-    }
     // Each dimension lists the values that occur, in a stable order; keys are positions in those lists.
     let mut values: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut years: Vec<i32> = records.iter().map(|r| r.model.year).collect();
