@@ -50,7 +50,15 @@ on_both_backends!(
         let health = app.token("health", &["viewer"]);
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sdmx_client.py");
         let output = tokio::process::Command::new("python3")
-            .args([script, &app.url("/sdmx/rest"), &health, "SAF-04", "DEMO-T01", "2021", "2024"])
+            .args([
+                script,
+                &app.url("/sdmx/rest"),
+                &health,
+                "SAF-04",
+                "DEMO-T01",
+                "2021",
+                "2024",
+            ])
             .output()
             .await
             .expect("python3 runs the sdmx1 client (pip install sdmx1, as .ci/run does)");
@@ -61,7 +69,9 @@ on_both_backends!(
         );
         let read: Value = serde_json::from_slice(&output.stdout).expect("the client's JSON");
 
-        let indicators = app.data(&health, "{ indicators { code } }", json!({})).await;
+        let indicators = app
+            .data(&health, "{ indicators { code } }", json!({}))
+            .await;
         let mut codes: Vec<&str> = indicators["indicators"]
             .as_array()
             .expect("indicators")
@@ -69,7 +79,11 @@ on_both_backends!(
             .filter_map(|i| i["code"].as_str())
             .collect();
         codes.sort_unstable();
-        assert_eq!(read["flows"], json!(codes), "a dataflow per readable indicator");
+        assert_eq!(
+            read["flows"],
+            json!(codes),
+            "a dataflow per readable indicator"
+        );
         assert_eq!(read["flow_name_zh"], "针对儿童暴力伤害案件数");
         assert_eq!(read["dsd"], "DSD_CHILDHUB");
         assert_eq!(
@@ -99,7 +113,9 @@ on_both_backends!(
                 row["URBANISATION"].as_str().unwrap_or_default().to_owned(),
                 row["TIME_PERIOD"].as_str().unwrap_or_default().to_owned(),
             );
-            let value = expected.get(&key).unwrap_or_else(|| panic!("{key:?} not in GraphQL"));
+            let value = expected
+                .get(&key)
+                .unwrap_or_else(|| panic!("{key:?} not in GraphQL"));
             assert_eq!(row["value"].as_f64(), *value, "{key:?}");
             match value {
                 None => {
@@ -109,13 +125,25 @@ on_both_backends!(
                 Some(_) => assert_eq!(row["OBS_STATUS"], "A", "{row}"),
             }
         }
-        assert!(confidential > 0, "the township's small counts are confidential");
-        assert_eq!(read["csv_rows"], json!(expected.len()), "SDMX-CSV has the same observations");
+        assert!(
+            confidential > 0,
+            "the township's small counts are confidential"
+        );
+        assert_eq!(
+            read["csv_rows"],
+            json!(expected.len()),
+            "SDMX-CSV has the same observations"
+        );
     }
 );
 
 /// GET `path` as `token` with `accept`; (status, content type, body).
-async fn get(app: &TestApp, token: Option<&str>, path: &str, accept: &str) -> (u16, String, String) {
+async fn get(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+    accept: &str,
+) -> (u16, String, String) {
     let mut request = app.client.get(app.url(path)).header("accept", accept);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -145,11 +173,16 @@ on_both_backends!(
         )
         .await;
         assert_eq!(status, 200, "{csv}");
-        assert!(content_type.starts_with("application/vnd.sdmx.data+csv"), "{content_type}");
+        assert!(
+            content_type.starts_with("application/vnd.sdmx.data+csv"),
+            "{content_type}"
+        );
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("DATAFLOW,REF_AREA,SEX,AGE,URBANISATION,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE")
+            Some(
+                "DATAFLOW,REF_AREA,SEX,AGE,URBANISATION,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE"
+            )
         );
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
         assert!(!rows.is_empty());
@@ -170,48 +203,118 @@ on_both_backends!(
         );
 
         // SDMX-ML structure-specific data is the default; SDMX-JSON by Accept.
-        let (status, content_type, xml) = get(&app, t, "/sdmx/rest/data/HEA-03/DEMO...?startPeriod=2024", "*/*").await;
+        let (status, content_type, xml) = get(
+            &app,
+            t,
+            "/sdmx/rest/data/HEA-03/DEMO...?startPeriod=2024",
+            "*/*",
+        )
+        .await;
         assert_eq!(status, 200, "{xml}");
         assert!(content_type.starts_with("application/vnd.sdmx.structurespecificdata+xml"));
         assert!(xml.contains(r#"<Series REF_AREA="DEMO" SEX="_T" AGE="_T" URBANISATION="_T" UNIT_MEASURE="per_mille">"#), "{xml}");
-        let (status, _, json_text) =
-            get(&app, t, "/sdmx/rest/data/HEA-03/DEMO...", "application/vnd.sdmx.data+json").await;
+        let (status, _, json_text) = get(
+            &app,
+            t,
+            "/sdmx/rest/data/HEA-03/DEMO...",
+            "application/vnd.sdmx.data+json",
+        )
+        .await;
         assert_eq!(status, 200);
         let message: Value = serde_json::from_str(&json_text).expect("SDMX-JSON");
-        assert!(message["data"]["dataSets"][0]["series"].as_object().is_some_and(|s| !s.is_empty()));
+        assert!(
+            message["data"]["dataSets"][0]["series"]
+                .as_object()
+                .is_some_and(|s| !s.is_empty())
+        );
 
         // Structure queries.
-        let (status, _, xml) = get(&app, t, "/sdmx/rest/codelist/CHILDHUB/CL_SEX/latest", "application/xml").await;
+        let (status, _, xml) = get(
+            &app,
+            t,
+            "/sdmx/rest/codelist/CHILDHUB/CL_SEX/latest",
+            "application/xml",
+        )
+        .await;
         assert_eq!(status, 200);
-        assert!(xml.contains(r#"<str:Code id="M""#) && !xml.contains("CL_AGE"), "{xml}");
+        assert!(
+            xml.contains(r#"<str:Code id="M""#) && !xml.contains("CL_AGE"),
+            "{xml}"
+        );
         let (status, _, xml) = get(&app, t, "/sdmx/rest/conceptscheme", "*/*").await;
         assert_eq!(status, 200);
         assert!(xml.contains(r#"<str:Concept id="OBS_STATUS""#));
-        let (status, _, xml) =
-            get(&app, t, "/sdmx/rest/datastructure/CHILDHUB/DSD_CHILDHUB?references=none", "*/*").await;
+        let (status, _, xml) = get(
+            &app,
+            t,
+            "/sdmx/rest/datastructure/CHILDHUB/DSD_CHILDHUB?references=none",
+            "*/*",
+        )
+        .await;
         assert_eq!(status, 200);
-        assert!(xml.contains("<str:DataStructure ") && !xml.contains("<str:Codelist "), "{xml}");
+        assert!(
+            xml.contains("<str:DataStructure ") && !xml.contains("<str:Codelist "),
+            "{xml}"
+        );
 
         // Refusals name what was wrong.
         for (path, accept, status, needle) in [
             ("/sdmx/rest/data/HEA-03/DEMO.F", "*/*", 400, "key"),
-            ("/sdmx/rest/data/HEA-03/all?startPeriod=2024&endPeriod=2020", "*/*", 400, "startPeriod"),
-            ("/sdmx/rest/data/HEA-03/all?startPeriod=last", "*/*", 400, "startPeriod"),
-            ("/sdmx/rest/data/HEA-03/all?updatedAfter=2024", "*/*", 400, "query string"),
-            ("/sdmx/rest/data/HEA-03", "application/vnd.sdmx.genericdata+xml;version=2.1", 400, "Accept"),
+            (
+                "/sdmx/rest/data/HEA-03/all?startPeriod=2024&endPeriod=2020",
+                "*/*",
+                400,
+                "startPeriod",
+            ),
+            (
+                "/sdmx/rest/data/HEA-03/all?startPeriod=last",
+                "*/*",
+                400,
+                "startPeriod",
+            ),
+            (
+                "/sdmx/rest/data/HEA-03/all?updatedAfter=2024",
+                "*/*",
+                400,
+                "query string",
+            ),
+            (
+                "/sdmx/rest/data/HEA-03",
+                "application/vnd.sdmx.genericdata+xml;version=2.1",
+                400,
+                "Accept",
+            ),
             ("/sdmx/rest/data/NOPE-01", "*/*", 404, "NOPE-01"),
             ("/sdmx/rest/data/ESTAT,HEA-03,1.0", "*/*", 404, "CHILDHUB"),
             ("/sdmx/rest/dataflow/ESTAT", "*/*", 404, "CHILDHUB"),
-            ("/sdmx/rest/codelist/CHILDHUB/CL_NOPE", "*/*", 404, "CL_NOPE"),
-            ("/sdmx/rest/dataflow/CHILDHUB/HEA-03/2.0", "*/*", 404, "version"),
-            ("/sdmx/rest/dataflow?references=cousins", "*/*", 400, "references"),
+            (
+                "/sdmx/rest/codelist/CHILDHUB/CL_NOPE",
+                "*/*",
+                404,
+                "CL_NOPE",
+            ),
+            (
+                "/sdmx/rest/dataflow/CHILDHUB/HEA-03/2.0",
+                "*/*",
+                404,
+                "version",
+            ),
+            (
+                "/sdmx/rest/dataflow?references=cousins",
+                "*/*",
+                400,
+                "references",
+            ),
         ] {
             let (got, _, body) = get(&app, t, path, accept).await;
             assert_eq!(got, status, "{path}: {body}");
             let error: Value = serde_json::from_str(&body).expect("a JSON error");
             let message = error["errors"][0]["message"].as_str().unwrap_or_default();
             assert!(message.contains(needle), "{path}: {message}");
-            assert!(error["errors"][0]["extensions"]["code"].is_string(), "{body}");
+            assert!(
+                error["errors"][0]["extensions"]["code"].is_string(),
+                "{body}"
+            );
         }
         // Without a token (anonymous read is off), nothing.
         let (status, _, _) = get(&app, None, "/sdmx/rest/dataflow", "*/*").await;

@@ -37,7 +37,12 @@ pub fn routes() -> Router<AppState> {
         ("codelist", Resource::Codelist),
         ("conceptscheme", Resource::ConceptScheme),
     ] {
-        for tail in ["", "/{agency}", "/{agency}/{id}", "/{agency}/{id}/{version}"] {
+        for tail in [
+            "",
+            "/{agency}",
+            "/{agency}/{id}",
+            "/{agency}/{id}/{version}",
+        ] {
             router = router.route(
                 &format!("/sdmx/rest/{segment}{tail}"),
                 get(
@@ -66,13 +71,9 @@ fn query_string<T>(
     params: Result<Query<T>, axum::extract::rejection::QueryRejection>,
     expected: &str,
 ) -> Result<T, Response> {
-    params.map(|Query(p)| p).map_err(|e| {
-        error_response(&AppError::invalid(
-            "query string",
-            e.body_text(),
-            expected,
-        ))
-    })
+    params
+        .map(|Query(p)| p)
+        .map_err(|e| error_response(&AppError::invalid("query string", e.body_text(), expected)))
 }
 
 /// The query string of the older JSON path.
@@ -222,7 +223,12 @@ fn data_format(headers: &HeaderMap, format: Option<&str>) -> Result<DataFormat, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*");
     for media in accept.split(',').map(|m| m.trim().to_ascii_lowercase()) {
-        let kind = media.split(';').next().unwrap_or_default().trim().to_owned();
+        let kind = media
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         match kind.as_str() {
             "application/vnd.sdmx.structurespecificdata+xml"
             | "application/xml"
@@ -232,9 +238,15 @@ fn data_format(headers: &HeaderMap, format: Option<&str>) -> Result<DataFormat, 
             "application/vnd.sdmx.data+json" | "application/json" => return Ok(DataFormat::Json),
             "application/vnd.sdmx.data+csv" | "text/csv" => {
                 let v2 = media.split(';').skip(1).any(|p| {
-                    p.trim().strip_prefix("version=").is_some_and(|v| v.starts_with('2'))
+                    p.trim()
+                        .strip_prefix("version=")
+                        .is_some_and(|v| v.starts_with('2'))
                 });
-                return Ok(DataFormat::Csv(if v2 { CsvVersion::V2 } else { CsvVersion::V1 }));
+                return Ok(DataFormat::Csv(if v2 {
+                    CsvVersion::V2
+                } else {
+                    CsvVersion::V1
+                }));
             }
             _ => {}
         }
@@ -383,8 +395,12 @@ async fn answer_data(
                 .await
                 .map(|m| {
                     let media = match version {
-                        CsvVersion::V1 => "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8",
-                        CsvVersion::V2 => "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8",
+                        CsvVersion::V1 => {
+                            "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8"
+                        }
+                        CsvVersion::V2 => {
+                            "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8"
+                        }
                     };
                     (media, m)
                 })

@@ -191,7 +191,11 @@ pub fn structure_message(
         dimensions: &KEY_DIMENSIONS,
         flows,
         codelists,
-        concepts: if concepts { concept_items() } else { Vec::new() },
+        concepts: if concepts {
+            concept_items()
+        } else {
+            Vec::new()
+        },
         with_dsd,
     };
     render(&message)
@@ -215,9 +219,7 @@ fn message_id() -> String {
 }
 
 fn prepared() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn concept_items() -> Vec<Item> {
@@ -301,7 +303,11 @@ fn code_lists(scope: &ReadScope) -> Vec<Codelist> {
             names: names("观测状态", "Observation status"),
             items: entries(&[
                 ("A", "正常值", "Normal value"),
-                ("C", "保密（小数值抑制）", "Confidential (small-cell suppression)"),
+                (
+                    "C",
+                    "保密（小数值抑制）",
+                    "Confidential (small-cell suppression)",
+                ),
             ]),
         },
         Codelist {
