@@ -35,6 +35,10 @@ SECRET = "bench-secret-0123456789abcdef0123456789"
 HUB_PORT, PGL_PORT, PROXY_PORT = 18180, 18181, 18182
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LATEST_CODES = ["HEA-06", "HEA-07", "EDU-01", "EDU-02", "WEL-02"]
+# The analysts' shapes (issue 23), against PostGraphile with @graphile/pg-aggregates. PostGraphile's
+# `condition` filters by equality on the observation's own columns only, so both sides aggregate every
+# region's all-totals values of HEA-06 (city, townships, villages) rather than the townships alone.
+AGGREGATE_SHAPES = ("sum per year", "average by year × residence", "top 5 by value")
 
 
 def hub_shapes():
@@ -50,6 +54,15 @@ def hub_shapes():
         "restricted page": ("education", page % "LAW-02"),
         "dashboard": ("statistics", "{ summary { counts { status count } } progress { indicator { code } status "
                                     "latest { year value } targetValue projection } earlyWarnings { kind message } }"),
+        "sum per year": ("statistics", '{ observations(filter: { indicators: ["HEA-06"], sex: "_T", ageGroup: "_T", '
+                                       'residence: "_T" }) { groupedAggregates(groupBy: [YEAR]) { keys { year } '
+                                       "sum { value numerator } } } }"),
+        "average by year × residence": ("statistics", '{ observations(filter: { indicators: ["HEA-06"] }) { '
+                                                      "groupedAggregates(groupBy: [YEAR, RESIDENCE]) { keys { year "
+                                                      "residence } average { value } } } }"),
+        "top 5 by value": ("statistics", '{ observations(filter: { indicators: ["HEA-06"], years: { from: 2025, '
+                                         'to: 2025 }, sex: "_T", ageGroup: "_T", residence: "_T" }, orderBy: '
+                                         "[VALUE_DESC], first: 5) { nodes { value region { code nameZh } } } }"),
     }
 
 
@@ -68,6 +81,15 @@ def pgl_shapes(ids):
         "townships latest": '{ regions(condition: { level: "township" }, orderBy: CODE_ASC) { nodes { code nameZh '
                             + latest + " } } }",
         "restricted page": page % ids["LAW-02"],
+        "sum per year": ('{ observations(condition: { indicatorId: %d, isPublished: true, sex: "_T", ageGroup: "_T", '
+                         'residence: "_T" }) { groupedAggregates(groupBy: [YEAR]) { keys sum { value numerator } } } }'
+                         % ids["HEA-06"]),
+        "average by year × residence": ("{ observations(condition: { indicatorId: %d, isPublished: true }) { "
+                                        "groupedAggregates(groupBy: [YEAR, RESIDENCE]) { keys average { value } } } }"
+                                        % ids["HEA-06"]),
+        "top 5 by value": ('{ observations(condition: { indicatorId: %d, isPublished: true, year: 2025, sex: "_T", '
+                           'ageGroup: "_T", residence: "_T" }, orderBy: VALUE_DESC, first: 5) { nodes { value '
+                           "region { code nameZh } } } }" % ids["HEA-06"]),
     }
 
 
@@ -92,6 +114,10 @@ def rows(shape, data):
         return total
     if shape == "dashboard":
         return len(data["progress"])
+    if shape in ("sum per year", "average by year × residence"):
+        return len(data["observations"]["groupedAggregates"])
+    if shape == "top 5 by value":
+        return len(data["observations"]["nodes"])
     raise KeyError(shape)
 
 
@@ -213,7 +239,7 @@ def start_hub(env, port, db_url=None):
 
 
 def start_pgl(db_url, port):
-    return Server("postgraphile", [str(NODE), str(PGL), "-C", str(HERE / "graphile.config.mjs")],
+    return Server("postgraphile", [str(NODE), str(PGL), "-C", str(HERE / PGL_CONFIG)],
                   {"DATABASE_URL": db_url, "PORT": str(port), "NODE_ENV": "production"}, port, "/graphql")
 
 
@@ -261,6 +287,7 @@ def statements(port, query, token, n=20):
 
 
 NOTES = "## Notes"
+PGL_CONFIG = "graphile.config.mjs"
 COUNT_FILE = os.path.join(tempfile.gettempdir(), "childhub-compare-count")
 
 
@@ -274,7 +301,9 @@ def measure(size, args):
     db_url = f"{PG}/{db}"
     tokens = {dept: sh(str(BIN), "token", "--dept", dept, "--role", "viewer", env=hub_env).stdout.strip()
               for dept in ("statistics", "education")}
-    hub_q, pgl_q = hub_shapes(), pgl_shapes(ids)
+    wanted = set(args.shapes.split(",")) if args.shapes else None
+    hub_q = {k: v for k, v in hub_shapes().items() if wanted is None or k in wanted}
+    pgl_q = {k: v for k, v in pgl_shapes(ids).items() if k in hub_q}
     results = {}
 
     # Statements per request: both servers behind the counting proxy, one at a time.
@@ -343,7 +372,7 @@ def table(size, published, results, rss, args):
                 f"{h['cpu_ms']:.2f} / {p['cpu_ms']:.2f} | {h['db_ms']:.2f} / {p['db_ms']:.2f} | "
                 f"{r['hub_stmts']:.1f} / {r['pgl_stmts']:.1f} |")
         else:
-            town = results["townships latest"]["hub"]["rps"]
+            town = results.get("townships latest", {}).get("hub", {}).get("rps", h["rps"])
             lines.append(
                 f"| {shape} (childhub only) | {r['hub_rows']} | {h['rps']:.0f} | — | {h['rps'] / town:.2f}× townships | "
                 f"{h['p50']:.2f} | {h['p99']:.2f} | {h['cpu_ms']:.2f} | {h['db_ms']:.2f} | {r['hub_stmts']:.1f} |")
@@ -359,18 +388,41 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "compare.md"))
+    parser.add_argument("--shapes", default="", help="comma-separated shapes (default: all but the aggregates)")
+    parser.add_argument("--aggregates", action="store_true",
+                        help="the analysts' shapes against PostGraphile with @graphile/pg-aggregates, "
+                             "into bench/results/aggregates.md")
     args = parser.parse_args()
+    global PGL_CONFIG
+    if args.aggregates:
+        PGL_CONFIG = "graphile.aggregates.config.mjs"
+        args.shapes = args.shapes or ",".join(AGGREGATE_SHAPES)
+        if args.out.endswith("compare.md"):
+            args.out = str(ROOT / "bench" / "results" / "aggregates.md")
+    elif not args.shapes:
+        args.shapes = ",".join(k for k in hub_shapes() if k not in AGGREGATE_SHAPES)
     commit = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD").stdout.strip()
     node = sh(str(NODE), "--version").stdout.strip()
     pgl_version = json.loads((HERE / "node_modules" / "postgraphile" / "package.json").read_text())["version"]
+    if args.aggregates:
+        aggregates = HERE / "node_modules" / "@graphile" / "pg-aggregates" / "package.json"
+        pgl_version += f" with @graphile/pg-aggregates {json.loads(aggregates.read_text())['version']}"
     pg_version = psql("postgres", "SHOW server_version")
-    out = ["# childhub against PostGraphile v5 (bench/compare/run.sh)", "",
+    title = ("# Analysts' aggregates: childhub against PostGraphile v5 with @graphile/pg-aggregates "
+             "(bench/compare/run.sh --aggregates)" if args.aggregates
+             else "# childhub against PostGraphile v5 (bench/compare/run.sh)")
+    out = [title, "",
            f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit} on {os.cpu_count()} cores; "
            f"PostgreSQL {pg_version}; PostGraphile {pgl_version} (amber preset, simplified inflection) on Node {node}; "
            f"childhub release build (fat LTO). wrk with 2 threads and {args.connections} connections, "
            f"{args.rounds} interleaved rounds of {args.duration} s per shape and server (the order alternates); "
            "req/s, p50 and p99 are medians over rounds, CPU is summed over all rounds and divided by requests.",
            "",
+           *(["Both servers aggregate every region's all-totals values of HEA-06 (PostGraphile's `condition` "
+              "filters by equality on the observation's own columns, so neither narrows to townships): Σ value and "
+              "Σ numerator per year, the average by year × residence, and the five highest values of 2025. "
+              "childhub computes them over the values the coordinator's scope releases; pg-aggregates over the "
+              "raw rows.", ""] if args.aggregates else []),
            "childhub answers as the department would be answered — token checked, policy applied, small counts "
            "suppressed; PostGraphile answers the same rows with no authorization at all. The restricted page is "
            "LAW-02 (a restricted indicator) read by the education department: childhub suppresses cells, "

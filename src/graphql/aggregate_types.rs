@@ -7,7 +7,37 @@ use crate::service::observations::aggregate::{
     Aggregates, Comparison, Group, GroupKeys, Having, Measure, Quantity, Units,
 };
 use crate::vocabulary::RegionLevel;
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Lookahead, Object, Result, SimpleObject};
+
+/// The measures a selection of aggregates asks for (`sum { value }` → the sum of values), so that the
+/// database computes those only.
+pub fn measures_of(selection: &Lookahead<'_>) -> Vec<Measure> {
+    let mut out = Vec::new();
+    if selection.field("suppressedCount").exists() {
+        out.push(Measure::SuppressedCount);
+    }
+    for (name, measure) in [
+        ("sum", Measure::Sum as fn(Quantity) -> Measure),
+        ("average", Measure::Average),
+        ("min", Measure::Min),
+        ("max", Measure::Max),
+    ] {
+        let field = selection.field(name);
+        for (part, quantity) in [
+            ("value", Quantity::Value),
+            ("numerator", Quantity::Numerator),
+            ("denominator", Quantity::Denominator),
+        ] {
+            if field.field(part).exists() {
+                out.push(measure(quantity));
+            }
+        }
+    }
+    if selection.field("ratioOfSums").exists() {
+        out.push(Measure::RatioOfSums);
+    }
+    out
+}
 
 /// Aggregates of the values that entered them (the caller's released values).
 pub struct ObservationAggregates {

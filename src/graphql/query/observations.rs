@@ -1,7 +1,9 @@
 //! The `observations` root field: a Relay connection over the values the caller may read.
 
 use crate::error::AppError;
-use crate::graphql::aggregate_types::{ObservationAggregates, ObservationGroup, ObservationHaving};
+use crate::graphql::aggregate_types::{
+    ObservationAggregates, ObservationGroup, ObservationHaving, measures_of,
+};
 use crate::graphql::context::{db, scope, settings, snapshot};
 use crate::graphql::types::Observation;
 use crate::service::observations::aggregate::{self, GroupBy};
@@ -114,12 +116,21 @@ impl ObservationConnection {
     #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
     async fn aggregates(&self, ctx: &Context<'_>) -> Result<ObservationAggregates> {
         let scope = scope(ctx)?;
-        let whole = aggregate::aggregate(db(ctx)?, scope, &self.filter, &[], &[], ("first", 1))
-            .await?
-            .into_iter()
-            .next()
-            .map(|g| g.aggregates)
-            .unwrap_or_default();
+        let wanted = measures_of(&ctx.look_ahead());
+        let whole = aggregate::aggregate(
+            db(ctx)?,
+            scope,
+            &self.filter,
+            &[],
+            &[],
+            &wanted,
+            ("first", 1),
+        )
+        .await?
+        .into_iter()
+        .next()
+        .map(|g| g.aggregates)
+        .unwrap_or_default();
         Ok(ObservationAggregates {
             aggregates: whole,
             units: aggregate::units_of(scope, &self.filter, &[]),
@@ -165,6 +176,7 @@ impl ObservationConnection {
             &self.filter,
             &group_by,
             &having,
+            &measures_of(&ctx.look_ahead()),
             ("first", max_groups),
         )
         .await?;

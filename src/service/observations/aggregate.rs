@@ -233,13 +233,15 @@ pub fn units_of(scope: &ReadScope, filter: &ObservationFilter, group_by: &[Group
 }
 
 /// The groups of the observations `filter` selects in `scope`, by `group_by` (none: one group of
-/// everything), kept by `having`; more than `max_groups` groups is an error naming `limit_field`.
+/// everything), kept by `having`, with the `wanted` measures (the others are left empty: the database
+/// computes only what is asked for); more than `max_groups` groups is an error naming `limit_field`.
 pub async fn aggregate(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
     filter: &ObservationFilter,
     group_by: &[GroupBy],
     having: &[Having],
+    wanted: &[Measure],
     (limit_field, max_groups): (&str, usize),
 ) -> AppResult<Vec<Group>> {
     let units = units_of(scope, filter, group_by);
@@ -260,7 +262,11 @@ pub async fn aggregate(
         outer.expr_as(Expr::col(Alias::new(key.alias())), Alias::new(key.alias()));
         outer.add_group_by([Expr::col(Alias::new(key.alias()))]);
     }
-    for (name, measure) in MEASURES {
+    let measures: Vec<&(&str, Measure)> = MEASURES
+        .iter()
+        .filter(|(_, m)| *m == Measure::Count || wanted.contains(m))
+        .collect();
+    for (name, measure) in &measures {
         outer.expr_as(measure.expr(), Alias::new(*name));
     }
     for term in having {
@@ -281,7 +287,7 @@ pub async fn aggregate(
     }
     let mut groups = found
         .iter()
-        .map(|row| read_group(row, &keys))
+        .map(|row| read_group(row, &keys, &measures))
         .collect::<AppResult<Vec<_>>>()?;
     let reference = &scope.reference;
     let code_of_region = |id: Option<i32>| {
@@ -306,8 +312,8 @@ pub async fn aggregate(
     Ok(groups)
 }
 
-/// Every measure the statement computes, by column alias: all of them at once, as one scan costs the
-/// same whichever are asked for.
+/// Every measure a statement can compute, by column alias; it computes the ones asked for (and the
+/// count, always).
 const MEASURES: &[(&str, Measure)] = &[
     ("count", Measure::Count),
     ("suppressed", Measure::SuppressedCount),
@@ -505,7 +511,11 @@ fn scale_sql(scope: &ReadScope) -> String {
     format!("CASE \"observation\".\"indicator_id\"{arms} END")
 }
 
-fn read_group(row: &QueryResult, keys: &[GroupBy]) -> AppResult<Group> {
+fn read_group(
+    row: &QueryResult,
+    keys: &[GroupBy],
+    measures: &[&(&str, Measure)],
+) -> AppResult<Group> {
     let mut k = GroupKeys::default();
     for key in keys {
         let a = key.alias();
@@ -525,27 +535,29 @@ fn read_group(row: &QueryResult, keys: &[GroupBy]) -> AppResult<Group> {
             GroupBy::Residence => k.residence = Some(row.try_get("", a)?),
         }
     }
-    let f = |name: &str| -> AppResult<Option<f64>> { Ok(row.try_get::<Option<f64>>("", name)?) };
-    let n = |name: &str| -> AppResult<u64> {
-        Ok(u64::try_from(row.try_get::<Option<i64>>("", name)?.unwrap_or(0)).unwrap_or(0))
-    };
-    let columns = |prefix: &str| -> AppResult<Columns> {
-        Ok(Columns {
-            value: f(&format!("{prefix}_v"))?,
-            numerator: f(&format!("{prefix}_n"))?,
-            denominator: f(&format!("{prefix}_d"))?,
-        })
-    };
+    let mut a = Aggregates::default();
+    for (name, measure) in measures {
+        let count = || -> AppResult<u64> {
+            Ok(u64::try_from(row.try_get::<Option<i64>>("", name)?.unwrap_or(0)).unwrap_or(0))
+        };
+        let number = || -> AppResult<Option<f64>> { Ok(row.try_get::<Option<f64>>("", name)?) };
+        let slot = |columns: &mut Columns, q: &Quantity, v: Option<f64>| match q {
+            Quantity::Value => columns.value = v,
+            Quantity::Numerator => columns.numerator = v,
+            Quantity::Denominator => columns.denominator = v,
+        };
+        match measure {
+            Measure::Count => a.count = count()?,
+            Measure::SuppressedCount => a.suppressed_count = count()?,
+            Measure::Sum(q) => slot(&mut a.sum, q, number()?),
+            Measure::Average(q) => slot(&mut a.average, q, number()?),
+            Measure::Min(q) => slot(&mut a.min, q, number()?),
+            Measure::Max(q) => slot(&mut a.max, q, number()?),
+            Measure::RatioOfSums => a.ratio_of_sums = number()?,
+        }
+    }
     Ok(Group {
         keys: k,
-        aggregates: Aggregates {
-            count: n("count")?,
-            suppressed_count: n("suppressed")?,
-            sum: columns("sum")?,
-            average: columns("avg")?,
-            min: columns("min")?,
-            max: columns("max")?,
-            ratio_of_sums: f("ratio")?,
-        },
+        aggregates: a,
     })
 }
