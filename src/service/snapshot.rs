@@ -12,6 +12,7 @@ use crate::auth::Identity;
 use crate::error::AppResult;
 use crate::service::disclosure::ReleaseMemo;
 use crate::service::memo::Memo;
+use crate::service::observations::aggregate::{self, Group, Question};
 use crate::service::observations::{self, ObservationFilter, ReadScope, Record, ScopeKey, Version};
 use crate::service::progress::{self, Assessment, ProgressFilter};
 use crate::service::reference::{self, Reference, Versions};
@@ -41,7 +42,13 @@ pub struct Snapshot {
     assessments: Mutex<HashMap<(ScopeKey, ProgressFilter), AssessmentCell>>,
     counts: Memo<(ScopeKey, ObservationFilter), u64>,
     latest: Memo<LatestQuestion, LatestByRegion>,
+    /// Aggregates of published values, by scope and question (its `Debug` text: filter, keys,
+    /// `having`, measures and limit).
+    aggregates: Memo<(ScopeKey, String), Arc<Vec<Group>>>,
 }
+
+/// How many aggregate answers one snapshot keeps (each up to `limits.max_page_size` groups).
+const MAX_AGGREGATES: usize = 256;
 
 impl Snapshot {
     fn new(reference: Reference) -> Self {
@@ -51,6 +58,7 @@ impl Snapshot {
             assessments: Mutex::default(),
             counts: Memo::default(),
             latest: Memo::default(),
+            aggregates: Memo::bounded(MAX_AGGREGATES),
         }
     }
 
@@ -66,6 +74,26 @@ impl Snapshot {
             self.reference.clone(),
             Some(self.releases.clone()),
         )
+    }
+
+    /// The answer to an aggregate question, made once per snapshot for each scope and question when
+    /// it reads published values (the most expensive read an analyst makes is usually asked again).
+    pub async fn aggregate(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: &ReadScope,
+        question: &Question<'_>,
+    ) -> AppResult<Arc<Vec<Group>>> {
+        if question.filter.version != Version::Published {
+            return Ok(Arc::new(aggregate::aggregate(db, scope, question).await?));
+        }
+        let key = (scope.key(), format!("{question:?}"));
+        if let Some(found) = self.aggregates.get(&key) {
+            return Ok(found);
+        }
+        let found = Arc::new(aggregate::aggregate(db, scope, question).await?);
+        self.aggregates.put(key, found.clone());
+        Ok(found)
     }
 
     /// The assessment of `filter` as `identity` may read it, made once per snapshot for every caller

@@ -6,7 +6,7 @@ use crate::graphql::aggregate_types::{
 };
 use crate::graphql::context::{db, scope, settings, snapshot};
 use crate::graphql::types::Observation;
-use crate::service::observations::aggregate::{self, GroupBy};
+use crate::service::observations::aggregate::{self, GroupBy, Question};
 use crate::service::observations::order::{self, OrderBy};
 use crate::service::observations::{self, ObservationFilter, PageRequest, Version, encode_cursor};
 use crate::vocabulary::RegionLevel;
@@ -117,20 +117,19 @@ impl ObservationConnection {
     async fn aggregates(&self, ctx: &Context<'_>) -> Result<ObservationAggregates> {
         let scope = scope(ctx)?;
         let wanted = measures_of(&ctx.look_ahead());
-        let whole = aggregate::aggregate(
-            db(ctx)?,
-            scope,
-            &self.filter,
-            &[],
-            &[],
-            &wanted,
-            ("first", 1),
-        )
-        .await?
-        .into_iter()
-        .next()
-        .map(|g| g.aggregates)
-        .unwrap_or_default();
+        let question = Question {
+            filter: &self.filter,
+            group_by: &[],
+            having: &[],
+            wanted: &wanted,
+            limit: ("first", 1),
+        };
+        let whole = snapshot(ctx)?
+            .aggregate(db(ctx)?, scope, &question)
+            .await?
+            .first()
+            .map(|g| g.aggregates.clone())
+            .unwrap_or_default();
         Ok(ObservationAggregates {
             aggregates: whole,
             units: aggregate::units_of(scope, &self.filter, &[]),
@@ -170,20 +169,19 @@ impl ObservationConnection {
         .size()?;
         let scope = scope(ctx)?;
         let having = having.map(ObservationHaving::terms).unwrap_or_default();
-        let groups = aggregate::aggregate(
-            db(ctx)?,
-            scope,
-            &self.filter,
-            &group_by,
-            &having,
-            &measures_of(&ctx.look_ahead()),
-            ("first", max_groups),
-        )
-        .await?;
+        let wanted = measures_of(&ctx.look_ahead());
+        let question = Question {
+            filter: &self.filter,
+            group_by: &group_by,
+            having: &having,
+            wanted: &wanted,
+            limit: ("first", max_groups),
+        };
+        let groups = snapshot(ctx)?.aggregate(db(ctx)?, scope, &question).await?;
         let units = aggregate::units_of(scope, &self.filter, &group_by);
         Ok(groups
-            .into_iter()
-            .map(|g| ObservationGroup::new(g, units.clone()))
+            .iter()
+            .map(|g| ObservationGroup::new(g.clone(), units.clone()))
             .collect())
     }
     /// How many observations match the filter in all pages (what the caller may read).

@@ -232,18 +232,32 @@ pub fn units_of(scope: &ReadScope, filter: &ObservationFilter, group_by: &[Group
     }
 }
 
-/// The groups of the observations `filter` selects in `scope`, by `group_by` (none: one group of
+/// One aggregate question: the observations `filter` selects, grouped by `group_by` (none: one group of
 /// everything), kept by `having`, with the `wanted` measures (the others are left empty: the database
-/// computes only what is asked for); more than `max_groups` groups is an error naming `limit_field`.
+/// computes only what is asked for); more than `limit.1` groups is an error naming `limit.0`.
+#[derive(Debug)]
+pub struct Question<'a> {
+    pub filter: &'a ObservationFilter,
+    pub group_by: &'a [GroupBy],
+    pub having: &'a [Having],
+    pub wanted: &'a [Measure],
+    pub limit: (&'a str, usize),
+}
+
+/// The answer to `question` in `scope`, one SQL statement (and, for a caller reading restricted tables
+/// with suppression, the one look-up of their releases).
 pub async fn aggregate(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
-    filter: &ObservationFilter,
-    group_by: &[GroupBy],
-    having: &[Having],
-    wanted: &[Measure],
-    (limit_field, max_groups): (&str, usize),
+    question: &Question<'_>,
 ) -> AppResult<Vec<Group>> {
+    let Question {
+        filter,
+        group_by,
+        having,
+        wanted,
+        limit: (limit_field, max_groups),
+    } = *question;
     let units = units_of(scope, filter, group_by);
     for term in having {
         if term.measure.reads_values() {
