@@ -345,6 +345,9 @@ on_both_backends!(
     }
 );
 
+/// How the test orders rows itself, to compare with the hub's order.
+type Comparator = dyn Fn(&Value, &Value) -> std::cmp::Ordering;
+
 const ORDERED: &str = r#"query($f: ObservationFilter, $o: [ObservationOrder!], $first: Int, $after: String) {
   observations(filter: $f, orderBy: $o, first: $first, after: $after) {
     nodes { id year value region { code } indicator { code } }
@@ -412,7 +415,7 @@ on_both_backends!(orders_page_with_keyset_cursors, |app: TestApp| async move {
     let filter = json!({ "indicators": ["HEA-06", "SAF-04"], "regionLevel": "TOWNSHIP", "sex": "_T", "ageGroup": "_T" });
     let base = rows(&app, &t, filter.clone()).await;
     let id = |r: &Value| -> i64 { r["id"].as_str().and_then(|s| s.parse().ok()).expect("id") };
-    let cases: Vec<(Value, Box<dyn Fn(&Value, &Value) -> std::cmp::Ordering>)> = vec![
+    let cases: Vec<(Value, Box<Comparator>)> = vec![
         (
             json!(["YEAR_DESC", "VALUE_DESC"]),
             Box::new(|a: &Value, b: &Value| {

@@ -67,13 +67,14 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respons
     Ok(caller)
 }
 
+/// The parsed query string, or an error naming the parameters there may be.
 fn query_string<T>(
     params: Result<Query<T>, axum::extract::rejection::QueryRejection>,
     expected: &str,
-) -> Result<T, Response> {
+) -> Result<T, AppError> {
     params
         .map(|Query(p)| p)
-        .map_err(|e| error_response(&AppError::invalid("query string", e.body_text(), expected)))
+        .map_err(|e| AppError::invalid("query string", e.body_text(), expected))
 }
 
 /// The query string of the older JSON path.
@@ -95,7 +96,7 @@ pub async fn data(
 ) -> Response {
     let params = match query_string(params, "from, to, regions") {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(e) => return error_response(&e),
     };
     let caller = match reader(&state, &headers).await {
         Ok(caller) => caller,
@@ -135,7 +136,7 @@ async fn structure(
 ) -> Response {
     let params = match query_string(params, "references, detail") {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(e) => return error_response(&e),
     };
     let caller = match reader(&state, &headers).await {
         Ok(caller) => caller,
@@ -303,7 +304,7 @@ async fn rest_data(
         "startPeriod, endPeriod, dimensionAtObservation, detail, format",
     ) {
         Ok(p) => p,
-        Err(refused) => return refused,
+        Err(e) => return error_response(&e),
     };
     let caller = match reader(&state, &headers).await {
         Ok(caller) => caller,

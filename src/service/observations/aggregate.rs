@@ -370,16 +370,14 @@ async fn released_rows(
     }
     for key in keys {
         let expr: SimpleExpr = match key {
-            GroupBy::Indicator => col(observation::Column::IndicatorId).into(),
-            GroupBy::Region => col(observation::Column::RegionId).into(),
-            GroupBy::ParentRegion => {
-                Expr::col((region_alias.clone(), region::Column::ParentId)).into()
-            }
-            GroupBy::RegionLevel => Expr::col((region_alias.clone(), region::Column::Level)).into(),
-            GroupBy::Year => col(observation::Column::Year).into(),
-            GroupBy::Sex => col(observation::Column::Sex).into(),
-            GroupBy::AgeGroup => col(observation::Column::AgeGroup).into(),
-            GroupBy::Residence => col(observation::Column::Residence).into(),
+            GroupBy::Indicator => col(observation::Column::IndicatorId),
+            GroupBy::Region => col(observation::Column::RegionId),
+            GroupBy::ParentRegion => Expr::col((region_alias.clone(), region::Column::ParentId)),
+            GroupBy::RegionLevel => Expr::col((region_alias.clone(), region::Column::Level)),
+            GroupBy::Year => col(observation::Column::Year),
+            GroupBy::Sex => col(observation::Column::Sex),
+            GroupBy::AgeGroup => col(observation::Column::AgeGroup),
+            GroupBy::Residence => col(observation::Column::Residence),
         };
         rows.expr_as(expr, Alias::new(key.alias()));
     }

@@ -221,22 +221,22 @@ pub async fn read_ordered_page(
                         "CASE WHEN ({}) IS NULL THEN 1 ELSE 0 END",
                         released.value_sql()
                     ));
-                    let flag_at = at.map(|a| Expr::val(i32::from(a == &At::Value(None))).into());
+                    let flag_at = at.map(|a| Expr::val(i32::from(a == &At::Value(None))));
                     components.push((flag, Order::Asc, flag_at));
                 }
                 // Past the visible values every later row is hidden too: the value is not compared
                 // (null equals nothing), the flag and the components after it decide.
                 let value_at = match at {
-                    Some(At::Value(Some(v))) => Some(Expr::val(*v).into()),
+                    Some(At::Value(Some(v))) => Some(Expr::val(*v)),
                     _ => None,
                 };
                 components.push((value, o.direction(), value_at));
             }
             Key::Year => components.push((
-                Expr::col((observation::Entity, observation::Column::Year)).into(),
+                Expr::col((observation::Entity, observation::Column::Year)),
                 o.direction(),
                 match at {
-                    Some(At::Year(y)) => Some(Expr::val(*y).into()),
+                    Some(At::Year(y)) => Some(Expr::val(*y)),
                     _ => None,
                 },
             )),
@@ -247,10 +247,10 @@ pub async fn read_ordered_page(
                     indicators.clone()
                 };
                 components.push((
-                    Expr::col((table, Alias::new("code"))).into(),
+                    Expr::col((table, Alias::new("code"))),
                     o.direction(),
                     match at {
-                        Some(At::Code(c)) => Some(Expr::val(c.clone()).into()),
+                        Some(At::Code(c)) => Some(Expr::val(c.clone())),
                         _ => None,
                     },
                 ))
@@ -283,9 +283,7 @@ pub async fn read_ordered_page(
 /// The rows after the cursor: past it on the first component, or equal there and past it on the
 /// next, …, or equal on all and with a greater id.
 fn beyond(components: &[(SimpleExpr, Order, Option<SimpleExpr>)], id: i64) -> SimpleExpr {
-    let mut rest: SimpleExpr = Expr::col((observation::Entity, observation::Column::Id))
-        .gt(id)
-        .into();
+    let mut rest: SimpleExpr = Expr::col((observation::Entity, observation::Column::Id)).gt(id);
     for (expr, direction, at) in components.iter().rev() {
         let Some(at) = at else { continue };
         let past = match direction {
