@@ -268,7 +268,7 @@ pub async fn aggregate(
     let mut keys: Vec<GroupBy> = group_by.to_vec();
     keys.sort_unstable();
     keys.dedup();
-    let rows = released_rows(db, scope, condition, &keys).await?;
+    let rows = released_rows(db, scope, filter, condition, &keys).await?;
     let derived = Alias::new("released");
     let mut outer = Query::select();
     outer.from_subquery(rows, derived);
@@ -352,6 +352,7 @@ const MEASURES: &[(&str, Measure)] = &[
 async fn released_rows(
     db: &impl ConnectionTrait,
     scope: &ReadScope,
+    filter: &ObservationFilter,
     condition: Condition,
     keys: &[GroupBy],
 ) -> AppResult<SelectStatement> {
@@ -381,7 +382,7 @@ async fn released_rows(
         };
         rows.expr_as(expr, Alias::new(key.alias()));
     }
-    let released = Released::of(db, scope, condition).await?;
+    let released = Released::of(db, scope, filter, condition).await?;
     let value = released.value_sql();
     let counts_hidden = |column: &str| match released.restricted.is_empty() {
         true => format!("\"observation\".\"{column}\""),
@@ -418,17 +419,25 @@ pub(super) struct Released {
 }
 
 impl Released {
-    /// The releases of every restricted table `condition` touches (one `SELECT DISTINCT` of its
-    /// tables when the caller reads any indicator with suppression; releases come from the memo).
+    /// The releases of every restricted table `condition` (made from `filter`) touches: one `SELECT
+    /// DISTINCT` of those tables when the filter admits an indicator the caller reads with
+    /// suppression, none otherwise; the releases come from the memo.
     pub async fn of(
         db: &impl ConnectionTrait,
         scope: &ReadScope,
+        filter: &ObservationFilter,
         condition: Condition,
     ) -> AppResult<Released> {
         let mut restricted: Vec<i32> = scope
             .indicators
             .iter()
-            .filter(|(_, (_, access))| *access == DataAccess::Suppressed)
+            .filter(|(_, (indicator, access))| {
+                *access == DataAccess::Suppressed
+                    && filter
+                        .indicators
+                        .as_ref()
+                        .is_none_or(|codes| codes.contains(&indicator.code))
+            })
             .map(|(id, _)| *id)
             .collect();
         restricted.sort_unstable();

@@ -363,14 +363,27 @@ pub async fn read_page(
     if let Some(after) = after {
         query = query.filter(observation::Column::Id.gt(after));
     }
-    let mut models = query.all(db).await?;
+    let models = query.all(db).await?;
+    page_of(db, scope, models, size, after.is_some(), condition).await
+}
+
+/// The page made of `models`, read with one row more than `size` to tell whether more follow, with the
+/// value rules applied; `condition` selected them (kept for `totalCount`).
+pub(super) async fn page_of(
+    db: &impl ConnectionTrait,
+    scope: &ReadScope,
+    mut models: Vec<observation::Model>,
+    size: usize,
+    has_previous: bool,
+    condition: Condition,
+) -> AppResult<Page> {
     let has_next = models.len() > size;
     models.truncate(size);
     let records = protect(db, scope, models).await?;
     Ok(Page {
         records,
         has_next,
-        has_previous: after.is_some(),
+        has_previous,
         matching: Matching(condition),
     })
 }

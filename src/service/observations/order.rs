@@ -4,7 +4,7 @@
 //! as if it were unknown: ordering by a hidden value would tell its rank among the visible ones.
 
 use super::aggregate::Released;
-use super::{Matching, ObservationFilter, Page, ReadScope, Record, filter_condition, protect};
+use super::{ObservationFilter, Page, ReadScope, Record, filter_condition, page_of};
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use entity::{indicator, observation, region};
@@ -202,7 +202,7 @@ pub async fn read_ordered_page(
     }
     // Sort components: (expression, direction, the cursor's value of it).
     let released = if order.iter().any(|o| o.key() == Key::Value) {
-        Some(Released::of(db, scope, condition.clone()).await?)
+        Some(Released::of(db, scope, filter, condition.clone()).await?)
     } else {
         None
     };
@@ -265,19 +265,11 @@ pub async fn read_ordered_page(
         query.and_where(beyond(&components, *id));
     }
     query.limit(size as u64 + 1);
-    let mut models = observation::Entity::find()
+    let models = observation::Entity::find()
         .from_raw_sql(db.get_database_backend().build(&query))
         .all(db)
         .await?;
-    let has_next = models.len() > size;
-    models.truncate(size);
-    let records = protect(db, scope, models).await?;
-    Ok(Page {
-        records,
-        has_next,
-        has_previous: after.is_some(),
-        matching: Matching(condition),
-    })
+    page_of(db, scope, models, size, after.is_some(), condition).await
 }
 
 /// The rows after the cursor: past it on the first component, or equal there and past it on the
