@@ -60,21 +60,27 @@ pub fn routes() -> Router<AppState> {
     router
 }
 
-/// The caller, if it may read; else the refusal to answer with.
-async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let caller = crate::http::identify_download(state, headers).await?;
-    crate::auth::policy::require_reader(&caller.identity).map_err(|e| error_response(&e))?;
-    Ok(caller)
-}
-
-/// The parsed query string, or an error naming the parameters there may be.
-fn query_string<T>(
+/// The query string and the caller, or the refusal to answer with: a query string naming other
+/// parameters than `expected` is `BAD_USER_INPUT`; a caller who may not read is refused.
+async fn admit<T>(
+    state: &AppState,
+    headers: &HeaderMap,
     params: Result<Query<T>, axum::extract::rejection::QueryRejection>,
     expected: &str,
-) -> Result<T, AppError> {
-    params
-        .map(|Query(p)| p)
-        .map_err(|e| AppError::invalid("query string", e.body_text(), expected))
+) -> Result<(T, Caller), Box<Response>> {
+    let params = params.map(|Query(p)| p).map_err(|e| {
+        Box::new(error_response(&AppError::invalid(
+            "query string",
+            e.body_text(),
+            expected,
+        )))
+    })?;
+    let caller = crate::http::identify_download(state, headers)
+        .await
+        .map_err(Box::new)?;
+    crate::auth::policy::require_reader(&caller.identity)
+        .map_err(|e| Box::new(error_response(&e)))?;
+    Ok((params, caller))
 }
 
 /// The query string of the older JSON path.
@@ -94,13 +100,9 @@ pub async fn data(
     Path(indicator): Path<String>,
     params: Result<Query<SdmxParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let params = match query_string(params, "from, to, regions") {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let caller = match reader(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
+    let (params, caller) = match admit(&state, &headers, params, "from, to, regions").await {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let query = SdmxQuery {
         indicator,
@@ -134,13 +136,9 @@ async fn structure(
     Path(path): Path<HashMap<String, String>>,
     params: Result<Query<StructureParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let params = match query_string(params, "references, detail") {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let caller = match reader(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
+    let (params, caller) = match admit(&state, &headers, params, "references, detail").await {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let answer = (|| {
         let agency = path.get("agency").map(String::as_str);
@@ -299,16 +297,16 @@ async fn rest_data(
     Path(path): Path<HashMap<String, String>>,
     params: Result<Query<DataParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let params = match query_string(
+    let (params, caller) = match admit(
+        &state,
+        &headers,
         params,
         "startPeriod, endPeriod, dimensionAtObservation, detail, format",
-    ) {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
-    };
-    let caller = match reader(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
+    )
+    .await
+    {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let query = (|| {
         if let Some(d) = params
