@@ -929,3 +929,31 @@ fn in_group(r: &Value, keys: &Value, by: &Value) -> bool {
             other => panic!("no such key {other:?}"),
         })
 }
+
+/// A statement PostgreSQL cancels at `database.statement_timeout` (what a question too big for one
+/// answer meets) is `TIMEOUT` with a message saying so, not `INTERNAL`, and shows no SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "needs PostgreSQL: set CHILDHUB_TEST_POSTGRES (as .ci/run does)"
+)]
+async fn a_statement_past_the_timeout_is_a_timeout() {
+    use sea_orm::ConnectionTrait;
+    let app = crate::support::spawn_app(crate::support::Backend::Postgres).await;
+    let mut settings = app.settings.clone();
+    settings.database.statement_timeout = std::time::Duration::from_millis(100);
+    let db = childhub::startup::connect(&settings)
+        .await
+        .expect("connect");
+    let err = db
+        .execute_unprepared("SELECT pg_sleep(2)")
+        .await
+        .expect_err("cancelled");
+    let err = childhub::error::AppError::from(err);
+    assert_eq!(err.code(), childhub::error::ErrorCode::Timeout, "{err}");
+    let message = err.public_message();
+    assert!(
+        message.contains("statement_timeout") && !message.contains("pg_sleep"),
+        "{message}"
+    );
+}
