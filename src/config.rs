@@ -85,6 +85,13 @@ pub struct DatabaseSettings {
     /// then answered `503 UNAVAILABLE` with `Retry-After`, and the command line says what it kept.
     #[serde(with = "humantime_serde")]
     pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL hot standbys that serve reads (`CHILDHUB_DATABASE__REPLICA_URLS`, comma-separated):
+    /// queries, exports, reports and SDMX go to a healthy one, every write to `database_url`. See
+    /// docs/operations.md ("Read replicas").
+    pub replica_urls: Vec<SecretString>,
+    /// A standby whose replay is further behind the primary than this serves nothing until it catches up.
+    #[serde(with = "humantime_serde")]
+    pub max_replica_lag: Duration,
 }
 
 impl Default for DatabaseSettings {
@@ -95,6 +102,8 @@ impl Default for DatabaseSettings {
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
             sqlite_busy_timeout: Duration::from_secs(10),
+            replica_urls: Vec::new(),
+            max_replica_lag: Duration::from_secs(5),
         }
     }
 }
@@ -626,6 +635,7 @@ impl Settings {
                 && !key.starts_with("test_")
                 && !key.starts_with("settings_probe")
                 && key != "cors_origins"
+                && key != "database.replica_urls"
                 && !short.iter().any(|s| s == key)
         }));
         for (name, key) in SHORT_NAMES {
@@ -635,6 +645,10 @@ impl Settings {
         if let Some(origins) = env("CHILDHUB_CORS_ORIGINS") {
             let list: Vec<String> = origins.split(',').map(|s| s.trim().to_owned()).collect();
             figment = figment.merge(Serialized::default("http.cors_origins", list));
+        }
+        if let Some(urls) = env("CHILDHUB_DATABASE__REPLICA_URLS") {
+            let list: Vec<String> = urls.split(',').map(|s| s.trim().to_owned()).collect();
+            figment = figment.merge(Serialized::default("database.replica_urls", list));
         }
         if let Some(url) = &overrides.database_url {
             figment = figment.merge(Serialized::default("database_url", url));

@@ -52,22 +52,8 @@ pub async fn connect(settings: &Settings) -> AppResult<DatabaseConnection> {
     let mut db = Database::connect(options)
         .await
         .map_err(|e| connect_error(settings, &e.to_string()))?;
-    db.set_metric_callback(record_statement);
+    db.set_metric_callback(crate::service::record_statement);
     Ok(db)
-}
-
-/// Counts one SQL statement into the `/metrics` histogram, by its kind (`select`, `insert`, …) and
-/// whether it failed: query time per kind, without the statements' text as labels.
-pub fn record_statement(info: &sea_orm::metric::Info<'_>) {
-    let sql = info.statement.sql.trim_start();
-    let word = sql.split_ascii_whitespace().next().unwrap_or("");
-    let kind = ["select", "insert", "update", "delete", "with"]
-        .into_iter()
-        .find(|k| word.eq_ignore_ascii_case(k))
-        .unwrap_or("other");
-    let failed = if info.failed { "true" } else { "false" };
-    metrics::histogram!("childhub_db_statement_duration_seconds", "statement" => kind, "failed" => failed)
-        .record(info.elapsed.as_secs_f64());
 }
 
 /// What a failed connection means for the person starting the hub, in words they can act on.
@@ -221,7 +207,9 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         && oidc.is_none())
     .then(|| secret.clone())
     .flatten();
-    let snapshots = Snapshots::default();
+    let reads = crate::service::replicas::Replicas::new(db.clone(), &settings)?;
+    // New suppression releases are stored on the primary when reads may go to read-only standbys.
+    let snapshots = Snapshots::new(reads.has_standbys().then(|| db.clone()));
     let documents = Arc::new(
         crate::graphql::documents::Documents::load(&settings.documents)
             .map_err(AppError::Settings)?,
@@ -242,6 +230,7 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         signin: Arc::new(crate::http::session::Signin { oidc, dev_secret }),
         settings: settings.clone(),
         db: db.clone(),
+        reads: reads.clone(),
     };
     let mut tasks = vec![tokio::spawn(events::bus::relay(
         db.clone(),
@@ -249,6 +238,9 @@ pub fn build(db: DatabaseConnection, settings: Settings) -> AppResult<App> {
         settings.events.poll_interval,
         bus,
     ))];
+    if reads.has_standbys() {
+        tasks.push(tokio::spawn(reads.watch()));
+    }
     if settings.events.workers {
         tasks.push(tokio::spawn(events::worker::run(
             db.clone(),

@@ -21,6 +21,7 @@ mod schema;
 mod sdmx;
 mod signin;
 mod sources;
+mod standbys;
 mod statements;
 mod submissions;
 mod suppression;

@@ -184,6 +184,11 @@ fn every_key_can_come_from_the_environment() {
                 "CHILDHUB_CORS_ORIGINS",
                 "https://a.example, https://b.example",
             )
+            .env(
+                "CHILDHUB_DATABASE__REPLICA_URLS",
+                "postgres://u:p@standby-1:5432/childhub, postgres://u:p@standby-2:5432/childhub",
+            )
+            .env("CHILDHUB_DATABASE__MAX_REPLICA_LAG", "2s")
             .status()
             .expect("child test");
         assert!(status.success());
@@ -207,6 +212,23 @@ fn every_key_can_come_from_the_environment() {
         Some("short-name-secret-0123456789abcdef0123")
     );
     assert_eq!(settings.http.cors_origins.len(), 2);
+    let replicas: Vec<&str> = settings
+        .database
+        .replica_urls
+        .iter()
+        .map(|u| u.expose_secret())
+        .collect();
+    assert_eq!(
+        replicas,
+        [
+            "postgres://u:p@standby-1:5432/childhub",
+            "postgres://u:p@standby-2:5432/childhub"
+        ]
+    );
+    assert_eq!(
+        settings.database.max_replica_lag,
+        std::time::Duration::from_secs(2)
+    );
     let bad = std::env::var("CHILDHUB_PROBE_BAD").is_ok();
     assert!(!bad);
 }

@@ -117,11 +117,11 @@ pub async fn get(
     let Some(format) = format else {
         let cap = cap.min(export::MAX_XLSX_ROWS);
         let built = async {
-            let rows = observations::count_matching(&state.db, &scope, &filter).await?;
+            let rows = observations::count_matching(caller.db(), &scope, &filter).await?;
             if rows > cap as u64 {
                 return Err(too_many(cap));
             }
-            export::export_xlsx(&state.db, scope, &filter, cap).await
+            export::export_xlsx(caller.db(), scope, &filter, cap).await
         };
         return match built.await {
             Ok((bytes, _)) => (
@@ -142,7 +142,7 @@ pub async fn get(
         };
     };
     let start = async {
-        let rows = observations::count_matching(&state.db, &scope, &filter).await?;
+        let rows = observations::count_matching(caller.db(), &scope, &filter).await?;
         if rows > cap as u64 {
             return Err(too_many(cap));
         }
@@ -152,7 +152,7 @@ pub async fn get(
         Ok(e) => e,
         Err(e) => return error_response(&e),
     };
-    let db = state.db.clone();
+    let db = caller.db().clone();
     let body = futures::stream::unfold(Some(exporter), move |exporter| {
         let db = db.clone();
         async move {

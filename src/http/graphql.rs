@@ -7,7 +7,9 @@ use crate::error::{AppError, ErrorCode};
 use crate::graphql::context::RequestId;
 use crate::graphql::documents::{self, reads_only_the_sdl};
 use crate::graphql::loaders;
-use crate::http::AppState;
+use crate::http::{AppState, session};
+use crate::service::replicas::{self, Route};
+use crate::service::snapshot::Snapshot;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
@@ -18,6 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 use tracing::Instrument;
 
 /// Query-string parameters of a GET request.
@@ -197,20 +200,25 @@ async fn execute(
     // Who is asking comes first: a caller without a valid token learns nothing else — except a
     // federation gateway composing the supergraph, which may read `_service { sdl }` (the schema, no
     // data) without a user token.
-    let crate::http::Caller { identity, snapshot } =
-        match crate::http::identify(&state, headers).await {
-            Ok(caller) => caller,
-            Err(_) if !headers.contains_key(header::AUTHORIZATION) && asks_only_for_sdl(&batch) => {
-                match state.snapshots.current(&state.db).await {
-                    Ok(snapshot) => crate::http::Caller {
-                        identity: crate::auth::Identity::Anonymous,
-                        snapshot,
-                    },
-                    Err(e) => return error_response(&e),
-                }
+    let crate::http::Caller {
+        identity,
+        mut snapshot,
+        mut route,
+    } = match crate::http::identify(&state, headers).await {
+        Ok(caller) => caller,
+        Err(_) if !headers.contains_key(header::AUTHORIZATION) && asks_only_for_sdl(&batch) => {
+            let route = state.reads.primary();
+            match state.snapshots.current(&route.db).await {
+                Ok(snapshot) => crate::http::Caller {
+                    identity: crate::auth::Identity::Anonymous,
+                    snapshot,
+                    route,
+                },
+                Err(e) => return error_response(&e),
             }
-            Err(refused) => return refused,
-        };
+        }
+        Err(refused) => return refused,
+    };
     if let Err(wait) = state.rate.check(&identity) {
         let mut response = error_body(
             StatusCode::TOO_MANY_REQUESTS,
@@ -249,6 +257,7 @@ async fn execute(
     // The name each operation is counted under in the metrics: the one asked for, else the document's
     // only named operation.
     let mut operations = Vec::with_capacity(requests.len());
+    let mut writes = false;
     for request in &requests {
         let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             // Let the executor report the syntax error in the usual shape.
@@ -263,7 +272,9 @@ async fn execute(
                 _ => None,
             },
         )));
-        if is_get && has_mutation(&document, request.operation_name.as_deref()) {
+        let mutation = has_mutation(&document, request.operation_name.as_deref());
+        writes |= mutation;
+        if is_get && mutation {
             let mut response = error_body(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadUserInput,
@@ -285,19 +296,50 @@ async fn execute(
         .unwrap_or("")
         .to_owned();
 
+    // A batch that writes runs on the primary, reads inside the write included, over the primary's
+    // snapshot.
+    if writes && route.is_standby() {
+        route = state.reads.primary();
+        snapshot = match state.snapshots.current(&route.db).await {
+            Ok(snapshot) => snapshot,
+            Err(e) => return error_response(&e),
+        };
+    }
+
     let mut responses = Vec::with_capacity(requests.len());
     for (request, operation) in requests.into_iter().zip(operations) {
         let started = std::time::Instant::now();
-        let request = request
-            .data(identity.clone())
-            .data(loaders::for_request(
-                state.db.clone(),
-                identity.clone(),
-                snapshot.clone(),
-            ))
-            .data(RequestId(request_id.clone()));
         let span = crate::telemetry::operation_span(&operation);
-        let response = with_codes(state.schema.execute(request).instrument(span.clone()).await);
+        // Kept to run again on the primary should the standby fail it.
+        let again = route.is_standby().then(|| copy_of(&request));
+        let run = |request: Request, route: &Route, snapshot: &Arc<Snapshot>| {
+            let request = request
+                .data(identity.clone())
+                .data(route.db.clone())
+                .data(loaders::for_request(
+                    route.db.clone(),
+                    identity.clone(),
+                    snapshot.clone(),
+                ))
+                .data(RequestId(request_id.clone()));
+            state.schema.execute(request).instrument(span.clone())
+        };
+        let mut response = with_codes(run(request, &route, &snapshot).await);
+        if let Some(again) = again
+            && let Some(failure) = standby_failure(&response)
+        {
+            if failure == ErrorCode::Unavailable {
+                state.reads.failed(&route);
+            }
+            route = state.reads.primary();
+            match state.snapshots.current(&route.db).await {
+                Ok(fresh) => {
+                    snapshot = fresh;
+                    response = with_codes(run(again, &route, &snapshot).await);
+                }
+                Err(e) => tracing::warn!(error = %e, "the primary cannot take over a failed read"),
+            }
+        }
         let outcome = response
             .errors
             .first()
@@ -357,7 +399,7 @@ async fn execute(
     } else {
         "private, no-store"
     };
-    match body {
+    let mut response = match body {
         Ok(body) => (
             status,
             [
@@ -368,7 +410,63 @@ async fn execute(
         )
             .into_response(),
         Err(e) => error_response(&AppError::Internal(format!("serialising a response: {e}"))),
+    };
+    if writes {
+        // The primary's position after the write: sent back, it keeps the writer's next reads off
+        // standbys that have not replayed it yet.
+        match replicas::position(&state.db).await {
+            Ok(Some(lsn)) => {
+                let token = lsn.to_string();
+                if let Ok(value) = header::HeaderValue::from_str(&token) {
+                    response
+                        .headers_mut()
+                        .insert(crate::http::CONSISTENCY_HEADER, value);
+                }
+                let settings = &state.settings;
+                if !headers.contains_key(header::AUTHORIZATION)
+                    && session::cookie(headers, session::cookie_name(settings)).is_some()
+                {
+                    let cookie = session::set_cookie(
+                        settings,
+                        crate::http::CONSISTENCY_COOKIE,
+                        &token,
+                        "/",
+                        CONSISTENCY_COOKIE_SECONDS,
+                    );
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "no consistency token for a write's answer"),
+        }
     }
+    response
+}
+
+/// How long the workspace's consistency cookie lives: far longer than any standby may lag (once every
+/// standby has replayed it, it routes nothing), short enough not to outlive the working day's use.
+const CONSISTENCY_COOKIE_SECONDS: u64 = 3600;
+
+/// Why a standby's answer should be given by the primary instead: the standby went away (`UNAVAILABLE`)
+/// or failed in a way the primary would not (`INTERNAL`: e.g. a query cancelled by a conflict with
+/// replay). Reads are safe to run twice; timeouts are not retried, they would only double the wait.
+fn standby_failure(response: &GqlResponse) -> Option<ErrorCode> {
+    let codes: Vec<&str> = response.errors.iter().filter_map(error_code).collect();
+    if codes.contains(&ErrorCode::Unavailable.as_str()) {
+        Some(ErrorCode::Unavailable)
+    } else if codes.contains(&ErrorCode::Internal.as_str()) {
+        Some(ErrorCode::Internal)
+    } else {
+        None
+    }
+}
+
+/// The request as the client sent it, without the data the server attached: to run it again.
+fn copy_of(request: &Request) -> Request {
+    let mut copy = Request::new(request.query.clone()).variables(request.variables.clone());
+    copy.operation_name = request.operation_name.clone();
+    copy.extensions = request.extensions.clone();
+    copy
 }
 
 /// The GraphQL-over-HTTP response media type.

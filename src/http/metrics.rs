@@ -98,4 +98,23 @@ fn pool_gauges(state: &AppState) {
     metrics::gauge!("childhub_db_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("childhub_db_connections", "state" => "in_use")
         .set(f64::from(size.saturating_sub(idle)));
+    if !state.reads.has_standbys() {
+        return;
+    }
+    for pool in state.reads.pools() {
+        let name = pool.name.clone();
+        metrics::gauge!("childhub_db_pool_up", "pool" => name.clone()).set(
+            if pool.status == crate::service::replicas::Status::Healthy {
+                1.0
+            } else {
+                0.0
+            },
+        );
+        if let Some(lag) = pool.lag {
+            metrics::gauge!("childhub_db_replica_lag_seconds", "pool" => name.clone())
+                .set(lag.as_secs_f64());
+        }
+        // A counter kept by the router, published here as the total so far.
+        metrics::counter!("childhub_db_pool_requests_total", "pool" => name).absolute(pool.served);
+    }
 }

@@ -40,7 +40,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 /// What browsers and Apollo clients send with a GraphQL request: the token, the body type, the
 /// client's name and version (Apollo Studio), W3C trace context and a caller-chosen request id.
-const CORS_REQUEST_HEADERS: [&str; 7] = [
+const CORS_REQUEST_HEADERS: [&str; 8] = [
     "authorization",
     "content-type",
     "apollographql-client-name",
@@ -48,12 +48,25 @@ const CORS_REQUEST_HEADERS: [&str; 7] = [
     "traceparent",
     "tracestate",
     "x-request-id",
+    CONSISTENCY_HEADER,
 ];
+
+/// The header that carries a consistency token: the primary's WAL position after a caller's write.
+/// Every mutation's answer sets it; a request that sends it back reads from a standby only once that
+/// standby has replayed the write (docs/operations.md, "Read replicas").
+pub const CONSISTENCY_HEADER: &str = "x-childhub-consistency";
+
+/// The workspace's copy of the consistency token: a cookie the answer to a session's mutation sets, so
+/// that the pages (and the downloads they open by links) read their own writes without any script.
+pub const CONSISTENCY_COOKIE: &str = "childhub_consistency";
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, sessions, and reads inside writes.
     pub db: Db,
+    /// Where reads go: a healthy standby, else the primary.
+    pub reads: Arc<crate::service::replicas::Replicas>,
     pub schema: AppSchema,
     pub settings: Arc<Settings>,
     pub auth: Arc<Authenticator>,
@@ -123,7 +136,10 @@ pub fn router(state: AppState) -> Router {
                 .allow_origin(AllowOrigin::list(origins))
                 .allow_methods([Method::GET, Method::POST])
                 .allow_headers(CORS_REQUEST_HEADERS.map(HeaderName::from_static))
-                .expose_headers([HeaderName::from_static("x-request-id")])
+                .expose_headers([
+                    HeaderName::from_static("x-request-id"),
+                    HeaderName::from_static(CONSISTENCY_HEADER),
+                ])
                 .max_age(std::time::Duration::from_secs(600)),
         );
     }

@@ -53,7 +53,7 @@ pub async fn get(
         region: params.region,
     };
     match report::render(
-        &state.db,
+        caller.db(),
         &caller.snapshot,
         &caller.identity,
         &state.settings,

@@ -373,7 +373,7 @@ async fn answer_data(
     let limit = state.settings.limits.max_graphql_export_rows.max(100_000);
     let scope = caller.scope();
     let answer = match format {
-        DataFormat::Json => sdmx::data_message(&state.db, &scope, query, limit)
+        DataFormat::Json => sdmx::data_message(caller.db(), &scope, query, limit)
             .await
             .map(|m| {
                 (
@@ -381,7 +381,7 @@ async fn answer_data(
                     m.to_string(),
                 )
             }),
-        DataFormat::Ml => sdmx::ml::data_message(&state.db, &scope, query, limit)
+        DataFormat::Ml => sdmx::ml::data_message(caller.db(), &scope, query, limit)
             .await
             .map(|m| {
                 (
@@ -390,7 +390,7 @@ async fn answer_data(
                 )
             }),
         DataFormat::Csv(version) => {
-            sdmx::csv::data_message(&state.db, &scope, query, limit, version)
+            sdmx::csv::data_message(caller.db(), &scope, query, limit, version)
                 .await
                 .map(|m| {
                     let media = match version {

@@ -20,6 +20,20 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(
     .await
 }
 
+/// Counts one SQL statement into the `/metrics` histogram, by its kind (`select`, `insert`, …) and
+/// whether it failed: query time per kind, without the statements' text as labels.
+pub fn record_statement(info: &sea_orm::metric::Info<'_>) {
+    let sql = info.statement.sql.trim_start();
+    let word = sql.split_ascii_whitespace().next().unwrap_or("");
+    let kind = ["select", "insert", "update", "delete", "with"]
+        .into_iter()
+        .find(|k| word.eq_ignore_ascii_case(k))
+        .unwrap_or("other");
+    let failed = if info.failed { "true" } else { "false" };
+    metrics::histogram!("childhub_db_statement_duration_seconds", "statement" => kind, "failed" => failed)
+        .record(info.elapsed.as_secs_f64());
+}
+
 /// The pool's size and idle connections now, for the metrics endpoint.
 pub fn pool_usage(db: &Db) -> (u32, u32) {
     match db.get_database_backend() {
@@ -58,6 +72,7 @@ pub mod progress;
 pub mod quality;
 pub mod reference;
 pub mod regions;
+pub mod replicas;
 pub mod retry;
 pub mod sdmx;
 pub mod sessions;

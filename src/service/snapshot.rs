@@ -10,6 +10,7 @@
 
 use crate::auth::Identity;
 use crate::error::AppResult;
+use crate::service::Db;
 use crate::service::disclosure::ReleaseMemo;
 use crate::service::memo::Memo;
 use crate::service::observations::aggregate::{self, Group, Question};
@@ -45,14 +46,17 @@ pub struct Snapshot {
     /// Aggregates of published values, by scope and question (its `Debug` text: filter, keys,
     /// `having`, measures and limit).
     aggregates: Memo<(ScopeKey, String), Arc<Vec<Group>>>,
+    /// Where new suppression releases are stored when reads go to standbys (see [`Snapshots::new`]).
+    writer: Option<Db>,
 }
 
 /// How many aggregate answers one snapshot keeps (each up to `limits.max_page_size` groups).
 const MAX_AGGREGATES: usize = 256;
 
 impl Snapshot {
-    fn new(reference: Reference) -> Self {
+    fn new(reference: Reference, writer: Option<Db>) -> Self {
         Snapshot {
+            writer,
             reference: Arc::new(reference),
             releases: Arc::default(),
             assessments: Mutex::default(),
@@ -64,7 +68,7 @@ impl Snapshot {
 
     /// Reads a snapshot afresh without keeping it: for one-off uses (the command line, jobs).
     pub async fn load(db: &impl ConnectionTrait) -> AppResult<Self> {
-        Ok(Self::new(Reference::load_current(db).await?))
+        Ok(Self::new(Reference::load_current(db).await?, None))
     }
 
     /// What `identity` may read, over this snapshot.
@@ -74,6 +78,7 @@ impl Snapshot {
             self.reference.clone(),
             Some(self.releases.clone()),
         )
+        .writing_to(self.writer.clone())
     }
 
     /// The answer to an aggregate question, made once per snapshot for each scope and question when
@@ -168,16 +173,34 @@ impl Snapshot {
     }
 }
 
-/// The process's current snapshot. Cheap to clone: clones share it.
+/// How many snapshots a process keeps: the primary's and those of standbys a little behind it, so
+/// that requests routed to servers at different versions do not read the reference data afresh in
+/// turn.
+const KEPT: usize = 3;
+
+/// The process's recent snapshots, newest first. Cheap to clone: clones share them.
 #[derive(Clone, Default)]
 pub struct Snapshots {
-    current: Arc<RwLock<Option<Arc<Snapshot>>>>,
+    kept: Arc<RwLock<Vec<Arc<Snapshot>>>>,
     /// Held while reading a new snapshot, so that a burst of requests after a change reads it once.
     reloading: Arc<tokio::sync::Mutex<()>>,
+    writer: Option<Db>,
 }
 
 impl Snapshots {
-    /// The snapshot at the database's current versions, read afresh when they moved.
+    /// Snapshots whose new suppression releases are stored on `writer` when given: the primary, in a
+    /// process whose reads may go to read-only standbys.
+    pub fn new(writer: Option<Db>) -> Self {
+        Snapshots {
+            writer,
+            ..Default::default()
+        }
+    }
+
+    /// The snapshot at the versions `db` holds now, read afresh when no kept one is at them. Each
+    /// server's answer is its own: a standby a little behind gets the snapshot of what it has replayed,
+    /// never one newer (whose memos would cover rows it does not have) — and a caller routed by a
+    /// consistency token reaches only a standby whose versions include its write.
     pub async fn current(&self, db: &impl ConnectionTrait) -> AppResult<Arc<Snapshot>> {
         let versions = reference::versions(db).await?;
         if let Some(found) = self.at(versions) {
@@ -187,24 +210,26 @@ impl Snapshots {
         if let Some(found) = self.at(versions) {
             return Ok(found);
         }
-        let fresh = Arc::new(Snapshot::new(Reference::load(db, versions).await?));
-        if let Ok(mut current) = self.current.write() {
-            // Versions only grow; never replace a newer snapshot with an older one.
-            let newer_kept = current
-                .as_ref()
-                .is_some_and(|c| newer(c.reference.versions, versions));
-            if !newer_kept {
-                *current = Some(fresh.clone());
-            }
+        let fresh = Arc::new(Snapshot::new(
+            Reference::load(db, versions).await?,
+            self.writer.clone(),
+        ));
+        if let Ok(mut kept) = self.kept.write() {
+            // Newest first; the oldest goes when more than `KEPT` are held.
+            let at = kept
+                .iter()
+                .position(|s| !newer(s.reference.versions, versions))
+                .unwrap_or(kept.len());
+            kept.insert(at, fresh.clone());
+            kept.truncate(KEPT);
         }
         Ok(fresh)
     }
 
     fn at(&self, versions: Versions) -> Option<Arc<Snapshot>> {
-        let current = self.current.read().ok()?;
-        current
-            .as_ref()
-            .filter(|s| s.reference.versions == versions)
+        let kept = self.kept.read().ok()?;
+        kept.iter()
+            .find(|s| s.reference.versions == versions)
             .cloned()
     }
 }

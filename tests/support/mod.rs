@@ -212,7 +212,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let counter = statements.clone();
     let print = std::env::var("CHILDHUB_TEST_PRINT_SQL").is_ok();
     db.set_metric_callback(move |info| {
-        startup::record_statement(info);
+        childhub::service::record_statement(info);
         counter.fetch_add(1, Ordering::SeqCst);
         if print {
             eprintln!(

@@ -7,6 +7,7 @@
 pub mod suppression;
 
 use crate::error::{AppError, AppResult};
+use crate::service::Db;
 use crate::service::memo::Memo;
 use crate::service::retry::{map_write_error, with_retry};
 use entity::{disclosure_release, observation, region};
@@ -49,9 +50,12 @@ impl Released {
 pub type ReleaseMemo = Memo<(i32, i32), Arc<Released>>;
 
 /// The release in force of each table, by (indicator, year): from `memo` when it holds one, else read,
-/// or computed and stored when the table's published values changed since its last release.
+/// or computed and stored when the table's published values changed since its last release. `db` is
+/// where the request reads; `writer`, when given, is the primary a new release is computed on and stored
+/// in (the request reads a read-only standby).
 pub async fn released(
     db: &impl ConnectionTrait,
+    writer: Option<&Db>,
     memo: Option<&ReleaseMemo>,
     tables: &[Table],
 ) -> AppResult<HashMap<(i32, i32), Arc<Released>>> {
@@ -66,7 +70,7 @@ pub async fn released(
             None => missing.push(*table),
         }
     }
-    for (key, release) in release_tables(db, &missing).await? {
+    for (key, release) in release_tables(db, writer, &missing).await? {
         let release = Arc::new(Released {
             published: ids(&release.published).collect(),
             hidden: ids(&release.hidden).collect(),
@@ -83,6 +87,7 @@ pub async fn released(
 /// last release.
 async fn release_tables(
     db: &impl ConnectionTrait,
+    writer: Option<&Db>,
     tables: &[Table],
 ) -> AppResult<Vec<((i32, i32), disclosure_release::Model)>> {
     if tables.is_empty() {
@@ -98,34 +103,64 @@ async fn release_tables(
         let cells = cells_of(&rows, &parents, table.additive);
         let fingerprint = fingerprint(&cells, table.additive);
         let history = releases.remove(&key).unwrap_or_default();
-        let release = match history.last() {
-            Some(last) if last.fingerprint == fingerprint => last.clone(),
-            // A concurrent reader may store the same release number first: then read again and use
-            // theirs (or release after it, when the table changed in between).
-            _ => {
-                let cells = &cells;
-                let fingerprint = &fingerprint;
-                let parents = &parents;
-                // One computation per table at a time in this process: a second reader waits for the
-                // first one's release and finds it stored, instead of solving the same table again.
-                let lock = table_lock(key);
-                let _computing = lock.lock().await;
-                with_retry("release", || async move {
-                    let history = load_releases(db, std::slice::from_ref(table))
+        let release = match matching(&history, &fingerprint) {
+            Some(found) => found.clone(),
+            // Computed where releases are stored, from that server's rows: a standby's may lag behind.
+            None => match writer {
+                Some(primary) => {
+                    let parents = region_parents(primary).await?;
+                    let rows = published_rows(primary, std::slice::from_ref(table))
                         .await?
                         .remove(&key)
                         .unwrap_or_default();
-                    match history.last() {
-                        Some(last) if last.fingerprint == *fingerprint => Ok(last.clone()),
-                        _ => release(db, *table, cells, fingerprint, &history, parents).await,
-                    }
-                })
-                .await?
-            }
+                    let cells = cells_of(&rows, &parents, table.additive);
+                    let print = self::fingerprint(&cells, table.additive);
+                    release_once(primary, *table, &cells, &print, &parents).await?
+                }
+                None => release_once(db, *table, &cells, &fingerprint, &parents).await?,
+            },
         };
         out.push((key, release));
     }
     Ok(out)
+}
+
+/// The release of these cells: one recorded earlier, or the next one, computed and stored. A release is
+/// computed once however many readers ask: one computation per table at a time in this process, and
+/// a concurrent reader elsewhere that stores the same release number first makes this one read again
+/// and use theirs (or release after it, when the table changed in between).
+async fn release_once(
+    db: &impl ConnectionTrait,
+    table: Table,
+    cells: &[Cell],
+    fingerprint: &str,
+    parents: &HashMap<i32, Option<i32>>,
+) -> AppResult<disclosure_release::Model> {
+    let key = (table.indicator_id, table.year);
+    let lock = table_lock(key);
+    let _computing = lock.lock().await;
+    with_retry("release", || async move {
+        let history = load_releases(db, std::slice::from_ref(&table))
+            .await?
+            .remove(&key)
+            .unwrap_or_default();
+        match matching(&history, fingerprint) {
+            Some(found) => Ok(found.clone()),
+            None => release(db, table, cells, fingerprint, &history, parents).await,
+        }
+    })
+    .await
+}
+
+/// The latest release recorded for exactly these published values. Any of them, not only the last:
+/// each was checked against every release before it and every later one against it, so showing it
+/// again gives nothing away — and a standby that has not replayed the newest values yet reuses the
+/// release of the values it has instead of storing a new one each time it is asked.
+fn matching<'a>(
+    history: &'a [disclosure_release::Model],
+    fingerprint: &str,
+) -> Option<&'a disclosure_release::Model> {
+    history.iter().rev().find(|r| r.fingerprint == fingerprint)
 }
 
 /// The lock a process holds while it computes a table's next release (one per indicator and year: a

@@ -93,6 +93,9 @@ pub struct ReadScope {
     pub reference: Arc<Reference>,
     /// Releases of restricted tables already read at this reference's data version.
     releases: Option<Arc<ReleaseMemo>>,
+    /// Where a release that must be computed is stored when reads go to a read-only standby: the
+    /// primary (none: where the scope reads).
+    writer: Option<crate::service::Db>,
 }
 
 impl ReadScope {
@@ -113,7 +116,14 @@ impl ReadScope {
             city_level_only: policy::city_level_only(identity),
             reference,
             releases,
+            writer: None,
         }
+    }
+
+    /// The same scope, storing new releases on `writer` (the primary) when it is given.
+    pub fn writing_to(mut self, writer: Option<crate::service::Db>) -> Self {
+        self.writer = writer;
+        self
     }
 
     /// Reads the reference data afresh and builds the scope of `identity`: for one-off uses (the
@@ -547,7 +557,13 @@ pub(super) async fn releases_of(
         })
         .collect();
     tables.sort();
-    disclosure::released(db, scope.releases.as_deref(), &tables).await
+    disclosure::released(
+        db,
+        scope.writer.as_ref(),
+        scope.releases.as_deref(),
+        &tables,
+    )
+    .await
 }
 
 /// The published value of each key whose indicator the caller may read, protected as every read is
