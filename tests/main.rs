@@ -12,6 +12,7 @@ mod events;
 mod http;
 mod monitoring;
 mod operations;
+mod partitions;
 mod policy;
 mod read_api;
 mod replicas;

@@ -222,11 +222,14 @@ async fn scalar(url: &str, sql: &str) -> String {
     value.unwrap_or_default()
 }
 
-/// Scans of the observations table on that server (its own statistics: a standby counts its reads).
+/// Scans of the observations table (or its partitions) on that server (its own statistics: a standby
+/// counts its reads).
 async fn observation_scans(url: &str) -> i64 {
     scalar(
         url,
-        "SELECT (COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0))::text FROM pg_stat_user_tables WHERE relname = 'observation'",
+        "SELECT COALESCE(sum(COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0)), 0)::text FROM pg_stat_user_tables \
+         WHERE relname = 'observation' \
+         OR relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'observation'::regclass)",
     )
     .await
     .parse()
@@ -542,4 +545,29 @@ async fn a_hot_standby_serves_reads_and_the_writer_reads_its_writes() {
     let ready = readyz(&app).await;
     assert!(ready.starts_with("ready"), "{ready}");
     assert!(ready.contains("replica-1: down"), "{ready}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_settings_that_cannot_work_are_refused_naming_the_key() {
+    let app = spawn_app_with(Backend::Sqlite, |_| {}).await;
+    let mut settings = app.settings.clone();
+    settings.database.replica_urls = vec!["postgres://postgres@127.0.0.1:5432/x".to_owned().into()];
+    let refused = childhub::service::replicas::Replicas::new(app.db.clone(), &settings)
+        .expect_err("no standbys for SQLite")
+        .to_string();
+    assert!(
+        refused.contains("database.replica_urls") && refused.contains("SQLite"),
+        "{refused}"
+    );
+    settings.database_url = "postgres://postgres@127.0.0.1:5432/childhub"
+        .to_owned()
+        .into();
+    settings.database.replica_urls = vec!["mysql://standby/childhub".to_owned().into()];
+    let refused = childhub::service::replicas::Replicas::new(app.db.clone(), &settings)
+        .expect_err("a standby must be PostgreSQL")
+        .to_string();
+    assert!(
+        refused.contains("database.replica_urls[0]") && !refused.contains("mysql://"),
+        "the URL (which may hold a password) is not repeated: {refused}"
+    );
 }

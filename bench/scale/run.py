@@ -43,7 +43,8 @@ def prepare(size):
     want = villages * 41 * 10
     exists = compare.psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"
     if exists and int(compare.psql(db, "SELECT count(*) FROM observation WHERE is_published") or 0) >= want:
-        print(f"[{size}] reusing database {db}", flush=True)
+        print(f"[{size}] reusing database {db} (migrating it first)", flush=True)
+        compare.sh(str(BIN), "migrate", env=env)
         return db, env, None
     print(f"[{size}] building database {db} ({villages} villages)", flush=True)
     compare.psql("postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
@@ -126,7 +127,11 @@ def run_shapes(size, label, port, shapes, tokens, args):
 def measure(size, args):
     db, env, built = prepare(size)
     published = int(compare.psql(db, "SELECT count(*) FROM observation WHERE is_published"))
-    bytes_ = int(compare.psql(db, "SELECT pg_total_relation_size('observation')"))
+    # A partitioned table's own size is 0: its partitions hold the rows.
+    bytes_ = int(compare.psql(db, "SELECT pg_total_relation_size('observation') + COALESCE((SELECT "
+                                  "sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE "
+                                  "inhparent = 'observation'::regclass), 0)"))
+    partitions = int(compare.psql(db, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'observation'::regclass"))
     tokens = {d: compare.sh(str(BIN), "token", "--dept", d, "--role", "viewer", env=env).stdout.strip()
               for d in ("statistics", "education")}
     wanted = set(args.shapes.split(",")) if args.shapes else None
@@ -154,7 +159,7 @@ def measure(size, args):
             hub.stop()
     finally:
         standby.stop()
-    return {"published": published, "bytes": bytes_, "built": built, "copied": standby.copied,
+    return {"published": published, "bytes": bytes_, "partitions": partitions, "built": built, "copied": standby.copied,
             "served": served, "results": results}
 
 
@@ -163,11 +168,11 @@ def table(measured, args):
     shapes = list(next(iter(measured.values()))["results"]["primary"])
     lines = [f"## {time.strftime('%Y-%m-%d')} — commit {compare.sh('git', 'rev-parse', '--short', 'HEAD', cwd=ROOT).stdout.strip()}, "
              f"{os.cpu_count()} cores, wrk {args.connections} connections × {args.duration} s per shape", ""]
-    lines.append("| size | published observations | observation table | built in | standby copied in |")
-    lines.append("|---|---|---|---|---|")
+    lines.append("| size | published observations | observation table | partitions | built in | standby copied in |")
+    lines.append("|---|---|---|---|---|---|")
     for size, m in measured.items():
         built = f"{m['built']:.0f} s" if m["built"] is not None else "(reused)"
-        lines.append(f"| {size} | {m['published']:,} | {m['bytes'] / 2**30:.2f} GiB | {built} | {m['copied']:.0f} s |")
+        lines.append(f"| {size} | {m['published']:,} | {m['bytes'] / 2**30:.2f} GiB | {m['partitions'] or 'none'} | {built} | {m['copied']:.0f} s |")
     lines += ["", "p50 / p99 latency in ms and requests per second, per shape and size; *fixed* marks shapes "
               "whose answer has the same size at every data size.", ""]
     header = "| shape | rows | " + " | ".join(f"{s} primary | {s} with replica" for s in sizes) + " |"

@@ -1,5 +1,5 @@
 //! childhub's schema migrations: one file per migration, named by date and verb. They run unchanged on
-//! SQLite and PostgreSQL.
+//! SQLite and PostgreSQL, except the partitioning of observations, which is PostgreSQL's alone.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -14,6 +14,7 @@ mod m20261203_000008_key_warnings_by_year;
 mod m20261203_000009_create_sessions;
 mod m20261203_000010_add_submission_provenance;
 mod m20261204_000011_add_review_comments;
+mod m20261208_000012_partition_observations;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_create_sessions::Migration),
             Box::new(m20261203_000010_add_submission_provenance::Migration),
             Box::new(m20261204_000011_add_review_comments::Migration),
+            Box::new(m20261208_000012_partition_observations::Migration),
         ]
     }
 }

@@ -328,6 +328,11 @@ async fn execute(
         if let Some(again) = again
             && let Some(failure) = standby_failure(&response)
         {
+            tracing::warn!(
+                code = failure.as_str(),
+                operation = operation.as_str(),
+                "a read failed on a standby; running it again on the primary"
+            );
             if failure == ErrorCode::Unavailable {
                 state.reads.failed(&route);
             }
