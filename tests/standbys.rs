@@ -2,7 +2,8 @@
 //! with `pg_basebackup -R` (streaming replication, plain processes on a free port). Reads are served by
 //! the standby (counted on the standby itself), an approver sees an approval at once with the consistency
 //! token while the standby's replay is paused and a caller without it sees the old value until replay
-//! resumes, a suppressed table first read on the standby is released on the primary, a write cannot
+//! resumes (and a signed-in clerk's pages do the same through the consistency cookie), a suppressed
+//! table first read on the standby is released on the primary, a write cannot
 //! reach a standby, and killing the standby under load fails no request.
 
 use crate::support::{Backend, TestApp, spawn_app_with};
@@ -403,6 +404,70 @@ async fn a_hot_standby_serves_reads_and_the_writer_reads_its_writes() {
             "a caller without the token reads the standby, which has not replayed the approval"
         );
     }
+    // A signed-in clerk gets the same without any script: the answer to the page's mutation sets the
+    // consistency cookie, which the browser sends with what the page asks next.
+    let session = crate::support::dev_session(&app, "health", &["submitter"]).await;
+    let csrf = crate::support::csrf_of(&app, &session).await;
+    let answer = app
+        .client
+        .post(app.url("/graphql"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .json(
+            &json!({ "query": crate::submissions::SUBMIT, "variables": { "rows": [
+            { "indicator": "HEA-03", "region": "DEMO-T07", "year": 2026, "value": 66.6 }] } }),
+        )
+        .send()
+        .await
+        .expect("submit");
+    let consistency = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("childhub_consistency="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session's mutation sets the consistency cookie")
+        .to_owned();
+    let submitted: Value = answer.json().await.expect("json");
+    let clerk_id = submitted["data"]["submitObservations"]["submission"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{submitted}"))
+        .to_owned();
+    let status_with = |cookie: String| {
+        let app = &app;
+        let csrf = &csrf;
+        let clerk_id = &clerk_id;
+        async move {
+            let body: Value = app
+                .client
+                .post(app.url("/graphql"))
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf)
+                .json(
+                    &json!({ "query": "query($id: ID!) { submission(id: $id) { status } }",
+                               "variables": { "id": clerk_id } }),
+                )
+                .send()
+                .await
+                .expect("read")
+                .json()
+                .await
+                .expect("json");
+            body["data"]["submission"]["status"].clone()
+        }
+    };
+    assert_eq!(
+        status_with(format!("{session}; {consistency}")).await,
+        "PENDING",
+        "the clerk's next page reads the submission it just made"
+    );
+    assert_ne!(
+        status_with(session.clone()).await,
+        "PENDING",
+        "without the cookie the standby, paused, does not have it yet"
+    );
+
     let (status, _, body) = post(&app, &viewer, Some("not a position"), LATEST, json!({})).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
