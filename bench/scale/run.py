@@ -52,7 +52,9 @@ def prepare(size):
     compare.sh(str(BIN), "migrate", env=env)
     compare.sh(str(BIN), "seed", "--demo", env=env)
     started = time.time()
-    grow = GROW.replace("generate_series(1, 2500)", f"generate_series(1, {villages})")
+    # Six-digit village codes: grow.sql's four would repeat past 9,999 villages.
+    grow = GROW.replace("generate_series(1, 2500)", f"generate_series(1, {villages})").replace(
+        "lpad(g::text, 4, '0')", "lpad(g::text, 6, '0')")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(grow)
     compare.sh("psql", f"{PG}/{db}", "-q", "-v", "ON_ERROR_STOP=1", "-f", f.name)

@@ -15,6 +15,7 @@ mod m20261203_000009_create_sessions;
 mod m20261203_000010_add_submission_provenance;
 mod m20261204_000011_add_review_comments;
 mod m20261208_000012_partition_observations;
+mod m20261208_000013_add_published_value_index;
 
 /// A restricting foreign key `from.column → to.id`, named so that errors say which one failed.
 fn fk(from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_add_submission_provenance::Migration),
             Box::new(m20261204_000011_add_review_comments::Migration),
             Box::new(m20261208_000012_partition_observations::Migration),
+            Box::new(m20261208_000013_add_published_value_index::Migration),
         ]
     }
 }
