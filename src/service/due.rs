@@ -258,7 +258,9 @@ async fn owed(
         .distinct()
         .filter(observation::Column::IndicatorId.is_in(ids.clone()))
         .filter(observation::Column::Year.eq(year))
-        .filter(observation::Column::IsLatest.eq(true))
+        .filter(crate::service::observations::flag_is_set(
+            observation::Column::IsLatest,
+        ))
         .into_tuple::<i32>()
         .all(db)
         .await?

@@ -326,7 +326,9 @@ async fn published_rows(
     let rows = observation::Entity::find()
         .filter(observation::Column::IndicatorId.is_in(tables.iter().map(|t| t.indicator_id)))
         .filter(observation::Column::Year.is_in(tables.iter().map(|t| t.year)))
-        .filter(observation::Column::IsPublished.eq(true))
+        .filter(crate::service::observations::flag_is_set(
+            observation::Column::IsPublished,
+        ))
         .all(db)
         .await?;
     let mut out: HashMap<(i32, i32), Vec<observation::Model>> = HashMap::new();

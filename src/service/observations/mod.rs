@@ -84,6 +84,15 @@ impl Record {
     }
 }
 
+/// The condition that a row's `flag` (`IsPublished`, `IsLatest`) is set, written as the bare column
+/// (`WHERE "observation"."is_published"`) rather than compared with a bound `true`: PostgreSQL's generic
+/// plan for a prepared `is_published = $2` cannot use the partial indexes `… WHERE is_published`, and
+/// after five executions of a statement it may switch to that plan (the "five worst" read went from
+/// 0.5 ms to 13 ms at 10⁷ observations that way).
+pub fn flag_is_set(flag: observation::Column) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::col((observation::Entity, flag))
+}
+
 /// The indicators a caller may read and how, over one copy of the reference data.
 #[derive(Clone, Debug)]
 pub struct ReadScope {
@@ -177,14 +186,14 @@ impl ReadScope {
             any = any.add(
                 Condition::all()
                     .add(observation::Column::IndicatorId.is_in(published))
-                    .add(observation::Column::IsPublished.eq(true)),
+                    .add(flag_is_set(observation::Column::IsPublished)),
             );
         }
         if !latest.is_empty() {
             any = any.add(
                 Condition::all()
                     .add(observation::Column::IndicatorId.is_in(latest))
-                    .add(observation::Column::IsLatest.eq(true)),
+                    .add(flag_is_set(observation::Column::IsLatest)),
             );
         }
         let mut all = Condition::all().add(if any.is_empty() {
@@ -626,7 +635,7 @@ pub async fn load_history(
         .add(
             Condition::all()
                 .add(observation::Column::IndicatorId.is_in(published_only))
-                .add(observation::Column::IsPublished.eq(true)),
+                .add(flag_is_set(observation::Column::IsPublished)),
         );
     let mut query = observation::Entity::find()
         .filter(visible)

@@ -146,13 +146,15 @@ pub async fn flagged_rows(
     keys: &[Key],
     flag: observation::Column,
 ) -> AppResult<HashMap<Key, observation::Model>> {
-    Ok(
-        rows_with_keys(db, keys, Condition::all().add(flag.eq(true)))
-            .await?
-            .into_iter()
-            .map(|m| (m.key(), m))
-            .collect(),
+    Ok(rows_with_keys(
+        db,
+        keys,
+        Condition::all().add(crate::service::observations::flag_is_set(flag)),
     )
+    .await?
+    .into_iter()
+    .map(|m| (m.key(), m))
+    .collect())
 }
 
 /// The stored revisions of the given keys that also meet `condition`. One query per chunk, by the

@@ -289,7 +289,9 @@ pub async fn apply(
                 sea_orm::sea_query::Expr::value(false),
             )
             .filter(observation::Column::Id.is_in(chunk.to_vec()))
-            .filter(observation::Column::IsLatest.eq(true))
+            .filter(crate::service::observations::flag_is_set(
+                observation::Column::IsLatest,
+            ))
             .exec(db)
             .await
             .map_err(map_write_error)?;
