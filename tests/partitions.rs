@@ -3,7 +3,7 @@
 //! and key, goes on taking ids from where it was, and converts back; the read shapes prune to the
 //! partitions of the indicators they name (`EXPLAIN`).
 
-use migration::{MigrationName, Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 async fn text(db: &DatabaseConnection, sql: &str) -> String {
