@@ -86,9 +86,8 @@ impl Record {
 
 /// The condition that a row's `flag` (`IsPublished`, `IsLatest`) is set, written as the bare column
 /// (`WHERE "observation"."is_published"`) rather than compared with a bound `true`: PostgreSQL's generic
-/// plan for a prepared `is_published = $2` cannot use the partial indexes `… WHERE is_published`, and
-/// after five executions of a statement it may switch to that plan (the "five worst" read went from
-/// 0.5 ms to 13 ms at 10⁷ observations that way).
+/// plan for a prepared `is_published = $2` cannot prove the predicate of the partial indexes
+/// `… WHERE is_published`, and after five executions of a statement it may switch to that plan.
 pub fn flag_is_set(flag: observation::Column) -> sea_orm::sea_query::Expr {
     sea_orm::sea_query::Expr::col((observation::Entity, flag))
 }
