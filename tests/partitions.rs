@@ -17,6 +17,15 @@ async fn text(db: &DatabaseConnection, sql: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `r` for a plain table, `p` for a partitioned one.
+async fn relkind(db: &DatabaseConnection) -> String {
+    text(
+        db,
+        "SELECT relkind::text FROM pg_class WHERE relname = 'observation'",
+    )
+    .await
+}
+
 /// Everything a row holds, in id order: equal digests mean no row was lost, added or changed.
 const DIGEST: &str = "SELECT md5(string_agg(concat_ws('|', id, indicator_id, region_id, year, sex, age_group, \
     residence, value, numerator, denominator, status, revision, is_latest, is_published, submission_id, \
@@ -76,14 +85,7 @@ async fn an_existing_database_is_partitioned_without_losing_a_row() {
         .await
         .expect("catalogue");
     childhub::seed::load_demo(&db).await.expect("demo");
-    assert_eq!(
-        text(
-            &db,
-            "SELECT relkind::text FROM pg_class WHERE relname = 'observation'"
-        )
-        .await,
-        "r"
-    );
+    assert_eq!(relkind(&db).await, "r");
     let digest = text(&db, DIGEST).await;
     let shape = text(&db, SHAPE).await;
     let count: i64 = text(&db, "SELECT count(*)::text FROM observation")
@@ -97,15 +99,7 @@ async fn an_existing_database_is_partitioned_without_losing_a_row() {
         .expect("max");
 
     Migrator::up(&db, Some(1)).await.expect("partitioning");
-    assert_eq!(
-        text(
-            &db,
-            "SELECT relkind::text FROM pg_class WHERE relname = 'observation'"
-        )
-        .await,
-        "p",
-        "observation is partitioned"
-    );
+    assert_eq!(relkind(&db).await, "p", "observation is partitioned");
     assert_eq!(
         text(
             &db,
@@ -202,14 +196,7 @@ async fn an_existing_database_is_partitioned_without_losing_a_row() {
     .await
     .expect("restore");
     Migrator::down(&db, Some(1)).await.expect("unpartitioning");
-    assert_eq!(
-        text(
-            &db,
-            "SELECT relkind::text FROM pg_class WHERE relname = 'observation'"
-        )
-        .await,
-        "r"
-    );
+    assert_eq!(relkind(&db).await, "r");
     assert_eq!(text(&db, DIGEST).await, digest);
     assert_eq!(text(&db, SHAPE).await, shape);
 

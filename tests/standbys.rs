@@ -290,6 +290,42 @@ async fn post(
     (status, answered, response.json().await.expect("json"))
 }
 
+/// Submits `rows` as `submitter` and approves them as `approver`; returns the approval's consistency
+/// token (none when the answer carried none).
+async fn submit_and_approve(
+    app: &TestApp,
+    submitter: &str,
+    approver: &str,
+    rows: Value,
+) -> Option<String> {
+    let (_, _, submitted) = post(
+        app,
+        submitter,
+        None,
+        crate::submissions::SUBMIT,
+        json!({ "rows": rows }),
+    )
+    .await;
+    let id = submitted["data"]["submitObservations"]["submission"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{submitted}"))
+        .to_owned();
+    let (status, token, approved) = post(
+        app,
+        approver,
+        None,
+        "mutation($id: ID!) { approveSubmission(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(
+        approved["data"]["approveSubmission"]["status"], "APPROVED",
+        "{approved}"
+    );
+    token
+}
+
 const LATEST: &str =
     r#"{ region(code: "DEMO-T06") { latest(indicators: ["HEA-03"]) { year value } } }"#;
 
@@ -360,33 +396,14 @@ async fn a_hot_standby_serves_reads_and_the_writer_reads_its_writes() {
 
     // Replay paused: the approval reaches the primary only.
     scalar(&replica_url, "SELECT pg_wal_replay_pause()::text").await;
-    let submitter = app.token("health", &["submitter"]);
-    let (_, _, submitted) = post(
-        &app,
-        &submitter,
-        None,
-        crate::submissions::SUBMIT,
-        json!({ "rows": [{ "indicator": "HEA-03", "region": "DEMO-T06", "year": 2026, "value": 77.7 }] }),
-    )
-    .await;
-    let id = submitted["data"]["submitObservations"]["submission"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{submitted}"))
-        .to_owned();
     let approver = app.token("statistics", &["approver"]);
-    let (status, token, approved) = post(
+    let token = submit_and_approve(
         &app,
+        &app.token("health", &["submitter"]),
         &approver,
-        None,
-        "mutation($id: ID!) { approveSubmission(id: $id) { status } }",
-        json!({ "id": id }),
+        json!([{ "indicator": "HEA-03", "region": "DEMO-T06", "year": 2026, "value": 77.7 }]),
     )
     .await;
-    assert_eq!(status, 200, "{approved}");
-    assert_eq!(
-        approved["data"]["approveSubmission"]["status"], "APPROVED",
-        "{approved}"
-    );
     let token = token.expect("a mutation's answer carries x-childhub-consistency");
     let mine = post(&app, &approver, Some(&token), LATEST, json!({}))
         .await
@@ -480,35 +497,17 @@ async fn a_hot_standby_serves_reads_and_the_writer_reads_its_writes() {
 
     // A restricted table published meanwhile: public security's counts, approved while replay is
     // paused, then first read by another department on the standby once it has replayed them.
-    let owner = app.token("public_security", &["submitter"]);
-    let (_, _, law) = post(
+    submit_and_approve(
         &app,
-        &owner,
-        None,
-        crate::submissions::SUBMIT,
-        json!({ "rows": [
+        &app.token("public_security", &["submitter"]),
+        &app.token("wcwc", &["approver"]),
+        json!([
             { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "value": 4.0, "numerator": 48, "denominator": 1200 },
             { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "sex": "M", "value": 4.5, "numerator": 45, "denominator": 1000 },
             { "indicator": "LAW-02", "region": "DEMO", "year": 2026, "sex": "F", "value": 1.5, "numerator": 3, "denominator": 200 }
-        ] }),
+        ]),
     )
     .await;
-    let law_id = law["data"]["submitObservations"]["submission"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{law}"))
-        .to_owned();
-    let (_, _, approved) = post(
-        &app,
-        &app.token("wcwc", &["approver"]),
-        None,
-        "mutation($id: ID!) { approveSubmission(id: $id) { status } }",
-        json!({ "id": law_id }),
-    )
-    .await;
-    assert_eq!(
-        approved["data"]["approveSubmission"]["status"], "APPROVED",
-        "{approved}"
-    );
 
     scalar(&replica_url, "SELECT pg_wal_replay_resume()::text").await;
     assert!(

@@ -416,9 +416,10 @@ async fn execute(
             .into_response(),
         Err(e) => error_response(&AppError::Internal(format!("serialising a response: {e}"))),
     };
-    if writes {
+    if writes && state.reads.has_standbys() {
         // The primary's position after the write: sent back, it keeps the writer's next reads off
-        // standbys that have not replayed it yet.
+        // standbys that have not replayed it yet. Without standbys it would route nothing, so the
+        // statement is not spent.
         match replicas::position(&state.db).await {
             Ok(Some(lsn)) => {
                 let token = lsn.to_string();

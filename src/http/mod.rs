@@ -52,7 +52,7 @@ const CORS_REQUEST_HEADERS: [&str; 8] = [
 ];
 
 /// The header that carries a consistency token: the primary's WAL position after a caller's write.
-/// Every mutation's answer sets it; a request that sends it back reads from a standby only once that
+/// With standbys, every mutation's answer sets it; a request that sends it back reads from a standby only once that
 /// standby has replayed the write (docs/operations.md, "Read replicas").
 pub const CONSISTENCY_HEADER: &str = "x-childhub-consistency";
 
